@@ -1,0 +1,124 @@
+/// How a tensor was computed: its inputs and the pullback that maps the gradient of the result to a
+/// gradient for each input (nil for an input that needs none).
+public final class GradientNode {
+    /// A short name of the operation, for error messages and debugging.
+    public let operation: String
+    public let inputs: [Tensor]
+    /// Maps the output's gradient (same element count as the output) to one gradient per input.
+    public let pullback: ([Float]) -> [[Float]?]
+
+    public init(operation: String, inputs: [Tensor], pullback: @escaping ([Float]) -> [[Float]?]) {
+        self.operation = operation
+        self.inputs = inputs
+        self.pullback = pullback
+    }
+}
+
+/// Whether operations record their pullbacks. Off inside `withoutGradients` (PyTorch's `torch.no_grad()`),
+/// which evaluation uses so nothing is kept for a backward pass that will never run.
+public enum GradientMode {
+    nonisolated(unsafe) public private(set) static var isEnabled = true
+
+    /// Runs `body` with recording off, restoring the previous mode afterwards.
+    public static func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = isEnabled
+        isEnabled = false
+        defer { isEnabled = previous }
+        return try body()
+    }
+}
+
+/// Runs `body` without recording operations (PyTorch's `with torch.no_grad():`).
+public func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try GradientMode.withoutGradients(body)
+}
+
+extension Tensor {
+    /// Makes the result of an operation: records `pullback` when gradients are on and any input needs one.
+    /// Every differentiable operation goes through here, its pullback written right beside its forward.
+    @usableFromInline
+    static func result(
+        shape: [Int], data: [Float], operation: String, inputs: [Tensor],
+        pullback: @escaping ([Float]) -> [[Float]?]
+    ) -> Tensor {
+        let output = Tensor(shape: shape, data: data)
+        if GradientMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {
+            output.requiresGrad = true
+            output.gradientNode = GradientNode(operation: operation, inputs: inputs, pullback: pullback)
+        }
+        return output
+    }
+
+    /// Computes the gradient of this scalar with respect to every leaf tensor that requires one and adds it
+    /// to that leaf's `grad` (PyTorch's `loss.backward()`). The recorded graph is released afterwards.
+    public func backward() {
+        precondition(count == 1, "backward() needs a scalar (one element), shape is \(shape)")
+        backward(seed: [1])
+    }
+
+    /// Backpropagates `seed` (the gradient of some scalar with respect to this tensor, same element count).
+    public func backward(seed: [Float]) {
+        precondition(seed.count == count, "seed has \(seed.count) elements, tensor has \(count)")
+        guard requiresGrad else { return }
+        let order = topologicalOrder()
+        var gradients: [ObjectIdentifier: [Float]] = [ObjectIdentifier(self): seed]
+        for tensor in order.reversed() {
+            guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
+            guard let node = tensor.gradientNode else {
+                tensor.accumulateGradient(gradient)
+                continue
+            }
+            let inputGradients = node.pullback(gradient)
+            for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                guard input.requiresGrad, let inputGradient else { continue }
+                let key = ObjectIdentifier(input)
+                if var existing = gradients.removeValue(forKey: key) {
+                    addInPlace(&existing, inputGradient)
+                    gradients[key] = existing
+                } else {
+                    gradients[key] = inputGradient
+                }
+            }
+            tensor.gradientNode = nil
+        }
+    }
+
+    /// Tensors reachable from this one through recorded nodes, every input before the tensors computed
+    /// from it. Iterative, so deep graphs cannot overflow the stack.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited: Set<ObjectIdentifier> = []
+        var stack: [(tensor: Tensor, inputsPushed: Bool)] = [(self, false)]
+        while let (tensor, inputsPushed) = stack.popLast() {
+            if inputsPushed {
+                order.append(tensor)
+                continue
+            }
+            guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
+            stack.append((tensor, true))
+            for input in tensor.gradientNode?.inputs ?? [] where input.requiresGrad {
+                if !visited.contains(ObjectIdentifier(input)) { stack.append((input, false)) }
+            }
+        }
+        return order
+    }
+
+    private func accumulateGradient(_ gradient: [Float]) {
+        if let grad {
+            addInPlace(&grad.data, gradient)
+        } else {
+            grad = Tensor(shape: shape, data: gradient)
+        }
+    }
+}
+
+/// `accumulator += addend`, elementwise.
+@inlinable
+func addInPlace(_ accumulator: inout [Float], _ addend: [Float]) {
+    precondition(accumulator.count == addend.count, "gradient sizes differ: \(accumulator.count) vs \(addend.count)")
+    accumulator.withUnsafeMutableBufferPointer { target in
+        addend.withUnsafeBufferPointer { source in
+            for index in 0..<target.count { target[index] += source[index] }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// A Float32 tensor of any rank, stored row-major (NCHW for images), that can record the operations
+/// applied to it so `backward()` can compute gradients.
+///
+/// Tensors are reference types, like PyTorch's: a parameter is one object that the model reads and the
+/// optimizer updates in place. Operations return new tensors; when gradients are being recorded (see
+/// `GradientMode`) and an input requires a gradient, the result keeps a `GradientNode` with the inputs
+/// and the pullback that maps the result's gradient to theirs.
+public final class Tensor {
+    /// The size of each dimension; `[]` for a scalar.
+    public let shape: [Int]
+    /// The elements in row-major order; `data.count == shape.reduce(1, *)`.
+    public var data: [Float]
+    /// Whether gradients flow to this tensor. Parameters set it; results of recorded operations inherit it.
+    public var requiresGrad: Bool
+    /// The accumulated gradient of a leaf tensor that requires one, after `backward()`; same shape.
+    public var grad: Tensor?
+    /// How this tensor was computed, when that was recorded; nil for leaves and unrecorded results.
+    public internal(set) var gradientNode: GradientNode?
+
+    /// A tensor with `shape` holding `data` (row-major). The element count must match the shape.
+    public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        precondition(
+            data.count == shape.reduce(1, *),
+            "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(data.count)")
+        self.shape = shape
+        self.data = data
+        self.requiresGrad = requiresGrad
+    }
+
+    /// A tensor of `shape` with every element `value`.
+    public convenience init(shape: [Int], repeating value: Float, requiresGrad: Bool = false) {
+        self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)), requiresGrad: requiresGrad)
+    }
+
+    /// A scalar (rank-0) tensor.
+    public convenience init(_ scalar: Float) {
+        self.init(shape: [], data: [scalar])
+    }
+
+    public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        Tensor(shape: shape, repeating: 0, requiresGrad: requiresGrad)
+    }
+
+    public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        Tensor(shape: shape, repeating: 1, requiresGrad: requiresGrad)
+    }
+
+    /// Uniform samples in [low, high) from `generator`.
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, generator: inout RandomGenerator
+    ) -> Tensor {
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        for index in 0..<count { values[index] = generator.nextUniform(low: low, high: high) }
+        return Tensor(shape: shape, data: values)
+    }
+
+    /// Normal samples with `mean` and `standardDeviation` from `generator`.
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1, generator: inout RandomGenerator
+    ) -> Tensor {
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        for index in 0..<count { values[index] = mean + standardDeviation * generator.nextNormal() }
+        return Tensor(shape: shape, data: values)
+    }
+
+    /// The number of elements.
+    public var count: Int { data.count }
+    /// The number of dimensions.
+    public var rank: Int { shape.count }
+    /// The value of a one-element tensor (a loss, say).
+    public var scalar: Float {
+        precondition(data.count == 1, "scalar needs a one-element tensor, shape is \(shape)")
+        return data[0]
+    }
+
+    /// A copy that shares no storage or history with this tensor (PyTorch's `detach().clone()`).
+    public func detached() -> Tensor {
+        Tensor(shape: shape, data: data)
+    }
+
+    /// The index of the largest element along the last dimension, for each row: `[N, C]` → N indices.
+    /// Ties go to the first index, as in PyTorch.
+    public func argmax() -> [Int] {
+        precondition(rank >= 1, "argmax needs at least one dimension")
+        let columns = shape[rank - 1]
+        precondition(columns > 0, "argmax of an empty dimension")
+        let rows = count / columns
+        return data.withUnsafeBufferPointer { values in
+            (0..<rows).map { row in
+                var best = 0
+                var bestValue = values[row * columns]
+                for column in 1..<columns where values[row * columns + column] > bestValue {
+                    best = column
+                    bestValue = values[row * columns + column]
+                }
+                return best
+            }
+        }
+    }
+
+    /// Items `range` of the first dimension, as a new tensor (no gradient history): a batch slice.
+    public func slice(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) out of \(shape)")
+        let itemSize = shape.dropFirst().reduce(1, *)
+        return Tensor(
+            shape: [range.count] + shape.dropFirst(),
+            data: Array(data[(range.lowerBound * itemSize)..<(range.upperBound * itemSize)]))
+    }
+
+    /// Sets the gradient to nil (PyTorch's `zero_grad(set_to_none=True)`).
+    public func zeroGrad() {
+        grad = nil
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = data.prefix(8).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), data: [\(preview)\(data.count > 8 ? ", …" : "")])"
+    }
+}

@@ -1,0 +1,50 @@
+import CBLAS
+
+/// Single-precision matrix products through the system BLAS (OpenBLAS on Linux).
+///
+/// OpenBLAS's own threading collapses on the small, skinny products of MNIST-sized layers (see
+/// ../shared/REFERENCES.md: conv1 as a GEMM runs 4× slower on 2 threads than on 1), so it is pinned to one
+/// thread and the kernels parallelise across the batch themselves (`Parallel`).
+public enum BLAS {
+    private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
+    /// op(A) is [m×k] (A is [k×m] when `transposeA`), op(B) is [k×n] (B is [n×k] when `transposeB`).
+    @inlinable
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        ensureSingleThreaded()
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Like `gemm`, but splits the rows of C across `Parallel.threadCount` threads when the product is large
+    /// enough to pay for it. Each row block is one single-threaded BLAS call, so results do not depend on
+    /// timing (only on the thread count).
+    public static func parallelGemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let work = m * n * k
+        guard Parallel.threadCount > 1, m >= 2 * Parallel.threadCount, work >= 1 << 18 else {
+            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        Parallel.forEachChunk(of: m) { rows in
+            // Row r of op(A) starts at A + r·lda, or at column r (A + r) when A is stored transposed.
+            let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                 a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+        }
+    }
+
+    @usableFromInline
+    static func ensureSingleThreaded() { _ = singleThreaded }
+}

@@ -1,0 +1,187 @@
+/// The geometry of a 2-D convolution: input [batch, inputChannels, height, width] (NCHW), weight
+/// [outputChannels, inputChannels, kernelHeight, kernelWidth] (OIHW, PyTorch's layout), zero padding on
+/// every side, the same stride both ways.
+public struct Convolution2DShape: Equatable, Sendable {
+    public var batch: Int
+    public var inputChannels: Int
+    public var height: Int
+    public var width: Int
+    public var outputChannels: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var stride: Int
+    public var padding: Int
+
+    public init(
+        batch: Int, inputChannels: Int, height: Int, width: Int, outputChannels: Int,
+        kernelHeight: Int, kernelWidth: Int, stride: Int = 1, padding: Int = 0
+    ) {
+        self.batch = batch
+        self.inputChannels = inputChannels
+        self.height = height
+        self.width = width
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var outputHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    public var outputWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
+    /// Elements of one input image.
+    public var inputImageSize: Int { inputChannels * height * width }
+    /// Elements of one output image.
+    public var outputImageSize: Int { outputChannels * outputPlaneSize }
+    /// Output positions per channel.
+    public var outputPlaneSize: Int { outputHeight * outputWidth }
+    /// Inputs one output element sees: inputChannels · kernelHeight · kernelWidth.
+    public var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
+    public var weightCount: Int { outputChannels * patchSize }
+}
+
+/// Convolution as im2col + one BLAS product per image, parallel over the batch.
+/// `Reference.convolution2DForward/Backward` is the naive twin the tests compare against.
+public enum Convolution2D {
+    /// output[N, Cout, OH, OW] = weight ⊛ input + bias.
+    /// input: [N, Cin, H, W], weight: [Cout, Cin, KH, KW], bias: [Cout] or nil, output: [N, Cout, OH, OW].
+    public static func forward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        let plane = shape.outputPlaneSize
+        Parallel.forEachChunk(of: shape.batch) { images in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
+            defer { columns.deallocate() }
+            for image in images {
+                let imageOutput = output + image * shape.outputImageSize
+                if let bias {
+                    for channel in 0..<shape.outputChannels {
+                        (imageOutput + channel * plane).update(repeating: bias[channel], count: plane)
+                    }
+                }
+                imageToColumns(input + image * shape.inputImageSize, columns, shape)
+                // [Cout × P] = [Cout × CKK] · [CKK × P]
+                BLAS.gemm(m: shape.outputChannels, n: plane, k: shape.patchSize,
+                          a: weight, lda: shape.patchSize, b: columns, ldb: plane,
+                          beta: bias == nil ? 0 : 1, c: imageOutput, ldc: plane)
+            }
+        }
+    }
+
+    /// Gradients of `forward`. outputGradient: [N, Cout, OH, OW]; weightGradient: [Cout, Cin, KH, KW] and
+    /// biasGradient: [Cout] are overwritten; inputGradient: [N, Cin, H, W] is overwritten when given (pass nil
+    /// when the input needs no gradient, as for a network's first layer: that saves a third of the work).
+    public static func backward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let plane = shape.outputPlaneSize
+        let chunks = Parallel.chunks(of: shape.batch)
+        // One partial weight and bias gradient per chunk, summed in chunk order afterwards (deterministic).
+        let partialStride = shape.weightCount + shape.outputChannels
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
+        partials.initialize(repeating: 0, count: max(1, chunks.count) * partialStride)
+        defer { partials.deallocate() }
+
+        Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
+            let partialWeight = partials + chunkIndex * partialStride
+            let partialBias = partialWeight + shape.weightCount
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
+            defer { columns.deallocate() }
+            for image in images {
+                let imageGradient = outputGradient + image * shape.outputImageSize
+                imageToColumns(input + image * shape.inputImageSize, columns, shape)
+                // dW[Cout × CKK] += dY[Cout × P] · colᵀ[P × CKK]
+                BLAS.gemm(transposeB: true, m: shape.outputChannels, n: shape.patchSize, k: plane,
+                          a: imageGradient, lda: plane, b: columns, ldb: plane,
+                          beta: 1, c: partialWeight, ldc: shape.patchSize)
+                for channel in 0..<shape.outputChannels {
+                    var sum: Float = 0
+                    let row = imageGradient + channel * plane
+                    for position in 0..<plane { sum += row[position] }
+                    partialBias[channel] += sum
+                }
+                if let inputGradient {
+                    // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P], then scattered back to the image.
+                    BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
+                              a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
+                              c: columns, ldc: plane)
+                    columnsToImage(columns, inputGradient + image * shape.inputImageSize, shape)
+                }
+            }
+        }
+        weightGradient.update(from: partials, count: shape.weightCount)
+        biasGradient?.update(from: partials + shape.weightCount, count: shape.outputChannels)
+        for chunk in 1..<max(1, chunks.count) {
+            let partial = partials + chunk * partialStride
+            for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
+            if let biasGradient {
+                for channel in 0..<shape.outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
+            }
+        }
+    }
+
+    /// Unfolds one image [Cin, H, W] into columns [Cin·KH·KW × OH·OW]: column p holds the patch output
+    /// position p sees (zeros where it overlaps the padding).
+    @inlinable
+    static func imageToColumns(
+        _ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ shape: Convolution2DShape
+    ) {
+        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth
+        let plane = outputHeight * outputWidth
+        for channel in 0..<shape.inputChannels {
+            let channelInput = image + channel * shape.height * shape.width
+            for kernelY in 0..<shape.kernelHeight {
+                for kernelX in 0..<shape.kernelWidth {
+                    let row = (channel * shape.kernelHeight + kernelY) * shape.kernelWidth + kernelX
+                    let columnRow = columns + row * plane
+                    for outputY in 0..<outputHeight {
+                        let inputY = outputY * shape.stride - shape.padding + kernelY
+                        let target = columnRow + outputY * outputWidth
+                        guard inputY >= 0 && inputY < shape.height else {
+                            target.update(repeating: 0, count: outputWidth)
+                            continue
+                        }
+                        let inputRow = channelInput + inputY * shape.width
+                        for outputX in 0..<outputWidth {
+                            let inputX = outputX * shape.stride - shape.padding + kernelX
+                            target[outputX] = (inputX >= 0 && inputX < shape.width) ? inputRow[inputX] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `imageToColumns`: overwrites image [Cin, H, W] with the sum of every column entry
+    /// that was read from each pixel.
+    @inlinable
+    static func columnsToImage(
+        _ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ shape: Convolution2DShape
+    ) {
+        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth
+        let plane = outputHeight * outputWidth
+        image.update(repeating: 0, count: shape.inputImageSize)
+        for channel in 0..<shape.inputChannels {
+            let channelImage = image + channel * shape.height * shape.width
+            for kernelY in 0..<shape.kernelHeight {
+                for kernelX in 0..<shape.kernelWidth {
+                    let row = (channel * shape.kernelHeight + kernelY) * shape.kernelWidth + kernelX
+                    let columnRow = columns + row * plane
+                    for outputY in 0..<outputHeight {
+                        let inputY = outputY * shape.stride - shape.padding + kernelY
+                        guard inputY >= 0 && inputY < shape.height else { continue }
+                        let imageRow = channelImage + inputY * shape.width
+                        let source = columnRow + outputY * outputWidth
+                        for outputX in 0..<outputWidth {
+                            let inputX = outputX * shape.stride - shape.padding + kernelX
+                            if inputX >= 0 && inputX < shape.width { imageRow[inputX] += source[outputX] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+
+/// Work split across CPU cores in fixed, contiguous chunks.
+///
+/// The split depends only on `threadCount`, and per-chunk partial results are combined in chunk order,
+/// so a run with the same seed and thread count gives the same numbers bit for bit.
+public enum Parallel {
+    /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
+    /// (the `--threads` option) before running kernels.
+    nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The contiguous ranges `0..<count` is split into: at most `threadCount`, none empty.
+    public static func chunks(of count: Int) -> [Range<Int>] {
+        let parts = min(threadCount, count)
+        guard parts > 1 else { return count > 0 ? [0..<count] : [] }
+        return (0..<parts).map { part in (part * count / parts)..<((part + 1) * count / parts) }
+    }
+
+    /// Calls `body` once per chunk of `0..<count`, concurrently.
+    public static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
+        let ranges = chunks(of: count)
+        if ranges.count <= 1 {
+            ranges.forEach(body)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { body(ranges[$0]) }
+        }
+    }
+
+    /// Calls `body(chunkIndex, range)` once per chunk, concurrently; the chunk index lets a kernel keep
+    /// one scratch or partial-sum buffer per chunk and reduce them in order afterwards.
+    public static func forEachIndexedChunk(of count: Int, _ body: (Int, Range<Int>) -> Void) {
+        let ranges = chunks(of: count)
+        if ranges.count <= 1 {
+            for (index, range) in ranges.enumerated() { body(index, range) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+/// The geometry of 2-D pooling over [batch·channels, height, width] planes (no padding, PyTorch's floor
+/// rounding of the output size).
+public struct Pooling2DShape: Equatable, Sendable {
+    /// Independent planes: batch · channels.
+    public var planes: Int
+    public var height: Int
+    public var width: Int
+    public var kernelSize: Int
+    public var stride: Int
+
+    public init(planes: Int, height: Int, width: Int, kernelSize: Int, stride: Int) {
+        self.planes = planes
+        self.height = height
+        self.width = width
+        self.kernelSize = kernelSize
+        self.stride = stride
+    }
+
+    public var outputHeight: Int { (height - kernelSize) / stride + 1 }
+    public var outputWidth: Int { (width - kernelSize) / stride + 1 }
+    public var inputPlaneSize: Int { height * width }
+    public var outputPlaneSize: Int { outputHeight * outputWidth }
+}
+
+public enum MaxPool2D {
+    /// output[P, OH, OW] = max over each window of input[P, H, W]; indices[P, OH, OW] records where in its
+    /// plane each maximum came from (the first one on ties, as PyTorch), for the backward pass.
+    public static func forward(
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+        shape: Pooling2DShape
+    ) {
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let source = input + plane * shape.inputPlaneSize
+                let target = plane * shape.outputPlaneSize
+                for outputY in 0..<shape.outputHeight {
+                    for outputX in 0..<shape.outputWidth {
+                        var bestIndex = outputY * shape.stride * shape.width + outputX * shape.stride
+                        var best = source[bestIndex]
+                        for kernelY in 0..<shape.kernelSize {
+                            let rowStart = (outputY * shape.stride + kernelY) * shape.width + outputX * shape.stride
+                            for kernelX in 0..<shape.kernelSize {
+                                let value = source[rowStart + kernelX]
+                                // `!(value <= best)` also lets NaN win, as PyTorch propagates it.
+                                if !(value <= best) {
+                                    best = value
+                                    bestIndex = rowStart + kernelX
+                                }
+                            }
+                        }
+                        output[target + outputY * shape.outputWidth + outputX] = best
+                        indices[target + outputY * shape.outputWidth + outputX] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+
+    /// inputGradient[P, H, W] (overwritten) receives each outputGradient[P, OH, OW] at its window's maximum.
+    public static func backward(
+        outputGradient: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let target = inputGradient + plane * shape.inputPlaneSize
+                target.update(repeating: 0, count: shape.inputPlaneSize)
+                let offset = plane * shape.outputPlaneSize
+                for position in 0..<shape.outputPlaneSize {
+                    target[Int(indices[offset + position])] += outputGradient[offset + position]
+                }
+            }
+        }
+    }
+}
+
+public enum AvgPool2D {
+    /// output[P, OH, OW] = mean of each kernelSize × kernelSize window of input[P, H, W].
+    public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+        let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let source = input + plane * shape.inputPlaneSize
+                let target = output + plane * shape.outputPlaneSize
+                for outputY in 0..<shape.outputHeight {
+                    for outputX in 0..<shape.outputWidth {
+                        var sum: Float = 0
+                        for kernelY in 0..<shape.kernelSize {
+                            let rowStart = (outputY * shape.stride + kernelY) * shape.width + outputX * shape.stride
+                            for kernelX in 0..<shape.kernelSize { sum += source[rowStart + kernelX] }
+                        }
+                        target[outputY * shape.outputWidth + outputX] = sum * scale
+                    }
+                }
+            }
+        }
+    }
+
+    /// inputGradient[P, H, W] (overwritten): each outputGradient spread evenly over its window.
+    public static func backward(
+        outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
+        let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let source = outputGradient + plane * shape.outputPlaneSize
+                let target = inputGradient + plane * shape.inputPlaneSize
+                target.update(repeating: 0, count: shape.inputPlaneSize)
+                for outputY in 0..<shape.outputHeight {
+                    for outputX in 0..<shape.outputWidth {
+                        let share = source[outputY * shape.outputWidth + outputX] * scale
+                        for kernelY in 0..<shape.kernelSize {
+                            let rowStart = (outputY * shape.stride + kernelY) * shape.width + outputX * shape.stride
+                            for kernelX in 0..<shape.kernelSize { target[rowStart + kernelX] += share }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// Naive, obviously-correct twins of the fast kernels, for tests: every fast kernel is checked against
+/// its twin on random shapes.
+public enum Reference {
+    /// C[m×n] = A[m×k] · B[k×n], row-major, triple loop with Double accumulation.
+    public static func matrixMultiply(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum: Double = 0
+                for inner in 0..<k { sum += Double(a[row * k + inner]) * Double(b[inner * n + column]) }
+                c[row * n + column] = Float(sum)
+            }
+        }
+        return c
+    }
+
+    /// Direct convolution, straight from the definition: [N, Cin, H, W] ⊛ [Cout, Cin, KH, KW] + bias.
+    public static func convolution2DForward(
+        input: [Float], weight: [Float], bias: [Float]?, shape s: Convolution2DShape
+    ) -> [Float] {
+        var output = [Float](repeating: 0, count: s.batch * s.outputImageSize)
+        for image in 0..<s.batch {
+            for outputChannel in 0..<s.outputChannels {
+                for outputY in 0..<s.outputHeight {
+                    for outputX in 0..<s.outputWidth {
+                        var sum = Double(bias?[outputChannel] ?? 0)
+                        for inputChannel in 0..<s.inputChannels {
+                            for kernelY in 0..<s.kernelHeight {
+                                for kernelX in 0..<s.kernelWidth {
+                                    let inputY = outputY * s.stride - s.padding + kernelY
+                                    let inputX = outputX * s.stride - s.padding + kernelX
+                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else { continue }
+                                    let inputValue = input[((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width + inputX]
+                                    let weightValue = weight[((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY) * s.kernelWidth + kernelX]
+                                    sum += Double(inputValue) * Double(weightValue)
+                                }
+                            }
+                        }
+                        output[((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth + outputX] = Float(sum)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Gradients of the direct convolution: (input, weight, bias) gradients for outputGradient.
+    public static func convolution2DBackward(
+        input: [Float], weight: [Float], outputGradient: [Float], shape s: Convolution2DShape
+    ) -> (input: [Float], weight: [Float], bias: [Float]) {
+        var inputGradient = [Double](repeating: 0, count: input.count)
+        var weightGradient = [Double](repeating: 0, count: weight.count)
+        var biasGradient = [Double](repeating: 0, count: s.outputChannels)
+        for image in 0..<s.batch {
+            for outputChannel in 0..<s.outputChannels {
+                for outputY in 0..<s.outputHeight {
+                    for outputX in 0..<s.outputWidth {
+                        let gradient = Double(outputGradient[((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth + outputX])
+                        biasGradient[outputChannel] += gradient
+                        for inputChannel in 0..<s.inputChannels {
+                            for kernelY in 0..<s.kernelHeight {
+                                for kernelX in 0..<s.kernelWidth {
+                                    let inputY = outputY * s.stride - s.padding + kernelY
+                                    let inputX = outputX * s.stride - s.padding + kernelX
+                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else { continue }
+                                    let inputIndex = ((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width + inputX
+                                    let weightIndex = ((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY) * s.kernelWidth + kernelX
+                                    inputGradient[inputIndex] += gradient * Double(weight[weightIndex])
+                                    weightGradient[weightIndex] += gradient * Double(input[inputIndex])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (inputGradient.map(Float.init), weightGradient.map(Float.init), biasGradient.map(Float.init))
+    }
+}

@@ -1,0 +1,1 @@
+// The NN target; see Package.swift.

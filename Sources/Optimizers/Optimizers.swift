@@ -1,0 +1,1 @@
+// The Optimizers target; see Package.swift.
