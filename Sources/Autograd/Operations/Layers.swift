@@ -1,0 +1,181 @@
+import Foundation
+import Kernels
+
+extension Tensor {
+    /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out].
+    public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+        precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
+                     "linear needs input [N, in] and weight [out, in], got \(shape) and \(weight.shape)")
+        let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
+        if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
+        let (x, w) = (data, weight.data)
+        let output = makeBuffer(count: rows * outputs) { y in
+            if let bias {
+                for row in 0..<rows { (y + row * outputs).update(from: bias.data, count: outputs) }
+            }
+            BLAS.parallelGemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
+                              beta: bias == nil ? 0 : 1, c: y, ldc: outputs)
+        }
+        let inputs3: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.result(shape: [rows, outputs], data: output, operation: "linear", inputs: inputs3) { [requiresGrad] gradient in
+            // dX[N×in] = dY[N×out] · W[out×in]; dW[out×in] = dYᵀ · X; db[out] = Σ_rows dY
+            let inputGradient: [Float]? = requiresGrad ? makeBuffer(count: rows * inputs) { target in
+                BLAS.parallelGemm(m: rows, n: inputs, k: outputs, a: gradient, lda: outputs, b: w, ldb: inputs, c: target, ldc: inputs)
+            } : nil
+            let weightGradient: [Float]? = weight.requiresGrad ? makeBuffer(count: outputs * inputs) { target in
+                BLAS.parallelGemm(transposeA: true, m: outputs, n: inputs, k: rows, a: gradient, lda: outputs, b: x, ldb: inputs,
+                                  c: target, ldc: inputs)
+            } : nil
+            var gradients = [inputGradient, weightGradient]
+            if let bias {
+                gradients.append(bias.requiresGrad ? columnSums(gradient, rows: rows, columns: outputs) : nil)
+            }
+            return gradients
+        }
+    }
+
+    /// 2-D convolution, PyTorch's `F.conv2d`: input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]
+    /// → [N, Cout, OH, OW] with OH = (H + 2·padding − KH) / stride + 1.
+    public func conv2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
+                     "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
+        precondition(stride >= 1 && padding >= 0, "conv2d needs stride ≥ 1 and padding ≥ 0")
+        let geometry = Convolution2DShape(
+            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
+            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding)
+        precondition(geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
+                     "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
+        if let bias { precondition(bias.shape == [geometry.outputChannels], "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)") }
+        let (x, w, b) = (data, weight.data, bias?.data)
+        let output = makeBuffer(count: geometry.batch * geometry.outputImageSize) { y in
+            x.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    if let b {
+                        b.withUnsafeBufferPointer { bs in
+                            Convolution2D.forward(input: xs.baseAddress!, weight: ws.baseAddress!, bias: bs.baseAddress!, output: y, shape: geometry)
+                        }
+                    } else {
+                        Convolution2D.forward(input: xs.baseAddress!, weight: ws.baseAddress!, bias: nil, output: y, shape: geometry)
+                    }
+                }
+            }
+        }
+        let operationInputs: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.result(
+            shape: [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],
+            data: output, operation: "conv2d", inputs: operationInputs
+        ) { [requiresGrad] gradient in
+            var inputGradient: [Float]? = requiresGrad ? [Float](repeating: 0, count: x.count) : nil
+            var weightGradient = [Float](repeating: 0, count: w.count)
+            var biasGradient = [Float](repeating: 0, count: geometry.outputChannels)
+            x.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    gradient.withUnsafeBufferPointer { dy in
+                        weightGradient.withUnsafeMutableBufferPointer { dw in
+                            biasGradient.withUnsafeMutableBufferPointer { db in
+                                func run(_ dx: UnsafeMutablePointer<Float>?) {
+                                    Convolution2D.backward(
+                                        input: xs.baseAddress!, weight: ws.baseAddress!, outputGradient: dy.baseAddress!,
+                                        inputGradient: dx, weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
+                                        shape: geometry)
+                                }
+                                if inputGradient != nil {
+                                    inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+                                } else {
+                                    run(nil)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var gradients: [[Float]?] = [inputGradient, weight.requiresGrad ? weightGradient : nil]
+            if let bias { gradients.append(bias.requiresGrad ? biasGradient : nil) }
+            return gradients
+        }
+    }
+
+    /// Max pooling over kernelSize × kernelSize windows (stride defaults to kernelSize, no padding):
+    /// [N, C, H, W] → [N, C, (H − k) / s + 1, (W − k) / s + 1].
+    public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+        let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "maxPool2d")
+        let outputCount = geometry.planes * geometry.outputPlaneSize
+        var indices = [Int32](repeating: 0, count: outputCount)
+        let output = makeBuffer(count: outputCount) { y in
+            data.withUnsafeBufferPointer { x in
+                indices.withUnsafeMutableBufferPointer { index in
+                    MaxPool2D.forward(input: x.baseAddress!, output: y, indices: index.baseAddress!, shape: geometry)
+                }
+            }
+        }
+        let inputCount = count
+        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "maxPool2d", inputs: [self]) { gradient in
+            [makeBuffer(count: inputCount) { dx in
+                MaxPool2D.backward(outputGradient: gradient, indices: indices, inputGradient: dx, shape: geometry)
+            }]
+        }
+    }
+
+    /// Average pooling over kernelSize × kernelSize windows (stride defaults to kernelSize, no padding).
+    public func avgPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+        let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "avgPool2d")
+        let output = makeBuffer(count: geometry.planes * geometry.outputPlaneSize) { y in
+            AvgPool2D.forward(input: data, output: y, shape: geometry)
+        }
+        let inputCount = count
+        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "avgPool2d", inputs: [self]) { gradient in
+            [makeBuffer(count: inputCount) { dx in
+                AvgPool2D.backward(outputGradient: gradient, inputGradient: dx, shape: geometry)
+            }]
+        }
+    }
+
+    private func poolingShape(kernelSize: Int, stride: Int, operation: String) -> Pooling2DShape {
+        precondition(rank == 4, "\(operation) needs [N, C, H, W], got \(shape)")
+        precondition(kernelSize >= 1 && stride >= 1 && kernelSize <= shape[2] && kernelSize <= shape[3],
+                     "\(operation) kernel \(kernelSize), stride \(stride) does not fit \(shape)")
+        return Pooling2DShape(planes: shape[0] * shape[1], height: shape[2], width: shape[3], kernelSize: kernelSize, stride: stride)
+    }
+
+    private func pooledShape(_ geometry: Pooling2DShape) -> [Int] {
+        [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+    }
+
+    /// max(x, 0), elementwise.
+    public func relu() -> Tensor {
+        let output = makeBuffer(count: count) { y in Activation.reluForward(data, y, count: count) }
+        return Tensor.result(shape: shape, data: output, operation: "relu", inputs: [self]) { gradient in
+            [makeBuffer(count: output.count) { dx in
+                Activation.reluBackward(output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
+            }]
+        }
+    }
+
+    /// tanh(x), elementwise.
+    public func tanh() -> Tensor {
+        let output = makeBuffer(count: count) { y in Activation.tanhForward(data, y, count: count) }
+        return Tensor.result(shape: shape, data: output, operation: "tanh", inputs: [self]) { gradient in
+            [makeBuffer(count: output.count) { dx in
+                Activation.tanhBackward(output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
+            }]
+        }
+    }
+
+    /// 1 / (1 + e^−x), elementwise.
+    public func sigmoid() -> Tensor {
+        let output = mapElements(data) { 1 / (1 + expf(-$0)) }
+        return Tensor.result(shape: shape, data: output, operation: "sigmoid", inputs: [self]) { gradient in
+            [zipElements(gradient, output) { $0 * $1 * (1 - $1) }]
+        }
+    }
+}
+
+/// Σ over rows of a [rows, columns] matrix → [columns].
+func columnSums(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
+    var sums = [Float](repeating: 0, count: columns)
+    for row in 0..<rows {
+        for column in 0..<columns { sums[column] += matrix[row * columns + column] }
+    }
+    return sums
+}

@@ -1,1 +1,0 @@
-// The MNIST target; see Package.swift.

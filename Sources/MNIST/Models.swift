@@ -1,0 +1,87 @@
+@_exported import Optimizers
+
+/// The tutorial's baseline, a multilayer perceptron: flatten [N, 1, 28, 28] → 784 → ReLU → 784 → 10.
+public final class Baseline: Module, UnaryLayer {
+    public let layer1: Linear
+    public let layer2: Linear
+
+    public init(generator: inout RandomGenerator) {
+        layer1 = Linear(784, 784, generator: &generator)
+        layer2 = Linear(784, 10, generator: &generator)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        layer2(layer1(input.flattened()).relu())
+    }
+}
+
+/// The tutorial's simple CNN: conv 1→32 5×5, ReLU, max-pool 2, linear 4608→128, ReLU — plus the final
+/// 128→10 layer (`fc2`) that the tutorial forgot, without which it would output 128 "classes".
+public final class SimpleCNN: Module, UnaryLayer {
+    public let conv1: Conv2d
+    public let fc1: Linear
+    public let fc2: Linear
+
+    public init(generator: inout RandomGenerator) {
+        conv1 = Conv2d(1, 32, kernelSize: 5, generator: &generator)
+        fc1 = Linear(32 * 12 * 12, 128, generator: &generator)
+        fc2 = Linear(128, 10, generator: &generator)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let features = conv1(input).relu().maxPool2d(kernelSize: 2)  // [N, 32, 12, 12]
+        return fc2(fc1(features.flattened()).relu())
+    }
+}
+
+/// LeNet-5 as the tutorial writes it (after LeCun et al., "Gradient-based learning applied to document
+/// recognition", 1998): conv 1→6 5×5 pad 2, tanh, avg-pool 2; conv 6→16 5×5, tanh, avg-pool 2;
+/// conv 16→120 5×5, tanh; linear 120→84, tanh; linear 84→10.
+public final class LeNet5: Module, UnaryLayer {
+    public let conv1: Conv2d
+    public let conv2: Conv2d
+    public let conv3: Conv2d
+    public let fc1: Linear
+    public let fc2: Linear
+
+    public init(generator: inout RandomGenerator) {
+        conv1 = Conv2d(1, 6, kernelSize: 5, padding: 2, generator: &generator)
+        conv2 = Conv2d(6, 16, kernelSize: 5, generator: &generator)
+        conv3 = Conv2d(16, 120, kernelSize: 5, generator: &generator)
+        fc1 = Linear(120, 84, generator: &generator)
+        fc2 = Linear(84, 10, generator: &generator)
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        var x = conv1(input).tanh().avgPool2d(kernelSize: 2)  // [N, 6, 14, 14]
+        x = conv2(x).tanh().avgPool2d(kernelSize: 2)          // [N, 16, 5, 5]
+        x = conv3(x).tanh().flattened()                        // [N, 120]
+        return fc2(fc1(x).tanh())                              // [N, 10]
+    }
+}
+
+/// The models the `mnist` tool knows, by the names used on the command line and in weights files'
+/// metadata.
+public enum ModelKind: String, CaseIterable, Sendable {
+    case mlp
+    case cnn
+    case lenet5
+
+    /// A freshly initialised model of this kind (PyTorch's default initialisation).
+    public func makeModel(generator: inout RandomGenerator) -> any UnaryLayer {
+        switch self {
+        case .mlp: Baseline(generator: &generator)
+        case .cnn: SimpleCNN(generator: &generator)
+        case .lenet5: LeNet5(generator: &generator)
+        }
+    }
+
+    /// Forward floating-point operations per image (multiply–adds count two), for throughput figures.
+    public var forwardFlopsPerImage: Int {
+        switch self {
+        case .mlp: 2 * (784 * 784 + 784 * 10)
+        case .cnn: 2 * (24 * 24 * 32 * 25 + 4608 * 128 + 128 * 10)
+        case .lenet5: 2 * (28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 120 * 84 + 84 * 10)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// 2-D convolution (PyTorch's `nn.Conv2d`): input [N, inputChannels, H, W] →
+/// [N, outputChannels, (H + 2·padding − kernelSize) / stride + 1, (W + 2·padding − kernelSize) / stride + 1].
+public final class Conv2d: Module, UnaryLayer {
+    /// [outputChannels, inputChannels, kernelSize, kernelSize]
+    public let weight: Tensor
+    /// [outputChannels], or nil without a bias.
+    public let bias: Tensor?
+    public let stride: Int
+    public let padding: Int
+
+    public init(
+        _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, generator: inout RandomGenerator
+    ) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0, "Conv2d needs positive sizes")
+        precondition(stride >= 1 && padding >= 0, "Conv2d needs stride ≥ 1 and padding ≥ 0")
+        let fanIn = inputChannels * kernelSize * kernelSize
+        weight = Initialization.parameter(Initialization.kaimingUniform(
+            [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn, generator: &generator))
+        self.bias = bias
+            ? Initialization.parameter(Initialization.biasUniform([outputChannels], fanIn: fanIn, generator: &generator))
+            : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var inputChannels: Int { weight.shape[1] }
+    public var outputChannels: Int { weight.shape[0] }
+    public var kernelSize: Int { weight.shape[2] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+}

@@ -1,0 +1,19 @@
+/// Zeroes each element with probability `probability` while training and scales the rest by
+/// 1 / (1 − probability) (PyTorch's `nn.Dropout`); the identity in evaluation mode.
+public final class Dropout: Module, UnaryLayer {
+    public let probability: Float
+    /// The layer's own generator, seeded from the caller's at construction, so `callAsFunction` keeps
+    /// PyTorch's one-argument form while runs stay reproducible.
+    public var generator: RandomGenerator
+
+    public init(probability: Float = 0.5, generator: inout RandomGenerator) {
+        precondition(probability >= 0 && probability < 1, "Dropout probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+        self.generator = RandomGenerator(seed: generator.next())
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        guard isTraining else { return input }
+        return input.dropout(probability: probability, generator: &generator)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Adam with bias correction (PyTorch's `torch.optim.Adam`, defaults lr 0.001, betas (0.9, 0.999),
+/// eps 1e-8). `weightDecay` adds `weightDecay · p` to the gradient (L2), as PyTorch's Adam does.
+public final class Adam: Optimizer {
+    public let parameters: [(name: String, tensor: Tensor)]
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    public let state: OptimizerState
+    /// AdamW decouples weight decay from the gradient instead.
+    let decoupledWeightDecay: Bool
+
+    public convenience init(
+        parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
+        beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
+        self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                  weightDecay: weightDecay, decoupledWeightDecay: false)
+    }
+
+    init(
+        parameters: [(name: String, tensor: Tensor)], learningRate: Float, beta1: Float, beta2: Float,
+        epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool
+    ) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        state = OptimizerState(parameters: parameters, slotNames: ["exp_avg", "exp_avg_sq"])
+    }
+
+    public func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
+        let (beta1, beta2, epsilon, weightDecay, learningRate) = (beta1, beta2, epsilon, weightDecay, learningRate)
+        // PyTorch: step_size = lr / (1 − β1ᵗ); denominator = √v / √(1 − β2ᵗ) + ε; the corrections in
+        // double precision, as PyTorch computes them on Python floats.
+        let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), Double(step))))
+        let secondCorrection = Float((1 - pow(Double(beta2), Double(step))).squareRoot())
+        let decoupled = decoupledWeightDecay
+        state.slot("exp_avg", index).data.withUnsafeMutableBufferPointer { firstMoment in
+            state.slot("exp_avg_sq", index).data.withUnsafeMutableBufferPointer { secondMoment in
+                for element in 0..<parameter.count {
+                    var g = gradient[element]
+                    if decoupled {
+                        parameter[element] *= 1 - learningRate * weightDecay
+                    } else if weightDecay != 0 {
+                        g += weightDecay * parameter[element]
+                    }
+                    firstMoment[element] += (g - firstMoment[element]) * (1 - beta1)
+                    secondMoment[element] = secondMoment[element] * beta2 + (1 - beta2) * g * g
+                    let denominator = secondMoment[element].squareRoot() / secondCorrection + epsilon
+                    parameter[element] -= stepSize * firstMoment[element] / denominator
+                }
+            }
+        }
+    }
+}
+
+/// AdamW (PyTorch's `torch.optim.AdamW`): Adam whose weight decay shrinks the weights directly,
+/// p ← p · (1 − lr · weightDecay), instead of adding to the gradient. PyTorch's default weight decay 0.01.
+public func AdamW(
+    parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
+    beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01
+) -> Adam {
+    Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+         weightDecay: weightDecay, decoupledWeightDecay: true)
+}

@@ -1,1 +1,0 @@
-// The Optimizers target; see Package.swift.
