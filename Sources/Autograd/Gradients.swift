@@ -15,16 +15,16 @@ public final class GradientNode {
 }
 
 /// Whether operations record their pullbacks. Off inside `withoutGradients` (PyTorch's `torch.no_grad()`),
-/// which evaluation uses so nothing is kept for a backward pass that will never run.
+/// which evaluation uses so nothing is kept for a backward pass that will never run. Like PyTorch's grad
+/// mode it is local to the current task or thread, so concurrent work does not switch it for others.
 public enum GradientMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    @TaskLocal static var enabled = true
+
+    public static var isEnabled: Bool { enabled }
 
     /// Runs `body` with recording off, restoring the previous mode afterwards.
     public static func withoutGradients<Result>(_ body: () throws -> Result) rethrows -> Result {
-        let previous = isEnabled
-        isEnabled = false
-        defer { isEnabled = previous }
-        return try body()
+        try $enabled.withValue(false, operation: body)
     }
 }
 

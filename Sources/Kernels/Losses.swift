@@ -16,13 +16,15 @@ public enum SoftmaxCrossEntropy {
             for column in 1..<classes { maximum = max(maximum, values[column]) }
             var sum: Float = 0
             for column in 0..<classes { sum += expf(values[column] - maximum) }
-            let logSumExp = maximum + logf(sum)
+            // Everything relative to the row maximum: adding the maximum back before subtracting the
+            // label's logit would lose the digits of a small loss next to logits of 1e4.
+            let logSum = logf(sum)
             let label = Int(labels[row])
-            total += Double(logSumExp - values[label])
+            total += Double(logSum - (values[label] - maximum))
             if let logitsGradient {
                 let gradientRow = logitsGradient + row * classes
                 for column in 0..<classes {
-                    let probability = expf(values[column] - logSumExp)
+                    let probability = expf(values[column] - maximum - logSum)
                     gradientRow[column] = (probability - (column == label ? 1 : 0)) * scale
                 }
             }

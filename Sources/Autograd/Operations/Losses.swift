@@ -35,8 +35,8 @@ extension Tensor {
                     for column in 1..<classes { maximum = Swift.max(maximum, values[column]) }
                     var sum: Float = 0
                     for column in 0..<classes { sum += expf(values[column] - maximum) }
-                    let logSumExp = maximum + logf(sum)
-                    for column in 0..<classes { y[row * classes + column] = values[column] - logSumExp }
+                    let logSum = logf(sum)
+                    for column in 0..<classes { y[row * classes + column] = (values[column] - maximum) - logSum }
                 }
             }
         }

@@ -1,0 +1,128 @@
+import Testing
+@testable import Autograd
+
+/// A finite-difference check of every differentiable operation, on random shapes and inputs.
+@Suite struct GradientTests {
+    @Test(arguments: [[3], [2, 5], [2, 3, 4]])
+    func elementwiseArithmetic(shape: [Int]) {
+        let a = randomTensor(shape, seed: 1), b = randomTensor(shape, seed: 2)
+        checkGradients(of: [a, b]) { $0[0] + $0[1] }
+        checkGradients(of: [a, b]) { $0[0] - $0[1] }
+        checkGradients(of: [a, b]) { $0[0] * $0[1] }
+        checkGradients(of: [a]) { ($0[0] * 3 + 1.5) / 2 - 0.25 }
+        checkGradients(of: [a]) { -$0[0] }
+        checkGradients(of: [a]) { $0[0].squared() }
+        checkGradients(of: [a]) { $0[0].exp() }
+        checkGradients(of: [randomTensor(shape, seed: 3, low: 0.5, high: 2)]) { $0[0].log() }
+        checkGradients(of: [a]) { $0[0].sum() }
+        checkGradients(of: [a]) { $0[0].mean() }
+    }
+
+    @Test func reusedInputAccumulatesGradient() {
+        // x is used three times: d/dx (x·x + x) = 2x + 1.
+        let x = randomTensor([4], seed: 4)
+        checkGradients(of: [x]) { $0[0] * $0[0] + $0[0] }
+    }
+
+    @Test func activations() {
+        let x = randomTensor([3, 7], seed: 5, low: -2, high: 2)
+        checkGradients(of: [x]) { $0[0].tanh() }
+        checkGradients(of: [x]) { $0[0].sigmoid() }
+        // ReLU has a kink at 0: keep inputs away from it so ±step never crosses it.
+        let awayFromZero = Tensor(shape: [3, 7], data: x.data.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 })
+        checkGradients(of: [awayFromZero]) { $0[0].relu() }
+    }
+
+    @Test func reshapeAndFlatten() {
+        let x = randomTensor([2, 3, 2, 2], seed: 6)
+        checkGradients(of: [x]) { $0[0].flattened() * $0[0].reshaped([2, 12]) }
+    }
+
+    @Test(arguments: [(1, 4, 3), (5, 7, 2), (8, 3, 6)])
+    func matmulAndLinear(m: Int, k: Int, n: Int) {
+        let a = randomTensor([m, k], seed: 7), b = randomTensor([k, n], seed: 8)
+        checkGradients(of: [a, b]) { $0[0].matmul($0[1]) }
+        let weight = randomTensor([n, k], seed: 9), bias = randomTensor([n], seed: 10)
+        checkGradients(of: [a, weight, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        checkGradients(of: [a, weight]) { $0[0].linear(weight: $0[1], bias: nil) }
+    }
+
+    @Test(arguments: [(1, 1, 6, 3, 3, 1, 0), (2, 3, 7, 4, 3, 1, 1), (2, 2, 9, 3, 5, 2, 2), (3, 2, 8, 2, 2, 2, 0)])
+    func convolution(batch: Int, inputChannels: Int, size: Int, outputChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        let x = randomTensor([batch, inputChannels, size, size], seed: 11)
+        let weight = randomTensor([outputChannels, inputChannels, kernel, kernel], seed: 12)
+        let bias = randomTensor([outputChannels], seed: 13)
+        checkGradients(of: [x, weight, bias]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+        checkGradients(of: [x, weight]) { $0[0].conv2d(weight: $0[1], bias: nil, stride: stride, padding: padding) }
+    }
+
+    @Test(arguments: [(2, 2), (3, 2), (2, 1)])
+    func pooling(kernel: Int, stride: Int) {
+        let x = randomTensor([2, 3, 6, 6], seed: 14)
+        checkGradients(of: [x]) { $0[0].avgPool2d(kernelSize: kernel, stride: stride) }
+        // Max pooling's gradient is only defined away from ties: a random input has none, and a step of 1e-3
+        // is smaller than the gap between any two of its values here.
+        checkGradients(of: [x], step: 1e-3) { $0[0].maxPool2d(kernelSize: kernel, stride: stride) }
+    }
+
+    @Test func losses() {
+        let logits = randomTensor([5, 4], seed: 15, low: -3, high: 3)
+        let labels: [Int32] = [0, 3, 1, 1, 2]
+        checkGradients(of: [logits]) { $0[0].crossEntropy(labels: labels) }
+        checkGradients(of: [logits]) { $0[0].logSoftmax() }
+        checkGradients(of: [logits]) { $0[0].softmax() }
+        checkGradients(of: [logits]) { $0[0].logSoftmax().nllLoss(labels: labels) }
+    }
+
+    @Test func crossEntropyMatchesLogSoftmaxThenNLL() {
+        let logits = randomTensor([6, 10], seed: 16, low: -5, high: 5)
+        let labels: [Int32] = [9, 0, 3, 3, 7, 1]
+        let fused = logits.crossEntropy(labels: labels).scalar
+        let composed = logits.logSoftmax().nllLoss(labels: labels).scalar
+        #expect(abs(fused - composed) < 1e-6)
+    }
+
+    @Test func dropoutMasksAndRescales() {
+        var generator = RandomGenerator(seed: 17)
+        let x = randomTensor([4, 50], seed: 18)
+        let y = x.dropout(probability: 0.25, generator: &generator)
+        let kept = zip(x.data, y.data).filter { $0.1 != 0 }
+        #expect(kept.allSatisfy { abs($0.1 - $0.0 / 0.75) < 1e-6 })
+        #expect(kept.count > 120 && kept.count < 180)  // ~150 of 200 kept
+        // The gradient uses the same mask: check it with a generator replayed from the same state.
+        checkGradients(of: [x]) { inputs in
+            var replay = RandomGenerator(seed: 17)
+            return inputs[0].dropout(probability: 0.25, generator: &replay)
+        }
+    }
+
+    @Test(arguments: [[6, 3], [4, 2, 3, 3]])
+    func batchNormalization(shape: [Int]) {
+        let x = randomTensor(shape, seed: 19, low: -2, high: 2)
+        let channels = shape[1]
+        let scale = randomTensor([channels], seed: 20, low: 0.5, high: 1.5), shift = randomTensor([channels], seed: 21)
+        checkGradients(of: [x, scale, shift]) { $0[0].batchNormalized(scale: $0[1], shift: $0[2], epsilon: 1e-5).output }
+        let mean = (0..<channels).map { Float($0) * 0.1 }, variance = (0..<channels).map { 0.5 + Float($0) }
+        checkGradients(of: [x, scale, shift]) {
+            $0[0].batchNormalized(scale: $0[1], shift: $0[2], mean: mean, variance: variance, epsilon: 1e-5)
+        }
+    }
+
+    @Test func noGradientModeRecordsNothing() {
+        let x = randomTensor([3], seed: 22)
+        x.requiresGrad = true
+        let y = withoutGradients { (x * x).sum() }
+        #expect(y.gradientNode == nil && !y.requiresGrad)
+        #expect(GradientMode.isEnabled)
+    }
+
+    @Test func backwardReleasesTheGraphAndAccumulatesAcrossCalls() {
+        let x = randomTensor([3], seed: 23)
+        x.requiresGrad = true
+        let loss = (x * 2).sum()
+        loss.backward()
+        #expect(loss.gradientNode == nil)
+        (x * 2).sum().backward()
+        #expect(x.grad?.data == [4, 4, 4])
+    }
+}

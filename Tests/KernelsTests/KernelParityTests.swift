@@ -1,0 +1,107 @@
+import Testing
+@testable import Kernels
+
+/// Fast kernels against their naive twins on random shapes.
+@Suite struct KernelParityTests {
+    /// A small deterministic generator, so this target needs nothing above Kernels.
+    struct Numbers {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) * 0x1p-24 * 2 - 1
+        }
+        mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
+        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int((next() + 1) / 2 * Float(range.count)) % range.count }
+    }
+
+    /// Largest elementwise difference, relative to the largest reference magnitude.
+    func relativeError(_ values: [Float], _ reference: [Float]) -> Float {
+        let scale = max(reference.map(abs).max() ?? 0, 1e-6)
+        return zip(values, reference).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+    }
+
+    @Test(arguments: 0..<12)
+    func convolutionMatchesDirectDefinition(seed: Int) {
+        var numbers = Numbers(state: UInt64(seed + 1))
+        let kernel = numbers.int(1...5)
+        let shape = Convolution2DShape(
+            batch: numbers.int(1...5), inputChannels: numbers.int(1...4), height: kernel + numbers.int(0...9),
+            width: kernel + numbers.int(0...9), outputChannels: numbers.int(1...6), kernelHeight: kernel,
+            kernelWidth: kernel, stride: numbers.int(1...3), padding: numbers.int(0...2))
+        let input = numbers.array(shape.batch * shape.inputImageSize)
+        let weight = numbers.array(shape.weightCount)
+        let bias = numbers.array(shape.outputChannels)
+        let outputGradient = numbers.array(shape.batch * shape.outputImageSize)
+
+        var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
+        Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape)
+        let expected = Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)
+        #expect(relativeError(output, expected) < 1e-5, "forward \(shape)")
+
+        var inputGradient = [Float](repeating: .nan, count: input.count)
+        var weightGradient = [Float](repeating: .nan, count: weight.count)
+        var biasGradient = [Float](repeating: .nan, count: bias.count)
+        Convolution2D.backward(
+            input: input, weight: weight, outputGradient: outputGradient, inputGradient: &inputGradient,
+            weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
+        let reference = Reference.convolution2DBackward(input: input, weight: weight, outputGradient: outputGradient, shape: shape)
+        #expect(relativeError(inputGradient, reference.input) < 1e-5, "input gradient \(shape)")
+        #expect(relativeError(weightGradient, reference.weight) < 1e-5, "weight gradient \(shape)")
+        #expect(relativeError(biasGradient, reference.bias) < 1e-5, "bias gradient \(shape)")
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func parallelGemmMatchesNaiveProduct(transposeA: Bool, transposeB: Bool) {
+        var numbers = Numbers(state: 7)
+        let (m, n, k) = (97, 130, 71)  // large enough that parallelGemm splits the rows
+        let a = numbers.array(m * k), b = numbers.array(k * n)
+        // Store the operands transposed when asked, and check against the plain product.
+        let storedA = transposeA ? transpose(a, rows: m, columns: k) : a
+        let storedB = transposeB ? transpose(b, rows: k, columns: n) : b
+        var c = [Float](repeating: .nan, count: m * n)
+        BLAS.parallelGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                          a: storedA, lda: transposeA ? m : k, b: storedB, ldb: transposeB ? k : n, c: &c, ldc: n)
+        #expect(relativeError(c, Reference.matrixMultiply(a, b, m: m, n: n, k: k)) < 1e-5)
+    }
+
+    func transpose(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: matrix.count)
+        for row in 0..<rows { for column in 0..<columns { result[column * rows + row] = matrix[row * columns + column] } }
+        return result
+    }
+
+    @Test func poolingPicksWindowsAndRoutesGradients() {
+        // One 4×4 plane, 2×2 windows.
+        let input: [Float] = [1, 5, 2, 0,
+                              3, 4, 8, 1,
+                              0, 0, -1, -2,
+                              9, 0, -3, -4]
+        let shape = Pooling2DShape(planes: 1, height: 4, width: 4, kernelSize: 2, stride: 2)
+        var output = [Float](repeating: 0, count: 4)
+        var indices = [Int32](repeating: 0, count: 4)
+        MaxPool2D.forward(input: input, output: &output, indices: &indices, shape: shape)
+        #expect(output == [5, 8, 9, -1])
+        var gradient = [Float](repeating: .nan, count: 16)
+        MaxPool2D.backward(outputGradient: [1, 2, 3, 4], indices: indices, inputGradient: &gradient, shape: shape)
+        let expectedMaxGradient: [Float] = [0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 3, 0, 0, 0]
+        #expect(gradient == expectedMaxGradient)
+        AvgPool2D.forward(input: input, output: &output, shape: shape)
+        let expectedAverages: [Float] = [3.25, 2.75, 2.25, -2.5]
+        #expect(output == expectedAverages)
+        AvgPool2D.backward(outputGradient: [4, 8, 12, 16], inputGradient: &gradient, shape: shape)
+        let expectedAverageGradient: [Float] = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]
+        #expect(gradient == expectedAverageGradient)
+    }
+
+    @Test func crossEntropyIsStableForHugeLogits() {
+        let logits: [Float] = [1e4, -1e4, 0, 0, 1e4, 1e4]
+        let labels: [Int32] = [0, 2]
+        var gradient = [Float](repeating: .nan, count: 6)
+        let loss = SoftmaxCrossEntropy.forward(logits: logits, labels: labels, rows: 2, classes: 3, logitsGradient: &gradient)
+        // Row 0: the label holds all the mass, loss 0. Row 1: the label shares it with one other, loss ln 2.
+        #expect(abs(loss - Float(0.6931472) / 2) < 1e-6)
+        let allFinite = gradient.allSatisfy { $0.isFinite }
+        #expect(allFinite)
+        #expect(abs(gradient[5] - (-0.25)) < 1e-6 && abs(gradient[4] - 0.25) < 1e-6)
+    }
+}
