@@ -1,0 +1,148 @@
+import Foundation
+
+/// The optimizers the `mnist` tool offers.
+public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
+    case adam
+    case adamw
+    case sgd
+}
+
+/// Everything that defines a training run. The defaults are the tutorial's recipe: LeNet5, Adam with
+/// learning rate 0.001, batches of 64 shuffled every epoch, 10 epochs, ToTensor scaling only.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public var model: ModelKind = .lenet5
+    public var epochs = 10
+    public var batchSize = 64
+    public var learningRate: Float = 0.001
+    public var optimizer: OptimizerKind = .adam
+    /// SGD's momentum (ignored by Adam and AdamW).
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 0
+    /// Seeds the initial weights and the shuffling.
+    public var seed: UInt64 = 0
+    /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
+    public var normalize = false
+
+    public init() {}
+}
+
+extension ModelKind: Codable {}
+
+/// What one epoch gave: written as one JSON line per epoch to the metrics file.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var testAccuracy: Double
+    public var trainingLoss: Double
+    public var trainingAccuracy: Double
+    public var seconds: Double
+    public var learningRate: Float
+
+    /// The line the tutorial prints, `Epoch [k/N]: Accuracy: xx.xx%`, followed by the mean training loss and
+    /// the epoch's wall time.
+    public var summary: String {
+        "Epoch [\(epoch)/\(epochs)]: Accuracy: \(formatPercent(testAccuracy))  "
+            + String(format: "(training loss %.4f, %.2f s)", trainingLoss, seconds)
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(epoch: Int, batch: Int, loss: Float)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let epoch, let batch, let loss):
+            "training stopped: the loss became \(loss) in epoch \(epoch), batch \(batch) (try a lower learning rate); "
+                + "the checkpoint written after the last complete epoch is unchanged"
+        }
+    }
+}
+
+/// Trains one model on MNIST as the tutorial does: for each epoch, a shuffled pass over the training set
+/// with cross-entropy and the optimizer, then accuracy on the test set.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let model: any UnaryLayer
+    public let optimizer: any Optimizer
+    /// Draws the initial weights, then each epoch's shuffle; saved in checkpoints so a resumed run repeats
+    /// the order an uninterrupted one would have used.
+    public internal(set) var generator: RandomGenerator
+    /// Epochs completed so far, with their results.
+    public internal(set) var history: [EpochRecord] = []
+
+    public init(configuration: TrainingConfiguration) {
+        self.configuration = configuration
+        var generator = RandomGenerator(seed: configuration.seed)
+        model = configuration.model.makeModel(generator: &generator)
+        self.generator = generator
+        let parameters = model.namedParameters
+        switch configuration.optimizer {
+        case .adam:
+            optimizer = Adam(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        case .adamw:
+            optimizer = AdamW(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        case .sgd:
+            optimizer = SGD(parameters: parameters, learningRate: configuration.learningRate,
+                            momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+        }
+    }
+
+    public var completedEpochs: Int { history.count }
+
+    var normalization: DataLoader.Normalization? { configuration.normalize ? .mnist : nil }
+
+    /// One shuffled pass over `trainingSet`: returns the mean loss and the training accuracy.
+    /// `progress(batchesDone, batchCount)` is called after each batch.
+    public func trainEpoch(
+        on trainingSet: MNISTDataset, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> (loss: Double, accuracy: Double) {
+        let loader = DataLoader(dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization)
+        model.train()
+        var totalLoss: Double = 0
+        var correct = 0
+        for (index, batch) in loader.epoch(generator: &generator).enumerated() {
+            let logits = model(batch.images)
+            let loss = logits.crossEntropy(labels: batch.labels)
+            guard loss.scalar.isFinite else {
+                throw TrainingError.nonFiniteLoss(epoch: completedEpochs + 1, batch: index + 1, loss: loss.scalar)
+            }
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            totalLoss += Double(loss.scalar) * Double(batch.labels.count)
+            correct += zip(logits.argmax(), batch.labels).filter { $0.0 == Int($0.1) }.count
+            progress(index + 1, loader.batchCount)
+        }
+        return (totalLoss / Double(trainingSet.imageCount), Double(correct) / Double(trainingSet.imageCount))
+    }
+
+    /// Trains one epoch, evaluates on `testSet`, and records the result.
+    public func runEpoch(
+        trainingSet: MNISTDataset, testSet: MNISTDataset, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> EpochRecord {
+        let start = Date()
+        let (loss, trainingAccuracy) = try trainEpoch(on: trainingSet, progress: progress)
+        let evaluation = evaluate(model: model, on: testSet, normalization: normalization)
+        let record = EpochRecord(
+            epoch: completedEpochs + 1, epochs: configuration.epochs, testAccuracy: evaluation.accuracy,
+            trainingLoss: loss, trainingAccuracy: trainingAccuracy, seconds: Date().timeIntervalSince(start),
+            learningRate: optimizer.learningRate)
+        history.append(record)
+        return record
+    }
+}
+
+/// The model's predictions on every image of `dataset`, in evaluation mode with nothing recorded
+/// (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of `batchSize`.
+public func evaluate(
+    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000
+) -> Evaluation {
+    let wasTraining = model.isTraining
+    model.eval()
+    defer { model.train(wasTraining) }
+    return withoutGradients {
+        DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch().reduce(Evaluation()) { evaluation, batch in
+            evaluation.adding(labels: batch.labels, predictions: model(batch.images).argmax())
+        }
+    }
+}
