@@ -1,0 +1,53 @@
+"""Evaluates a safetensors checkpoint written by the Swift library with PyTorch.
+
+The file's __metadata__ must name the model ("mlp", "cnn" or "lenet5"); its tensors are
+loaded with load_state_dict(strict=True) into the matching model from tutorial_models.py,
+which is then evaluated on the 10,000 MNIST test images. Example:
+
+    python3 scripts/check_weights.py --weights runs/lenet5.safetensors
+"""
+
+import argparse
+import sys
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist
+
+
+def evaluate(model, images, labels, batch_size=1000):
+    """Returns the number of test images classified correctly (eval mode, no_grad)."""
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            logits = model(images[start:start + batch_size])
+            correct += (logits.argmax(1) == labels[start:start + batch_size]).sum().item()
+    return correct
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", required=True, help="safetensors file with __metadata__ {\"model\": ...}")
+    parser.add_argument("--data", default=DEFAULT_DATA_DIR, help="directory with the MNIST *-idx?-ubyte.gz files")
+    args = parser.parse_args()
+
+    with safe_open(args.weights, framework="pt") as f:
+        metadata = f.metadata() or {}
+    name = metadata.get("model")
+    if name not in MODELS:
+        sys.exit(f"{args.weights}: __metadata__ model is {name!r}; expected one of {', '.join(MODELS)}")
+    model = MODELS[name]()
+    model.load_state_dict(load_file(args.weights), strict=True)
+
+    images, labels = load_mnist("test", args.data)
+    correct = evaluate(model, images, labels)
+    print(f"Model: {name} ({args.weights})")
+    print(f"Correct: {correct}/{len(labels)}")
+    print(f"Accuracy: {100.0 * correct / len(labels):.2f}%")
+
+
+if __name__ == "__main__":
+    main()

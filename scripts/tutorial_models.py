@@ -1,0 +1,98 @@
+"""The tutorial's three MNIST models and an IDX (gzip) reader for the MNIST files.
+
+Attribute names are the contract with the Swift side: they become the state-dict
+keys (layer1.weight, conv1.bias, ...) that fixtures and safetensors checkpoints use.
+"""
+
+import gzip
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DEFAULT_DATA_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
+
+
+class Baseline(nn.Module):
+    """The "mlp": 784 -> 784 (ReLU) -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Linear(784, 784)
+        self.layer2 = nn.Linear(784, 10)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        return self.layer2(F.relu(self.layer1(x)))
+
+
+class CNN(nn.Module):
+    """The "cnn": conv 1->32 k5, ReLU, max-pool 2, 4608 -> 128 (ReLU) -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(32 * 12 * 12, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 with tanh and average pooling; conv1 is padded so 28x28 inputs work."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.conv3 = nn.Conv2d(16, 120, 5)
+        self.pool = nn.AvgPool2d(2)
+        self.fc1 = nn.Linear(120, 84)
+        self.fc2 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.tanh(self.conv1(x)))
+        x = self.pool(torch.tanh(self.conv2(x)))
+        x = torch.tanh(self.conv3(x))
+        x = torch.flatten(x, 1)
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5}
+
+
+def read_idx(path):
+    """Reads an IDX file (gzip-compressed when the name ends in .gz) into a uint8 numpy array."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if array.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: expected {shape}, got {array.size} bytes")
+    return array.reshape(shape)
+
+
+def load_mnist_raw(split, data_dir=DEFAULT_DATA_DIR):
+    """Returns (images uint8 [N,28,28], labels uint8 [N]) for split "train" or "test"."""
+    prefix = {"train": "train", "test": "t10k"}[split]
+    images = read_idx(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"))
+    return images, labels
+
+
+def load_mnist(split, data_dir=DEFAULT_DATA_DIR):
+    """Returns (images float32 [N,1,28,28] scaled to [0,1] like ToTensor, labels int64 [N])."""
+    images, labels = load_mnist_raw(split, data_dir)
+    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return x, y
