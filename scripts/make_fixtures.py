@@ -1,9 +1,9 @@
-"""Writes the PyTorch reference fixtures Tests/NNTests/Fixtures/<model>.safetensors.
+"""Writes the PyTorch reference fixtures Tests/MNISTTests/Fixtures/<model>.safetensors.
 
 For each model (mlp, cnn, lenet5): the first 64 training images and labels, the seeded
 initial weights, logits, mean cross-entropy loss, every parameter gradient, and the
 weights after optimizer steps taken with exactly those gradients. See
-Tests/NNTests/Fixtures/README.md for the key layout. Run by hand:
+Tests/MNISTTests/Fixtures/README.md for the key layout. Run by hand:
 
     python3 scripts/make_fixtures.py
 """
@@ -20,7 +20,7 @@ from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist
 SEED = 0
 BATCH = 64
 DEFAULT_OUT = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "NNTests", "Fixtures"))
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "MNISTTests", "Fixtures"))
 
 # (key prefix, optimizer class, hyper-parameters, steps, models that get it).
 # Every step sets p.grad to the same stored gradients; it never recomputes them.

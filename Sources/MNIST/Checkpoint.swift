@@ -1,0 +1,98 @@
+import Foundation
+
+/// Weights files and checkpoints, both safetensors.
+///
+/// A weights file holds the model's state dict under PyTorch's names (`conv1.weight`) and the model's
+/// name in `__metadata__`, so `safetensors.torch.load_file` + `load_state_dict(strict=True)` reads it
+/// and a weights file alone says which model it holds. A checkpoint adds what resuming needs: the
+/// optimizer's state, the shuffling generator's state, the configuration and the epochs so far.
+public enum WeightsFile {
+    /// Writes `model`'s state dict and `metadata` (plus `model: kind`) to `url`, atomically.
+    public static func write(model: any UnaryLayer, kind: ModelKind, metadata: [String: String] = [:], to url: URL) throws {
+        var allMetadata = metadata
+        allMetadata["model"] = kind.rawValue
+        allMetadata["format"] = "pt"  // what Hugging Face tools expect of a PyTorch state dict
+        try SafeTensors.write(model.stateDict, metadata: allMetadata, to: url)
+    }
+
+    /// Reads a weights file: the model named in its metadata, with the file's weights loaded strictly.
+    public static func read(from url: URL) throws -> (kind: ModelKind, model: any UnaryLayer, metadata: [String: String]) {
+        let file = try SafeTensors.read(from: url)
+        guard let name = file.metadata["model"] else {
+            throw WeightsFileError(file: url.lastPathComponent, problem: "its metadata names no model (expected \"model\": one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let kind = ModelKind(rawValue: name) else {
+            throw WeightsFileError(file: url.lastPathComponent, problem: "unknown model '\(name)' (expected one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var generator = RandomGenerator(seed: 0)
+        let model = kind.makeModel(generator: &generator)
+        try model.loadStateDict(file)
+        return (kind, model, file.metadata)
+    }
+}
+
+public struct WeightsFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file): \(problem)" }
+}
+
+extension Trainer {
+    static let checkpointFormat = "swift-mnist-checkpoint-1"
+
+    /// Writes everything needed to resume after the epochs completed so far, atomically.
+    public func saveCheckpoint(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = [
+            "format": Self.checkpointFormat,
+            "model": configuration.model.rawValue,
+            "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
+            "history": String(decoding: try encoder.encode(history), as: UTF8.self),
+            "generator": generator.state.map(String.init).joined(separator: ","),
+        ]
+        let tensors = model.stateDict.map { ("model.\($0.name)", $0.tensor) }
+            + optimizer.state.namedTensors.map { ("optimizer.\($0.name)", $0.tensor) }
+        try SafeTensors.write(tensors, metadata: metadata, to: url)
+    }
+
+    /// A trainer restored from a checkpoint, ready to run the next epoch. `epochs` may extend the run.
+    public static func resume(from url: URL, epochs: Int? = nil) throws -> Trainer {
+        let file = try SafeTensors.read(from: url)
+        let name = url.lastPathComponent
+        func fail(_ problem: String) -> WeightsFileError { WeightsFileError(file: name, problem: problem) }
+        guard file.metadata["format"] == checkpointFormat else {
+            throw fail("not a training checkpoint (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(checkpointFormat)')")
+        }
+        let decoder = JSONDecoder()
+        guard var configuration = file.metadata["configuration"].flatMap({ try? decoder.decode(TrainingConfiguration.self, from: Data($0.utf8)) }) else {
+            throw fail("its configuration metadata is missing or malformed")
+        }
+        guard let history = file.metadata["history"].flatMap({ try? decoder.decode([EpochRecord].self, from: Data($0.utf8)) }) else {
+            throw fail("its history metadata is missing or malformed")
+        }
+        let words = file.metadata["generator"]?.split(separator: ",").compactMap { UInt64($0) } ?? []
+        guard let generator = RandomGenerator(state: words) else {
+            throw fail("its generator state is missing or malformed")
+        }
+        if let epochs { configuration.epochs = epochs }
+        let trainer = Trainer(configuration: configuration)
+        let modelTensors = file.tensors.filter { $0.name.hasPrefix("model.") }
+        try trainer.model.loadStateDict(
+            modelTensors.map { (String($0.name.dropFirst("model.".count)), $0.tensor) }, source: name)
+        let optimizerTensors = file.tensors.filter { $0.name.hasPrefix("optimizer.") }
+            .map { (String($0.name.dropFirst("optimizer.".count)), $0.tensor) }
+        do {
+            try trainer.optimizer.state.load(Dictionary(optimizerTensors, uniquingKeysWith: { first, _ in first }))
+        } catch let error as OptimizerStateError {
+            throw fail(error.description)
+        }
+        trainer.generator = generator
+        trainer.history = history.map { record in
+            var record = record
+            record.epochs = configuration.epochs
+            return record
+        }
+        return trainer
+    }
+}

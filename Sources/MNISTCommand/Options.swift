@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import MNIST
+
+/// Options every command that reads MNIST shares.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A folder of MNIST-format files (raw or .gz); default: the bundled data/mnist.", valueName: "dir"))
+    var data: String?
+
+    func directory() throws -> URL {
+        if let data { return URL(fileURLWithPath: data) }
+        guard let bundled = MNISTDataset.defaultDirectory() else {
+            throw ValidationError("the bundled data/mnist folder was not found from here: pass --data DIR")
+        }
+        return bundled
+    }
+
+    func load(_ split: MNISTDataset.Split) throws -> MNISTDataset {
+        try MNISTDataset.load(directory: directory(), split: split)
+    }
+}
+
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for the kernels (default: every core). Results are reproducible for a given count.")
+    var threads: Int?
+
+    func apply() throws {
+        guard let threads else { return }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        Parallel.threadCount = threads
+    }
+}
+
+/// Writes `text` to standard error.
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write(Data((text + terminator).utf8))
+}
+
+/// A one-line progress bar on standard error, drawn only when standard error is a terminal.
+struct ProgressBar {
+    let isEnabled = isatty(FileHandle.standardError.fileDescriptor) != 0
+    let label: String
+
+    func update(_ done: Int, of total: Int) {
+        guard isEnabled, total > 0, done == total || done % max(1, total / 100) == 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        printError("\r\(label) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(done)/\(total)", terminator: "")
+        if done == total { printError("\r\u{1B}[2K", terminator: "") }
+    }
+}

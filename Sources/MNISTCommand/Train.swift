@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import MNIST
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on MNIST; the defaults are the PyTorch tutorial's recipe.",
+        discussion: """
+            After each epoch it prints `Epoch [k/N]: Accuracy: xx.xx%` (test accuracy), the mean training loss \
+            and the epoch's time, and writes a checkpoint that `--resume` continues from. At the end it \
+            writes the weights (safetensors, loadable in PyTorch) and a metrics file with one JSON line per epoch.
+            """)
+
+    @Option(help: "mlp, cnn or lenet5 (default lenet5).")
+    var model: ModelKind?
+    @Option(help: "Epochs to train (default 10).")
+    var epochs: Int?
+    @Option(help: "Images per batch (default 64).")
+    var batchSize: Int?
+    @Option(name: .customLong("lr"), help: "Learning rate (default 0.001).")
+    var learningRate: Float?
+    @Option(help: "adam, adamw or sgd (default adam).")
+    var optimizer: OptimizerKind?
+    @Option(help: "SGD momentum (default 0.9).")
+    var momentum: Float?
+    @Option(help: "Weight decay (default 0).")
+    var weightDecay: Float?
+    @Option(help: "Seeds the initial weights and the shuffling (default 0).")
+    var seed: UInt64?
+    @Flag(help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (the tutorial does not).")
+    var normalize = false
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var threadOptions: ThreadOptions
+    @Option(help: ArgumentHelp("Where to write the weights (default <model>.safetensors).", valueName: "file"))
+    var output: String?
+    @Option(help: ArgumentHelp("Where to write per-epoch metrics, one JSON line each (default <output>.metrics.jsonl).", valueName: "file"))
+    var metrics: String?
+    @Option(help: ArgumentHelp("Where to write the checkpoint after each epoch (default <output>.checkpoint.safetensors).", valueName: "file"))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("Continue from a checkpoint; its recipe is kept, --epochs may extend it.", valueName: "file"))
+    var resume: String?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if resume != nil, model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize {
+            throw ValidationError("--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
+        }
+    }
+
+    func run() throws {
+        try threadOptions.apply()
+        let trainer: Trainer
+        if let resume {
+            trainer = try Trainer.resume(from: URL(fileURLWithPath: resume), epochs: epochs)
+        } else {
+            var configuration = TrainingConfiguration()
+            if let model { configuration.model = model }
+            if let epochs { configuration.epochs = epochs }
+            if let batchSize { configuration.batchSize = batchSize }
+            if let learningRate { configuration.learningRate = learningRate }
+            if let optimizer { configuration.optimizer = optimizer }
+            if let momentum { configuration.momentum = momentum }
+            if let weightDecay { configuration.weightDecay = weightDecay }
+            if let seed { configuration.seed = seed }
+            configuration.normalize = normalize
+            trainer = Trainer(configuration: configuration)
+        }
+        let recipe = trainer.configuration
+        let outputURL = URL(fileURLWithPath: output ?? "\(recipe.model.rawValue).safetensors")
+        let stem = outputURL.deletingPathExtension().path
+        let metricsURL = URL(fileURLWithPath: metrics ?? "\(stem).metrics.jsonl")
+        let checkpointURL = URL(fileURLWithPath: checkpoint ?? "\(stem).checkpoint.safetensors")
+
+        let trainingSet = try dataOptions.load(.train)
+        let testSet = try dataOptions.load(.test)
+        print("Number of training samples: \(trainingSet.imageCount)")
+        print("Number of testing samples: \(testSet.imageCount)")
+        print("Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate), "
+              + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
+              + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
+        for record in trainer.history { print(record.summary) }
+
+        let progress = ProgressBar(label: "training")
+        while trainer.completedEpochs < recipe.epochs {
+            let record: EpochRecord
+            do {
+                record = try trainer.runEpoch(trainingSet: trainingSet, testSet: testSet, progress: progress.update)
+            } catch let error as TrainingError {
+                throw ExitError(message: error.description)
+            }
+            print(record.summary)
+            try trainer.saveCheckpoint(to: checkpointURL)
+            try writeMetrics(trainer.history, to: metricsURL)
+        }
+        let last = trainer.history.last
+        try WeightsFile.write(
+            model: trainer.model, kind: recipe.model,
+            metadata: [
+                "epochs": String(trainer.completedEpochs), "seed": String(recipe.seed),
+                "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
+                "normalize": String(recipe.normalize),
+            ],
+            to: outputURL)
+        print("Wrote \(outputURL.path), \(metricsURL.path) and \(checkpointURL.path)")
+    }
+
+    func writeMetrics(_ history: [EpochRecord], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let lines = try history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: url)
+    }
+}
+
+extension ModelKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// A failure the user caused or can act on: printed as one line, exit status 1, no stack trace.
+struct ExitError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
