@@ -1,0 +1,759 @@
+import Autograd
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading and writing the safetensors format, the weights format PyTorch writes with
+/// `safetensors.torch.save_file(model.state_dict(), path, metadata=...)`.
+///
+/// A file is an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each tensor name to
+/// `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}` (plus an optional `"__metadata__"`
+/// string-to-string map), then the tensors' little-endian row-major bytes, packed without gaps.
+///
+/// Reading accepts the dtypes listed in `SafeTensorsDataType` and converts them to Float32. It rejects
+/// malformed files as the reference implementation does (and duplicate header keys besides), with a
+/// message that names the file and the problem, and it never traps, whatever the bytes.
+///
+/// Writing always stores F32, names sorted, the header padded with spaces to a multiple of 8 bytes: the
+/// same bytes Python's `safetensors.torch.save` writes for the same F32 tensors (and metadata, up to the
+/// order of its keys, which Python leaves to a hash map).
+public enum SafeTensors {
+    /// The largest header the reader accepts, in bytes (the reference implementation's limit).
+    public static let maximumHeaderLength = 100_000_000
+
+    /// Reads and decodes the file at `url`. Errors name the file by its last path component.
+    public static func read(from url: URL) throws -> SafeTensorsFile {
+        let source = url.lastPathComponent
+        return try decode(readContents(of: url, source: source), source: source)
+    }
+
+    /// Decodes the bytes of a safetensors file; `source` names the file in error messages.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> SafeTensorsFile {
+        func failure(_ problem: String) -> SafeTensorsError {
+            SafeTensorsError(source: source, problem: problem)
+        }
+        guard bytes.count >= 8 else {
+            throw failure("file is \(bytes.count) bytes, too short for the 8-byte header length (truncated?)")
+        }
+        let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(maximumHeaderLength) else {
+            throw failure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
+        }
+        let dataStart = 8 + Int(headerLength)
+        guard dataStart <= bytes.count else {
+            throw failure(
+                "file is \(bytes.count) bytes, but the header length \(headerLength) says the header ends at byte "
+                    + "\(dataStart) (truncated?)")
+        }
+        let headerBytes = Array(bytes[8..<dataStart])
+        let isValidUTF8 = !transcode(
+            headerBytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
+        guard isValidUTF8 else { throw failure("header is not valid UTF-8") }
+
+        var parser = JSONParser(bytes: headerBytes)
+        let document: JSONValue
+        do {
+            document = try parser.parseDocument()
+        } catch {
+            throw failure("header is not valid JSON: \(error.problem) at byte \(error.offset) of the header")
+        }
+        guard case .object(let members) = document else {
+            throw failure("header must be a JSON object, found \(document.summary)")
+        }
+
+        var metadata: [String: String] = [:]
+        var entries: [HeaderEntry] = []
+        for (key, value) in members {
+            if key == metadataKey {
+                metadata = try parseMetadata(value, failure: failure)
+            } else {
+                entries.append(try parseEntry(named: key, value, failure: failure))
+            }
+        }
+
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var previous: HeaderEntry?
+        for entry in entries {
+            let expectedBegin = previous?.end ?? 0
+            guard entry.begin == expectedBegin else {
+                let boundary = previous.map { "where tensor '\($0.name)' ends" } ?? "where the data section starts"
+                let kind = entry.begin > expectedBegin ? "gap" : "overlap"
+                throw failure(
+                    "tensor '\(entry.name)' data_offsets [\(entry.begin), \(entry.end)) should begin at byte "
+                        + "\(expectedBegin), \(boundary) (\(kind))")
+            }
+            previous = entry
+        }
+        let dataLength = bytes.count - dataStart
+        let dataEnd = previous?.end ?? 0
+        guard dataEnd == dataLength else {
+            let headerSays = "the header says the data ends at byte \(UInt64(dataStart) + UInt64(dataEnd))"
+            if dataEnd > dataLength {
+                throw failure("file is \(bytes.count) bytes, but \(headerSays) (truncated?)")
+            }
+            let trailing = dataLength - dataEnd
+            let trailingBytes = "\(trailing) trailing byte\(trailing == 1 ? "" : "s")"
+            throw failure("file is \(bytes.count) bytes, but \(headerSays) (\(trailingBytes))")
+        }
+
+        let tensors = bytes.withUnsafeBytes { file in
+            entries.map { entry in
+                let raw = UnsafeRawBufferPointer(rebasing: file[(dataStart + entry.begin)..<(dataStart + entry.end)])
+                let values = floats(from: raw, dataType: entry.dataType, count: entry.elementCount)
+                return (name: entry.name, tensor: Tensor(shape: entry.shape, data: values))
+            }
+        }
+        return SafeTensorsFile(
+            source: source,
+            tensors: tensors,
+            dataTypes: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.dataType) }),
+            metadata: metadata)
+    }
+
+    /// The bytes of a safetensors file holding `tensors` as F32 and `metadata` as its `__metadata__` map
+    /// (omitted when empty). Names are sorted, in the header and in the data, so the same tensors always
+    /// give the same bytes. Throws for a duplicate name, the reserved name `__metadata__`, or a tensor
+    /// whose element count does not match its shape.
+    public static func encode(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]
+    ) throws -> [UInt8] {
+        try encode(tensors, metadata: metadata, destination: "safetensors encoding")
+    }
+
+    /// Writes `tensors` and `metadata` (as `encode` lays them out) to `url` atomically: the bytes go to a
+    /// temporary file in the same directory, which is flushed to disk and then renamed over `url`, so a
+    /// crash mid-write leaves either the old file or the new one, never part of one.
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL
+    ) throws {
+        let destination = url.lastPathComponent
+        let bytes = try encode(tensors, metadata: metadata, destination: destination)
+        try writeAtomically(bytes, to: url, destination: destination)
+    }
+}
+
+/// The tensors and metadata of a decoded safetensors file, every tensor converted to Float32.
+public struct SafeTensorsFile {
+    /// The name of the file, used in error messages.
+    public let source: String
+    /// The tensors in the order their data lies in the file.
+    public let tensors: [(name: String, tensor: Tensor)]
+    /// The dtype each tensor was stored with, by name, before conversion to Float32.
+    public let dataTypes: [String: SafeTensorsDataType]
+    /// The header's `__metadata__` map; empty when the file has none.
+    public let metadata: [String: String]
+    private let indexByName: [String: Int]
+
+    init(
+        source: String, tensors: [(name: String, tensor: Tensor)], dataTypes: [String: SafeTensorsDataType],
+        metadata: [String: String]
+    ) {
+        self.source = source
+        self.tensors = tensors
+        self.dataTypes = dataTypes
+        self.metadata = metadata
+        indexByName = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    /// The tensor stored under `name`, or nil when the file has none.
+    public subscript(name: String) -> Tensor? {
+        indexByName[name].map { tensors[$0].tensor }
+    }
+
+    /// Throws unless this file holds exactly the tensors named in `expected`, each with the expected
+    /// shape, like PyTorch's `load_state_dict(strict=True)`. The error lists every missing key, every
+    /// unexpected key and every shape mismatch by name.
+    public func checkStateDict(expected: [(name: String, shape: [Int])]) throws {
+        let expectedNames = Set(expected.map(\.name))
+        let missing = expected.filter { self[$0.name] == nil }.map { "'\($0.name)' \($0.shape)" }
+        let unexpected = tensors.filter { !expectedNames.contains($0.name) }.map { "'\($0.name)' \($0.tensor.shape)" }
+        let mismatched = expected.compactMap { name, shape -> String? in
+            guard let found = self[name], found.shape != shape else { return nil }
+            return "'\(name)' is \(found.shape) in the file, but the model expects \(shape)"
+        }
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("missing keys: " + missing.joined(separator: ", ")) }
+        if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+        if !mismatched.isEmpty { problems.append("shape mismatches: " + mismatched.joined(separator: ", ")) }
+        guard problems.isEmpty else {
+            throw SafeTensorsError(
+                source: source, problem: "does not match the state dict: " + problems.joined(separator: "; "))
+        }
+    }
+}
+
+/// A tensor element type of the safetensors format, named by its header spelling.
+public enum SafeTensorsDataType: String, CaseIterable, Sendable {
+    case bool = "BOOL"
+    case uint8 = "U8"
+    case int8 = "I8"
+    case uint16 = "U16"
+    case int16 = "I16"
+    case uint32 = "U32"
+    case int32 = "I32"
+    case uint64 = "U64"
+    case int64 = "I64"
+    case float16 = "F16"
+    case bfloat16 = "BF16"
+    case float32 = "F32"
+    case float64 = "F64"
+
+    /// The size of one element in bytes.
+    public var byteCount: Int {
+        switch self {
+        case .bool, .uint8, .int8: 1
+        case .uint16, .int16, .float16, .bfloat16: 2
+        case .uint32, .int32, .float32: 4
+        case .uint64, .int64, .float64: 8
+        }
+    }
+}
+
+/// A safetensors file that could not be read, decoded, written or matched to a model.
+public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError {
+    /// The file concerned (its name), or what was being done when there is no file.
+    public let source: String
+    /// What is wrong, with the expected and found values.
+    public let problem: String
+
+    public init(source: String, problem: String) {
+        self.source = source
+        self.problem = problem
+    }
+
+    public var description: String { "\(source): \(problem)" }
+    public var errorDescription: String? { description }
+}
+
+// MARK: - Header
+
+extension SafeTensors {
+    /// The header key of the string-to-string metadata map.
+    fileprivate static let metadataKey = "__metadata__"
+
+    /// One validated tensor entry of a header.
+    fileprivate struct HeaderEntry {
+        let name: String
+        let dataType: SafeTensorsDataType
+        let shape: [Int]
+        let elementCount: Int
+        let begin: Int
+        let end: Int
+    }
+
+    fileprivate static func parseMetadata(
+        _ value: JSONValue, failure: (String) -> SafeTensorsError
+    ) throws -> [String: String] {
+        guard case .object(let members) = value else {
+            throw failure("'\(metadataKey)' must be an object of strings, found \(value.summary)")
+        }
+        var metadata: [String: String] = [:]
+        for (key, value) in members {
+            guard case .string(let text) = value else {
+                throw failure("'\(metadataKey)' value for '\(key)' must be a string, found \(value.summary)")
+            }
+            metadata[key] = text
+        }
+        return metadata
+    }
+
+    fileprivate static func parseEntry(
+        named name: String, _ value: JSONValue, failure: (String) -> SafeTensorsError
+    ) throws -> HeaderEntry {
+        guard case .object(let members) = value else {
+            throw failure(
+                "tensor '\(name)' must be an object with dtype, shape and data_offsets, found \(value.summary)")
+        }
+        func field(_ key: String) throws -> JSONValue {
+            guard let member = members.first(where: { $0.key == key }) else {
+                throw failure("tensor '\(name)' has no '\(key)'")
+            }
+            return member.value
+        }
+        func nonNegativeIntegers(_ key: String) throws -> [Int] {
+            let value = try field(key)
+            guard case .array(let elements) = value else {
+                throw failure("tensor '\(name)' \(key) must be an array, found \(value.summary)")
+            }
+            return try elements.enumerated().map { index, element in
+                guard case .number(let literal) = element, let integer = Int(literal), integer >= 0 else {
+                    throw failure(
+                        "tensor '\(name)' \(key)[\(index)] is \(element.summary), but must be a non-negative integer "
+                            + "that fits in Int")
+                }
+                return integer
+            }
+        }
+
+        let dtypeValue = try field("dtype")
+        guard case .string(let dtype) = dtypeValue else {
+            throw failure("tensor '\(name)' dtype must be a string, found \(dtypeValue.summary)")
+        }
+        guard let dataType = SafeTensorsDataType(rawValue: dtype) else {
+            let supported = SafeTensorsDataType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw failure("tensor '\(name)' has dtype '\(dtype)', which is not supported (supported: \(supported))")
+        }
+        let shape = try nonNegativeIntegers("shape")
+        let offsets = try nonNegativeIntegers("data_offsets")
+        guard offsets.count == 2 else {
+            throw failure("tensor '\(name)' data_offsets must be [begin, end], found an array of \(offsets.count)")
+        }
+        let (begin, end) = (offsets[0], offsets[1])
+        guard begin <= end else {
+            throw failure("tensor '\(name)' data_offsets [\(begin), \(end)) end before they begin")
+        }
+
+        // Tensor and the code using it multiply dimensions freely, so the product of the nonzero ones (and
+        // hence every partial product) must fit in Int, as must the byte count.
+        let nonzeroProduct = shape.filter { $0 != 0 }.reduce((value: 1, overflow: false)) { product, dimension in
+            let next = product.value.multipliedReportingOverflow(by: dimension)
+            return (next.partialValue, product.overflow || next.overflow)
+        }
+        let elementCount = shape.contains(0) ? 0 : nonzeroProduct.value
+        let byteCount = elementCount.multipliedReportingOverflow(by: dataType.byteCount)
+        guard !nonzeroProduct.overflow, !byteCount.overflow else {
+            throw failure("tensor '\(name)' shape \(shape) of \(dtype) has too many elements to address")
+        }
+        guard end - begin == byteCount.partialValue else {
+            throw failure(
+                "tensor '\(name)' data_offsets [\(begin), \(end)) hold \(end - begin) bytes, but shape \(shape) of "
+                    + "\(dtype) needs \(byteCount.partialValue)")
+        }
+        return HeaderEntry(
+            name: name, dataType: dataType, shape: shape, elementCount: elementCount, begin: begin, end: end)
+    }
+
+    /// The `count` little-endian elements of `dataType` in `raw`, converted to Float.
+    fileprivate static func floats(
+        from raw: UnsafeRawBufferPointer, dataType: SafeTensorsDataType, count: Int
+    ) -> [Float] {
+        func convert<Element: FixedWidthInteger>(_: Element.Type, _ transform: (Element) -> Float) -> [Float] {
+            let stride = MemoryLayout<Element>.size
+            return (0..<count).map { index in
+                transform(Element(littleEndian: raw.loadUnaligned(fromByteOffset: index * stride, as: Element.self)))
+            }
+        }
+        switch dataType {
+        case .bool: return convert(UInt8.self) { $0 == 0 ? 0 : 1 }
+        case .uint8: return convert(UInt8.self) { Float($0) }
+        case .int8: return convert(Int8.self) { Float($0) }
+        case .uint16: return convert(UInt16.self) { Float($0) }
+        case .int16: return convert(Int16.self) { Float($0) }
+        case .uint32: return convert(UInt32.self) { Float($0) }
+        case .int32: return convert(Int32.self) { Float($0) }
+        case .uint64: return convert(UInt64.self) { Float($0) }
+        case .int64: return convert(Int64.self) { Float($0) }
+        case .float16: return convert(UInt16.self, floatFromHalf)
+        case .bfloat16: return convert(UInt16.self) { Float(bitPattern: UInt32($0) << 16) }
+        case .float32: return convert(UInt32.self) { Float(bitPattern: $0) }
+        case .float64: return convert(UInt64.self) { Float(Double(bitPattern: $0)) }
+        }
+    }
+
+    /// The IEEE 754 half-precision number with bits `bits`, widened exactly to Float.
+    fileprivate static func floatFromHalf(_ bits: UInt16) -> Float {
+        let sign = UInt32(bits & 0x8000) << 16
+        let exponent = UInt32(bits >> 10) & 0x1F
+        let mantissa = UInt32(bits & 0x3FF)
+        switch exponent {
+        case 0:  // Zero or subnormal: mantissa × 2⁻²⁴.
+            let magnitude = Float(mantissa) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        case 0x1F:  // Infinity or NaN.
+            return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13)
+        default:  // Rebias the exponent from 15 to 127.
+            return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
+        }
+    }
+}
+
+// MARK: - Encoding
+
+extension SafeTensors {
+    fileprivate static func encode(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], destination: String
+    ) throws -> [UInt8] {
+        func failure(_ problem: String) -> SafeTensorsError {
+            SafeTensorsError(source: destination, problem: problem)
+        }
+        // A Set, as the reader uses, so names equal as Unicode text but spelt differently count as duplicates.
+        var names: Set<String> = []
+        for (name, _) in tensors where !names.insert(name).inserted {
+            throw failure("tensor name '\(name)' appears more than once")
+        }
+        let sorted = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var members: [String] = []
+        if !metadata.isEmpty {
+            let pairs = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            members.append(
+                jsonString(metadataKey) + ":{"
+                    + pairs.map { jsonString($0.key) + ":" + jsonString($0.value) }.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for (name, tensor) in sorted {
+            guard name != metadataKey else {
+                throw failure("'\(metadataKey)' is reserved for metadata and cannot name a tensor")
+            }
+            guard tensor.count == tensor.shape.reduce(1, *) else {
+                throw failure("tensor '\(name)' has \(tensor.count) elements, but its shape \(tensor.shape) needs "
+                    + "\(tensor.shape.reduce(1, *))")
+            }
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            let end = offset + tensor.count * SafeTensorsDataType.float32.byteCount
+            members.append(
+                jsonString(name) + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array(("{" + members.joined(separator: ",") + "}").utf8)
+        header += repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
+
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
+        bytes += header
+        for (_, tensor) in sorted {
+            tensor.data.map { $0.bitPattern.littleEndian }.withUnsafeBytes { bytes += $0 }
+        }
+        return bytes
+    }
+
+    /// `text` as a JSON string literal, escaped the way serde_json (the reference writer) escapes it.
+    fileprivate static func jsonString(_ text: String) -> String {
+        var literal = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": literal += "\\\""
+            case "\\": literal += "\\\\"
+            case "\n": literal += "\\n"
+            case "\r": literal += "\\r"
+            case "\t": literal += "\\t"
+            case "\u{08}": literal += "\\b"
+            case "\u{0C}": literal += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                literal += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: literal.unicodeScalars.append(scalar)
+            }
+        }
+        return literal + "\""
+    }
+}
+
+// MARK: - Files
+
+/// The description of the current `errno`.
+private func systemError() -> String {
+    String(cString: strerror(errno))
+}
+
+/// The whole contents of the file at `url`; errors name it `source`.
+private func readContents(of url: URL, source: String) throws -> [UInt8] {
+    let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+        throw SafeTensorsError(source: source, problem: "cannot open \(url.path): \(systemError())")
+    }
+    defer { close(descriptor) }
+    var contents: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count == 0 { return contents }
+        if count > 0 {
+            contents += chunk[0..<count]
+        } else if errno != EINTR {
+            throw SafeTensorsError(source: source, problem: "cannot read \(url.path): \(systemError())")
+        }
+    }
+}
+
+/// Writes `bytes` to a new temporary file next to `url`, flushes it to disk and renames it over `url`;
+/// on failure removes the temporary file and leaves `url` as it was. Errors name the file `destination`.
+private func writeAtomically(_ bytes: [UInt8], to url: URL, destination: String) throws {
+    func failure(_ action: String) -> SafeTensorsError {
+        SafeTensorsError(source: destination, problem: "cannot \(action): \(systemError())")
+    }
+    let directory = url.deletingLastPathComponent()
+    let temporaryPath = directory.appendingPathComponent(".\(destination).\(UUID().uuidString).tmp").path
+    let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    guard descriptor >= 0 else { throw failure("create temporary file \(temporaryPath)") }
+    var writeFailure: SafeTensorsError?
+    bytes.withUnsafeBytes { buffer in
+        var written = 0
+        while written < buffer.count, writeFailure == nil {
+            let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            if count >= 0 {
+                written += count
+            } else if errno != EINTR {
+                writeFailure = failure("write \(temporaryPath)")
+            }
+        }
+    }
+    if writeFailure == nil, fsync(descriptor) != 0 { writeFailure = failure("flush \(temporaryPath) to disk") }
+    if close(descriptor) != 0, writeFailure == nil { writeFailure = failure("close \(temporaryPath)") }
+    if writeFailure == nil, rename(temporaryPath, url.path) != 0 {
+        writeFailure = failure("rename \(temporaryPath) to \(url.path)")
+    }
+    if let writeFailure {
+        unlink(temporaryPath)
+        throw writeFailure
+    }
+    // Make the rename itself durable. Some file systems cannot sync a directory; the file is in place
+    // either way, so a failure here is not an error.
+    let directoryDescriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
+    if directoryDescriptor >= 0 {
+        fsync(directoryDescriptor)
+        close(directoryDescriptor)
+    }
+}
+
+// MARK: - JSON
+
+/// A JSON value; objects keep their members in document order, numbers their literal text.
+private indirect enum JSONValue {
+    case object([(key: String, value: JSONValue)])
+    case array([JSONValue])
+    case string(String)
+    case number(String)
+    case boolean(Bool)
+    case null
+
+    /// A short description for error messages: the value itself when it is a scalar, else its kind.
+    var summary: String {
+        switch self {
+        case .object: "an object"
+        case .array: "an array"
+        case .string(let text): text.count <= 40 ? "\"\(text)\"" : "a string"
+        case .number(let literal): literal.count <= 40 ? literal : "a \(literal.count)-digit number"
+        case .boolean(let value): "\(value)"
+        case .null: "null"
+        }
+    }
+}
+
+/// Where and why a header is not valid JSON.
+private struct JSONSyntaxError: Error {
+    let problem: String
+    let offset: Int
+}
+
+/// A strict RFC 8259 JSON parser over bytes already checked to be UTF-8. It rejects duplicate object keys
+/// and unpaired surrogates (as the reference reader does) and limits nesting so no input can exhaust the
+/// stack.
+private struct JSONParser {
+    static let maximumDepth = 64
+
+    let bytes: [UInt8]
+    var position = 0
+
+    /// The single value filling the bytes, with optional whitespace around it.
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        let value = try parseValue(depth: 0)
+        skipWhitespace()
+        guard position == bytes.count else {
+            throw failure("unexpected \(describeCurrent()) after the top-level value")
+        }
+        return value
+    }
+
+    private var current: UInt8? {
+        position < bytes.count ? bytes[position] : nil
+    }
+
+    private func failure(_ problem: String) -> JSONSyntaxError {
+        JSONSyntaxError(problem: problem, offset: position)
+    }
+
+    private func describeCurrent() -> String {
+        guard let byte = current else { return "end of header" }
+        let isPrintable = (0x21..<0x7F).contains(byte)
+        return isPrintable ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+    }
+
+    private mutating func skipWhitespace() {
+        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            position += 1
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        skipWhitespace()
+        guard let byte = current else { throw failure("expected a value, found end of header") }
+        switch byte {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectKeyword("true"); return .boolean(true)
+        case UInt8(ascii: "f"): try expectKeyword("false"); return .boolean(false)
+        case UInt8(ascii: "n"): try expectKeyword("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw failure("expected a value, found \(describeCurrent())")
+        }
+    }
+
+    private mutating func expectKeyword(_ keyword: String) throws(JSONSyntaxError) {
+        for byte in keyword.utf8 {
+            guard current == byte else { throw failure("expected '\(keyword)', found \(describeCurrent())") }
+            position += 1
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
+        position += 1
+        var members: [(key: String, value: JSONValue)] = []
+        var keys: Set<String> = []
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else {
+                throw failure("expected a string key, found \(describeCurrent())")
+            }
+            let keyOffset = position
+            let key = try parseString()
+            guard keys.insert(key).inserted else {
+                throw JSONSyntaxError(problem: "duplicate key \"\(key)\"", offset: keyOffset)
+            }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else {
+                throw failure("expected ':' after a key, found \(describeCurrent())")
+            }
+            position += 1
+            members.append((key, try parseValue(depth: depth)))
+            skipWhitespace()
+            if current == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
+            guard current == UInt8(ascii: ",") else {
+                throw failure("expected ',' or '}' in an object, found \(describeCurrent())")
+            }
+            position += 1
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            if current == UInt8(ascii: "]") {
+                position += 1
+                return .array(elements)
+            }
+            guard current == UInt8(ascii: ",") else {
+                throw failure("expected ',' or ']' in an array, found \(describeCurrent())")
+            }
+            position += 1
+        }
+    }
+
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        position += 1
+        var utf8: [UInt8] = []
+        while true {
+            guard let byte = current else { throw failure("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                return String(decoding: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                position += 1
+                try parseEscape(into: &utf8)
+            case 0..<0x20:
+                throw failure("control character 0x\(String(byte, radix: 16)) in a string must be escaped")
+            default:
+                position += 1
+                utf8.append(byte)
+            }
+        }
+    }
+
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONSyntaxError) {
+        guard let byte = current else { throw failure("unterminated string") }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "u"):
+            var value = UInt32(try parseHexQuad())
+            if (0xD800..<0xDC00).contains(value) {
+                guard current == UInt8(ascii: "\\") else { throw failure("unpaired surrogate in a \\u escape") }
+                position += 1
+                guard current == UInt8(ascii: "u") else { throw failure("unpaired surrogate in a \\u escape") }
+                position += 1
+                let low = UInt32(try parseHexQuad())
+                guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate in a \\u escape") }
+                value = 0x10000 + (value - 0xD800) << 10 + (low - 0xDC00)
+            }
+            guard let scalar = Unicode.Scalar(value) else { throw failure("unpaired surrogate in a \\u escape") }
+            UTF8.encode(scalar) { utf8.append($0) }
+        default:
+            position -= 1
+            throw failure("invalid escape '\\\(describeCurrent())'")
+        }
+    }
+
+    private mutating func parseHexQuad() throws(JSONSyntaxError) -> UInt16 {
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            guard let byte = current, byte < 0x80, let digit = Character(Unicode.Scalar(byte)).hexDigitValue else {
+                throw failure("expected four hex digits in a \\u escape, found \(describeCurrent())")
+            }
+            value = value << 4 | UInt16(digit)
+            position += 1
+        }
+        return value
+    }
+
+    /// The literal text of a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private mutating func parseNumber() throws(JSONSyntaxError) -> String {
+        let start = position
+        if current == UInt8(ascii: "-") { position += 1 }
+        if current == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            try skipDigits()
+        }
+        if current == UInt8(ascii: ".") {
+            position += 1
+            try skipDigits()
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            try skipDigits()
+        }
+        return String(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    /// Skips one or more decimal digits.
+    private mutating func skipDigits() throws(JSONSyntaxError) {
+        guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+            throw failure("expected a digit, found \(describeCurrent())")
+        }
+        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+            position += 1
+        }
+    }
+}
