@@ -35,7 +35,7 @@ let package = Package(
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
-            dependencies: ["MNIST", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["MNIST", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),

@@ -1,3 +1,4 @@
+@_exported import Datasets
 @_exported import Optimizers
 
 /// The tutorial's baseline, a multilayer perceptron: flatten [N, 1, 28, 28] → 784 → ReLU → 784 → 10.

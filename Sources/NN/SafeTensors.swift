@@ -134,7 +134,11 @@ public enum SafeTensors {
     ) throws {
         let destination = url.lastPathComponent
         let bytes = try encode(tensors, metadata: metadata, destination: destination)
-        try writeAtomically(bytes, to: url, destination: destination)
+        do {
+            try AtomicFile.write(bytes, to: url)
+        } catch let error as AtomicFileError {
+            throw SafeTensorsError(source: destination, problem: error.problem)
+        }
     }
 }
 
@@ -167,24 +171,9 @@ public struct SafeTensorsFile {
     }
 
     /// Throws unless this file holds exactly the tensors named in `expected`, each with the expected
-    /// shape, like PyTorch's `load_state_dict(strict=True)`. The error lists every missing key, every
-    /// unexpected key and every shape mismatch by name.
+    /// shape, like PyTorch's `load_state_dict(strict=True)`; the error names every difference.
     public func checkStateDict(expected: [(name: String, shape: [Int])]) throws {
-        let expectedNames = Set(expected.map(\.name))
-        let missing = expected.filter { self[$0.name] == nil }.map { "'\($0.name)' \($0.shape)" }
-        let unexpected = tensors.filter { !expectedNames.contains($0.name) }.map { "'\($0.name)' \($0.tensor.shape)" }
-        let mismatched = expected.compactMap { name, shape -> String? in
-            guard let found = self[name], found.shape != shape else { return nil }
-            return "'\(name)' is \(found.shape) in the file, but the model expects \(shape)"
-        }
-        var problems: [String] = []
-        if !missing.isEmpty { problems.append("missing keys: " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
-        if !mismatched.isEmpty { problems.append("shape mismatches: " + mismatched.joined(separator: ", ")) }
-        guard problems.isEmpty else {
-            throw SafeTensorsError(
-                source: source, problem: "does not match the state dict: " + problems.joined(separator: "; "))
-        }
+        try NN.checkStateDict(expected: expected, found: tensors, source: source)
     }
 }
 
@@ -447,10 +436,6 @@ extension SafeTensors {
 
 // MARK: - Files
 
-/// The description of the current `errno`.
-private func systemError() -> String {
-    String(cString: strerror(errno))
-}
 
 /// The whole contents of the file at `url`; errors name it `source`.
 private func readContents(of url: URL, source: String) throws -> [UInt8] {
@@ -472,45 +457,6 @@ private func readContents(of url: URL, source: String) throws -> [UInt8] {
     }
 }
 
-/// Writes `bytes` to a new temporary file next to `url`, flushes it to disk and renames it over `url`;
-/// on failure removes the temporary file and leaves `url` as it was. Errors name the file `destination`.
-private func writeAtomically(_ bytes: [UInt8], to url: URL, destination: String) throws {
-    func failure(_ action: String) -> SafeTensorsError {
-        SafeTensorsError(source: destination, problem: "cannot \(action): \(systemError())")
-    }
-    let directory = url.deletingLastPathComponent()
-    let temporaryPath = directory.appendingPathComponent(".\(destination).\(UUID().uuidString).tmp").path
-    let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    guard descriptor >= 0 else { throw failure("create temporary file \(temporaryPath)") }
-    var writeFailure: SafeTensorsError?
-    bytes.withUnsafeBytes { buffer in
-        var written = 0
-        while written < buffer.count, writeFailure == nil {
-            let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-            if count >= 0 {
-                written += count
-            } else if errno != EINTR {
-                writeFailure = failure("write \(temporaryPath)")
-            }
-        }
-    }
-    if writeFailure == nil, fsync(descriptor) != 0 { writeFailure = failure("flush \(temporaryPath) to disk") }
-    if close(descriptor) != 0, writeFailure == nil { writeFailure = failure("close \(temporaryPath)") }
-    if writeFailure == nil, rename(temporaryPath, url.path) != 0 {
-        writeFailure = failure("rename \(temporaryPath) to \(url.path)")
-    }
-    if let writeFailure {
-        unlink(temporaryPath)
-        throw writeFailure
-    }
-    // Make the rename itself durable. Some file systems cannot sync a directory; the file is in place
-    // either way, so a failure here is not an error.
-    let directoryDescriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
-    if directoryDescriptor >= 0 {
-        fsync(directoryDescriptor)
-        close(directoryDescriptor)
-    }
-}
 
 // MARK: - JSON
 

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import MNIST
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Describe the dataset as the tutorial does, and show a few samples.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "How many training samples to draw in the terminal.")
+    var show = 3
+    @Option(help: ArgumentHelp("Also write a grid of the first 100 training samples as a PNG.", valueName: "file"))
+    var png: String?
+    @Flag(help: "Check the files' MD5 checksums against the published ones (the bundled MNIST's, not another dataset's).")
+    var verify = false
+
+    func run() throws {
+        let directory = try dataOptions.directory()
+        if verify {
+            try MNISTChecksums.verifyAll(in: directory)
+            print("Checksums: all four files match MNIST's published MD5s")
+        }
+        let trainingSet = try MNISTDataset.load(directory: directory, split: .train)
+        let testSet = try MNISTDataset.load(directory: directory, split: .test)
+        print("Number of training samples: \(trainingSet.imageCount)")
+        print("Number of testing samples: \(testSet.imageCount)")
+        if trainingSet.imageCount > 0 {
+            let sample = trainingSet.sampleTensor(at: 0)
+            print("Datatype of the 1st training sample: Float32")
+            print("Size of the 1st training sample: \(sample.shape)")
+        }
+        for (name, dataset) in [("training", trainingSet), ("test", testSet)] {
+            let counts = dataset.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+            print("Label counts (\(name)): \(counts)")
+        }
+        for index in 0..<min(max(show, 0), trainingSet.imageCount) {
+            print("\nTraining sample \(index), label \(trainingSet.labels[index]):")
+            print(trainingSet.asciiArt(at: index))
+        }
+        if let png {
+            let grid = trainingSet.sampleGrid(indices: Array(0..<min(100, trainingSet.imageCount)), columns: 10)
+            let bytes = PNGWriter.encodeGrayscale(width: grid.width, height: grid.height, pixels: grid.pixels)
+            try AtomicFile.write(bytes, to: URL(fileURLWithPath: png))
+            print("\nWrote \(png) (\(grid.width)×\(grid.height))")
+        }
+    }
+}
+
+struct Download: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download MNIST from torchvision's mirrors (needs internet); files already present and valid are kept.")
+
+    @Option(help: ArgumentHelp("The folder to download into.", valueName: "dir"))
+    var to: String
+    @Option(help: "Seconds a mirror may stay silent before the next one is tried.")
+    var timeout: Double = 30
+
+    func run() throws {
+        let results = try MNISTDownloader().download(to: URL(fileURLWithPath: to), timeout: timeout)
+        for (file, outcome) in results {
+            switch outcome {
+            case .alreadyPresent: print("\(file.name): already present and valid")
+            case .downloaded(let mirror): print("\(file.name): downloaded from \(mirror.absoluteString) and verified")
+            }
+        }
+    }
+}

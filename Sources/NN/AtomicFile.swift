@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Files written so that a crash mid-write leaves the old file or the new one, never a part of one:
+/// weights, checkpoints and metrics all go through here.
+public enum AtomicFile {
+    /// Writes `bytes` to a new temporary file next to `url`, flushes it to disk and renames it over `url`;
+    /// on failure removes the temporary file and leaves `url` as it was.
+    public static func write(_ bytes: [UInt8], to url: URL) throws {
+        let destination = url.lastPathComponent
+        func failure(_ action: String) -> AtomicFileError {
+            AtomicFileError(file: destination, problem: "cannot \(action): \(systemError())")
+        }
+        let directory = url.deletingLastPathComponent()
+        let temporaryPath = directory.appendingPathComponent(".\(destination).\(UUID().uuidString).tmp").path
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw failure("create temporary file \(temporaryPath)") }
+        var writeFailure: AtomicFileError?
+        bytes.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count, writeFailure == nil {
+                let count = writeToDescriptor(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count >= 0 {
+                    written += count
+                } else if errno != EINTR {
+                    writeFailure = failure("write \(temporaryPath)")
+                }
+            }
+        }
+        if writeFailure == nil, fsync(descriptor) != 0 { writeFailure = failure("flush \(temporaryPath) to disk") }
+        if close(descriptor) != 0, writeFailure == nil { writeFailure = failure("close \(temporaryPath)") }
+        if writeFailure == nil, rename(temporaryPath, url.path) != 0 {
+            writeFailure = failure("rename \(temporaryPath) to \(url.path)")
+        }
+        if let writeFailure {
+            unlink(temporaryPath)
+            throw writeFailure
+        }
+        // Make the rename itself durable. Some file systems cannot sync a directory; the file is in place
+        // either way, so a failure here is not an error.
+        let directoryDescriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}
+
+/// Why an atomic write failed; names the file.
+public struct AtomicFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// The C library's `write`, named apart from `AtomicFile.write`.
+private func writeToDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+
+/// The C library's message for the current `errno`.
+func systemError() -> String {
+    String(cString: strerror(errno))
+}
