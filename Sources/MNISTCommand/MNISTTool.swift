@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct MNISTTool: ParsableCommand {
@@ -10,4 +11,10 @@ struct MNISTTool: ParsableCommand {
             (Adam, learning rate 0.001, batches of 64, 10 epochs) and writes lenet5.safetensors.
             """,
         subcommands: [Train.self, Evaluate.self, DataCommand.self, Download.self])
+
+    static func main() {
+        // Line-buffered even into a pipe or file, so `mnist train | tee log` shows each epoch as it ends.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        main(nil)
+    }
 }
