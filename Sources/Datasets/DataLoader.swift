@@ -1,0 +1,124 @@
+import Autograd
+
+/// Batches of an `MNISTDataset` as tensors, like PyTorch's `DataLoader` with torchvision's `ToTensor` and
+/// optional `Normalize`:
+///
+///     let trainLoader = DataLoader(dataset: train, batchSize: 64, shuffle: true, normalization: .mnist)
+///     for epoch in 1...epochs {
+///         for (images, labels) in trainLoader.epoch(generator: &generator) { … }
+///     }
+///
+/// Each batch's images are `[B, 1, rows, columns]` Floats (byte / 255, then normalised), its labels Int32.
+public struct DataLoader: Sendable {
+    /// The per-channel normalisation applied after scaling to [0, 1]: `(x - mean) / standardDeviation`.
+    public struct Normalization: Sendable, Equatable {
+        /// Subtracted from each value scaled to [0, 1].
+        public var mean: Float
+        /// What the difference is divided by.
+        public var standardDeviation: Float
+
+        /// A normalisation to `(x - mean) / standardDeviation`.
+        public init(mean: Float, standardDeviation: Float) {
+            self.mean = mean
+            self.standardDeviation = standardDeviation
+        }
+
+        /// The MNIST training set's pixel mean and standard deviation, as in the PyTorch tutorial.
+        public static let mnist = Normalization(mean: 0.1307, standardDeviation: 0.3081)
+    }
+
+    /// One batch: images `[B, 1, rows, columns]` and their labels.
+    public typealias Batch = (images: Tensor, labels: [Int32])
+
+    /// The images and labels batched.
+    public let dataset: MNISTDataset
+    /// The number of images per batch; the last batch may be smaller unless `dropLast`.
+    public let batchSize: Int
+    /// Whether each epoch visits the images in a new random order.
+    public let shuffle: Bool
+    /// Whether to leave out a last batch smaller than `batchSize`.
+    public let dropLast: Bool
+    /// Applied after scaling to [0, 1]; nil leaves values in [0, 1].
+    public let normalization: Normalization?
+
+    /// The Float value of each byte value, scaled and normalised: building a batch is one lookup per pixel.
+    private let pixelValues: [Float]
+
+    /// A loader of `dataset` in batches of `batchSize` (positive), in a new random order each epoch if
+    /// `shuffle`, without a last partial batch if `dropLast`, normalised if `normalization` is given.
+    public init(
+        dataset: MNISTDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+        normalization: Normalization? = nil
+    ) {
+        precondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.normalization = normalization
+        // Same float32 operations as ToTensor (divide by 255) then Normalize (subtract, divide).
+        pixelValues = (0...255).map { byte in
+            let scaled = Float(byte) / 255
+            guard let normalization else { return scaled }
+            return (scaled - normalization.mean) / normalization.standardDeviation
+        }
+    }
+
+    /// The number of batches in an epoch.
+    public var batchCount: Int {
+        dropLast ? dataset.imageCount / batchSize : (dataset.imageCount + batchSize - 1) / batchSize
+    }
+
+    /// One pass over the dataset. A shuffling loader draws this epoch's order from `generator` — one
+    /// permutation per call, so successive epochs differ and a generator restored from a saved `state`
+    /// repeats the order. A loader that does not shuffle leaves `generator` untouched.
+    public func epoch(generator: inout RandomGenerator) -> Epoch {
+        Epoch(loader: self, order: shuffle ? generator.permutation(dataset.imageCount) : nil)
+    }
+
+    /// One pass in dataset order, for a loader that does not shuffle (a test set).
+    public func epoch() -> Epoch {
+        precondition(!shuffle, "a shuffling DataLoader needs a generator: use epoch(generator:)")
+        return Epoch(loader: self, order: nil)
+    }
+
+    /// The batches of one epoch, built on access.
+    public struct Epoch: RandomAccessCollection {
+        let loader: DataLoader
+        /// The dataset index at each position, or nil for dataset order.
+        let order: [Int]?
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { loader.batchCount }
+
+        /// Batch `position`, 0..<count.
+        public subscript(position: Int) -> Batch {
+            precondition(indices.contains(position), "batch \(position) out of 0..<\(count)")
+            let start = position * loader.batchSize
+            let end = Swift.min(start + loader.batchSize, loader.dataset.imageCount)
+            return loader.makeBatch((start..<end).map { order?[$0] ?? $0 })
+        }
+    }
+
+    private func makeBatch(_ indices: [Int]) -> Batch {
+        let size = dataset.pixelsPerImage
+        let values = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
+            dataset.images.withUnsafeBufferPointer { images in
+                pixelValues.withUnsafeBufferPointer { pixelValues in
+                    for (slot, index) in indices.enumerated() {
+                        let source = index * size
+                        let target = slot * size
+                        for offset in 0..<size {
+                            output[target + offset] = pixelValues[Int(images[source + offset])]
+                        }
+                    }
+                }
+            }
+            initialized = indices.count * size
+        }
+        return (
+            Tensor(shape: [indices.count, 1, dataset.rows, dataset.columns], data: values),
+            indices.map { Int32(dataset.labels[$0]) }
+        )
+    }
+}

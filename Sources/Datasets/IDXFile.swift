@@ -1,0 +1,117 @@
+import Foundation
+
+/// An IDX file of unsigned bytes, the format MNIST is distributed in, read from disk raw or gzip-compressed.
+///
+/// Layout: a big-endian 4-byte magic number (two zero bytes, the element type — 0x08 for unsigned bytes —
+/// and the number of dimensions), one big-endian 32-bit size per dimension, then the elements row-major.
+/// MNIST labels are `[count]` (magic 2049), images `[count, rows, columns]` (magic 2051).
+public struct IDXFile: Sendable, Equatable {
+    /// The size of each dimension, outermost first: `[60000, 28, 28]` for the MNIST training images.
+    public let dimensions: [Int]
+    /// The elements in row-major order; `data.count` is the product of `dimensions`.
+    public let data: [UInt8]
+
+    /// The element type byte for unsigned bytes, the only type read.
+    public static let unsignedByteType: UInt8 = 0x08
+
+    /// Reads the IDX file at `url`, decompressing it first if it starts with the gzip magic number.
+    ///
+    /// - Parameter dimensionCount: the number of dimensions the file must have (1 for labels, 3 for
+    ///   images), or nil to accept any. A file with another count has the wrong magic number.
+    /// - Throws: `DatasetError` naming the file, the offset and what was expected and found.
+    public init(contentsOf url: URL, dimensionCount: Int? = nil) throws {
+        try self.init(idxBytes: try Self.contents(of: url), fileName: url.lastPathComponent, dimensionCount: dimensionCount)
+    }
+
+    /// Parses IDX `bytes` (raw, or gzip-compressed if they start with 1f 8b); `fileName` names them in errors.
+    public init(bytes: [UInt8], fileName: String, dimensionCount: Int? = nil) throws {
+        let content = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, fileName: fileName) : bytes
+        try self.init(idxBytes: content, fileName: fileName, dimensionCount: dimensionCount)
+    }
+
+    /// The bytes of the file at `url`, decompressed if it is gzip.
+    static func contents(of url: URL) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw DatasetError(.unreadable, file: url.lastPathComponent, detail: error.localizedDescription)
+        }
+        return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, fileName: url.lastPathComponent) : bytes
+    }
+
+    private init(idxBytes bytes: [UInt8], fileName: String, dimensionCount expectedCount: Int?) throws {
+        func bigEndianWord(at offset: Int) -> Int {
+            bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+        }
+        guard bytes.count >= 4 else {
+            throw DatasetError(
+                .truncated, file: fileName, offset: bytes.count,
+                detail: "expected a 4-byte magic number, found \(bytes.count) bytes")
+        }
+        let dimensionCount = Int(bytes[3])
+        // Byte 3 (the dimension count) is checked as part of the magic number: a file with another count is
+        // another kind of file (2051, images, where 2049, labels, was expected).
+        func badMagic() -> DatasetError {
+            let expected = expectedCount.map(Self.describeMagic) ?? "2049–2303 (unsigned bytes in 1 to 255 dimensions)"
+            return DatasetError(.badMagic, file: fileName, offset: 0, detail: "expected \(expected), found \(bigEndianWord(at: 0))")
+        }
+        guard bytes[0] == 0 && bytes[1] == 0 else { throw badMagic() }
+        guard bytes[2] == Self.unsignedByteType else {
+            throw DatasetError(
+                .unsupportedType, file: fileName, offset: 2,
+                detail: "expected 0x08 (unsigned byte), found \(Self.describeType(bytes[2]))")
+        }
+        guard dimensionCount > 0 && (expectedCount == nil || dimensionCount == expectedCount) else { throw badMagic() }
+
+        let headerSize = 4 + 4 * dimensionCount
+        guard bytes.count >= headerSize else {
+            throw DatasetError(
+                .truncated, file: fileName, offset: bytes.count,
+                detail: "expected a \(headerSize)-byte header for \(dimensionCount) dimensions, found \(bytes.count) bytes")
+        }
+        let dimensions = (0..<dimensionCount).map { bigEndianWord(at: 4 + 4 * $0) }
+        let shape = dimensions.map(String.init).joined(separator: "×")
+        // Each size is below 2³², so the product can overflow Int (unless a size is zero); that many bytes
+        // cannot be present anyway.
+        var elementCount = 1
+        var overflowed = false
+        for size in dimensions {
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
+            elementCount = product
+            overflowed = overflowed || overflow
+        }
+        overflowed = overflowed && !dimensions.contains(0)
+        let available = bytes.count - headerSize
+        if overflowed || elementCount > available {
+            let expected = overflowed ? "more than \(Int.max)" : "\(headerSize + elementCount)"
+            throw DatasetError(
+                .truncated, file: fileName, offset: bytes.count,
+                detail: "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(bytes.count)")
+        }
+        guard elementCount == available else {
+            throw DatasetError(
+                .trailingBytes, file: fileName, offset: headerSize + elementCount,
+                detail: "expected end of file after \(shape) elements, found \(available - elementCount) more bytes")
+        }
+        self.dimensions = dimensions
+        self.data = Array(bytes[headerSize...])
+    }
+
+    private static func describeMagic(dimensionCount: Int) -> String {
+        let magic = Int(unsignedByteType) << 8 | dimensionCount
+        switch dimensionCount {
+        case 1: return "\(magic) (labels)"
+        case 3: return "\(magic) (images)"
+        default: return "\(magic) (\(dimensionCount) dimensions)"
+        }
+    }
+
+    private static func describeType(_ type: UInt8) -> String {
+        let hex = "0x" + (type < 16 ? "0" : "") + String(type, radix: 16, uppercase: true)
+        let names: [UInt8: String] = [
+            0x09: "signed byte", 0x0B: "16-bit integer", 0x0C: "32-bit integer", 0x0D: "float", 0x0E: "double",
+        ]
+        return names[type].map { "\(hex) (\($0))" } ?? hex
+    }
+}
