@@ -11,14 +11,18 @@ let package = Package(
     products: [
         .library(name: "MNIST", targets: ["MNIST"]),
         .executable(name: "mnist", targets: ["MNISTCommand"]),
+        // The drawing page and prediction API; its own product so `mnist train` never builds Hummingbird.
+        .executable(name: "mnist-serve", targets: ["MNISTServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (libopenblas-dev, zlib1g-dev).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: hostCPU),
@@ -30,19 +34,32 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["NN"]),
         // IDX files (raw or gzip), MNIST, DataLoader, checksums, download.
         .target(name: "Datasets", dependencies: ["Autograd", "CZlib"]),
-        // The tutorial's models, training loop, evaluation, checkpoints.
-        .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets"]),
+        // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
+        .target(name: "Imaging", dependencies: ["CPNG"]),
+        // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
+        .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Imaging"]),
+        // The prediction API's request handling (validation, JSON), without any HTTP server.
+        .target(name: "Serving", dependencies: ["MNIST"], resources: [.copy("Page")]),
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
             dependencies: ["MNIST", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // `mnist-serve`: the Hummingbird HTTP server around Serving.
+        .executableTarget(
+            name: "MNISTServe",
+            dependencies: [
+                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving"]),
     ],
     swiftLanguageModes: [.v5]
 )

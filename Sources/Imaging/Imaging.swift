@@ -1,0 +1,1 @@
+// The Imaging target; see Package.swift.

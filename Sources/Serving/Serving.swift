@@ -1,0 +1,1 @@
+// The Serving target; see Package.swift.
