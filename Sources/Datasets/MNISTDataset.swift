@@ -46,6 +46,12 @@ public struct MNISTDataset: Sendable {
     /// The number of pixels in one image.
     public var pixelsPerImage: Int { rows * columns }
 
+    /// The first `count` images and their labels (all of them when there are fewer): a quick subset.
+    public func prefix(_ count: Int) -> MNISTDataset {
+        let kept = min(max(count, 0), imageCount)
+        return MNISTDataset(images: Array(images.prefix(kept * pixelsPerImage)), labels: Array(labels.prefix(kept)), rows: rows, columns: columns)
+    }
+
     /// Loads `split` from `directory`, reading each file as `<name>.gz` or, failing that, `<name>` (see
     /// `MNISTFile`).
     /// - Throws: `DatasetError` for a missing or malformed file, images and labels of different counts, or a

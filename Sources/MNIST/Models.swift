@@ -77,12 +77,20 @@ public enum ModelKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Forward floating-point operations per image (multiply–adds count two), for throughput figures.
-    public var forwardFlopsPerImage: Int {
+    /// Forward floating-point operations per image (a multiply–add counts two), for throughput figures.
+    public var forwardFlopsPerImage: Int { 2 * multiplyAddsPerImage.reduce(0, +) }
+
+    /// Floating-point operations to train on one image: the forward pass, then the backward pass's two
+    /// products per layer (weight and input gradients) — except the first layer's input gradient, which
+    /// nothing needs and the engine skips.
+    public var trainingFlopsPerImage: Int { 3 * forwardFlopsPerImage - 2 * multiplyAddsPerImage[0] }
+
+    /// Multiply–adds of each layer with weights, in order.
+    var multiplyAddsPerImage: [Int] {
         switch self {
-        case .mlp: 2 * (784 * 784 + 784 * 10)
-        case .cnn: 2 * (24 * 24 * 32 * 25 + 4608 * 128 + 128 * 10)
-        case .lenet5: 2 * (28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 120 * 84 + 84 * 10)
+        case .mlp: [784 * 784, 784 * 10]
+        case .cnn: [24 * 24 * 32 * 25, 4608 * 128, 128 * 10]
+        case .lenet5: [28 * 28 * 6 * 25, 10 * 10 * 16 * 150, 120 * 400, 120 * 84, 84 * 10]
         }
     }
 }
