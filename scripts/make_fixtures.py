@@ -105,6 +105,13 @@ def main():
         save_file(tensors, path, metadata=metadata)
         print(f"{path}: {len(tensors)} tensors, {os.path.getsize(path) / 1e6:.2f} MB, "
               f"loss {tensors['loss'].item():.6f}")
+        if name == "lenet5":
+            # Exactly what a PyTorch user writes: the state dict, no metadata. The Swift side must recognise
+            # the model from the tensors alone.
+            torch.manual_seed(SEED)
+            state_dict_path = os.path.join(args.out, "lenet5-state-dict.safetensors")
+            save_file(MODELS[name]().state_dict(), state_dict_path)
+            print(f"{state_dict_path}: PyTorch's save_file(model.state_dict()), no metadata")
 
 
 if __name__ == "__main__":

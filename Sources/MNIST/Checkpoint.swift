@@ -16,18 +16,37 @@ public enum WeightsFile {
     }
 
     /// Reads a weights file: the model named in its metadata, with the file's weights loaded strictly.
+    /// A file without that metadata (PyTorch's `save_file(model.state_dict(), path)` writes none) is
+    /// matched by its tensor names and shapes against each model's state dict.
     public static func read(from url: URL) throws -> (kind: ModelKind, model: any UnaryLayer, metadata: [String: String]) {
         let file = try SafeTensors.read(from: url)
-        guard let name = file.metadata["model"] else {
-            throw WeightsFileError(file: url.lastPathComponent, problem: "its metadata names no model (expected \"model\": one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        guard let kind = ModelKind(rawValue: name) else {
-            throw WeightsFileError(file: url.lastPathComponent, problem: "unknown model '\(name)' (expected one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let known = ModelKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let kind: ModelKind
+        if let name = file.metadata["model"] {
+            guard let named = ModelKind(rawValue: name) else {
+                throw WeightsFileError(file: url.lastPathComponent, problem: "unknown model '\(name)' (expected one of \(known))")
+            }
+            kind = named
+        } else {
+            guard let matched = ModelKind.allCases.first(where: { (try? file.checkStateDict(expected: $0.stateDictShapes)) != nil }) else {
+                throw WeightsFileError(
+                    file: url.lastPathComponent,
+                    problem: "its metadata names no model, and its tensors match none of \(known) (add \"model\" to its metadata)")
+            }
+            kind = matched
         }
         var generator = RandomGenerator(seed: 0)
         let model = kind.makeModel(generator: &generator)
         try model.loadStateDict(file)
         return (kind, model, file.metadata)
+    }
+}
+
+extension ModelKind {
+    /// The names and shapes of this model's state dict.
+    var stateDictShapes: [(name: String, shape: [Int])] {
+        var generator = RandomGenerator(seed: 0)
+        return makeModel(generator: &generator).stateDict.map { ($0.name, $0.tensor.shape) }
     }
 }
 

@@ -86,9 +86,14 @@ import Testing
         var generator = RandomGenerator(seed: 1)
         let lenet = LeNet5(generator: &generator)
 
-        let noModel = directory.appendingPathComponent("anonymous.safetensors")
-        try SafeTensors.write(lenet.stateDict, to: noModel)
-        #expect { try WeightsFile.read(from: noModel) } throws: { "\($0)".contains("anonymous.safetensors: its metadata names no model") }
+        // Without metadata (as PyTorch's save_file writes), the model is recognised by its tensors…
+        let anonymous = directory.appendingPathComponent("anonymous.safetensors")
+        try SafeTensors.write(lenet.stateDict, to: anonymous)
+        #expect(try WeightsFile.read(from: anonymous).kind == .lenet5)
+        // …unless they match no model.
+        let stranger = directory.appendingPathComponent("stranger.safetensors")
+        try SafeTensors.write([("weight", Tensor.zeros([3, 3]))], to: stranger)
+        #expect { try WeightsFile.read(from: stranger) } throws: { "\($0)".contains("stranger.safetensors: its metadata names no model, and its tensors match none") }
 
         let unknown = directory.appendingPathComponent("unknown.safetensors")
         try SafeTensors.write(lenet.stateDict, metadata: ["model": "resnet"], to: unknown)

@@ -103,4 +103,16 @@ import Testing
             #expect(names == pytorchNames, "\(kind.rawValue)")
         }
     }
+
+    /// A file from PyTorch's `save_file(model.state_dict(), path)`, with no metadata, loads as LeNet5 with
+    /// PyTorch's tensors (the same initial weights the lenet5 fixture holds).
+    @Test func aPlainPyTorchStateDictLoads() throws {
+        let url = try #require(Bundle.module.url(forResource: "lenet5-state-dict", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let (kind, model, metadata) = try WeightsFile.read(from: url)
+        #expect(kind == .lenet5 && metadata.isEmpty)
+        let fixture = try Fixture(.lenet5)
+        for (name, tensor) in model.stateDict {
+            #expect(tensor.data == (try fixture.tensor("init.\(name)")).data, "\(name)")
+        }
+    }
 }
