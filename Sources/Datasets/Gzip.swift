@@ -2,17 +2,22 @@ import CZlib
 
 /// Decompression of gzip files with zlib.
 enum Gzip {
+    /// The most a file may decompress to: far above MNIST's 47 MB training images, far below what would
+    /// exhaust memory, so a gzip bomb is an error rather than a crash.
+    static let maximumDecompressedSize = 1 << 30
+
     /// Whether `bytes` start with the gzip magic number 1f 8b.
     static func isCompressed(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
     }
 
-    /// The decompressed content of the gzip file `bytes` (named `fileName` in errors).
+    /// The decompressed content of the gzip file `bytes` (named `fileName` in errors), at most
+    /// `maximumSize` bytes.
     ///
     /// Several gzip members one after another decompress to their concatenation, as with `gunzip` (RFC 1952
     /// allows a file to hold a series of members). A damaged stream, a stream cut short, and bytes after the
     /// last member that do not start another member are errors; offsets in them count bytes of the file.
-    static func decompress(_ bytes: [UInt8], fileName: String) throws -> [UInt8] {
+    static func decompress(_ bytes: [UInt8], fileName: String, maximumSize: Int = maximumDecompressedSize) throws -> [UInt8] {
         var stream = z_stream()
         // 15 + 32: the largest window, and zlib detects the gzip header itself.
         guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -41,6 +46,11 @@ enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                guard output.count <= maximumSize else {
+                    throw DatasetError(
+                        .corruptCompressedData, file: fileName, offset: fed - Int(stream.avail_in),
+                        detail: "expected at most \(maximumSize) decompressed bytes, found more (a gzip bomb?)")
+                }
                 let consumed = fed - Int(stream.avail_in)
                 switch status {
                 case Z_OK:

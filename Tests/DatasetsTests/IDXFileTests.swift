@@ -20,6 +20,15 @@ import Testing
         }
     }
 
+    @Test func decompressionStopsAtItsLimit() throws {
+        let bomb = gzip([UInt8](repeating: 0, count: 1 << 20))  // 1 MiB of zeros compresses to ~1 KB
+        #expect(bomb.count < 4096)
+        #expect(try Gzip.decompress(bomb, fileName: "bomb.gz", maximumSize: 1 << 20).count == 1 << 20)
+        expectDatasetError(.corruptCompressedData, containing: ["bomb.gz", "at most 65536 decompressed bytes"]) {
+            _ = try Gzip.decompress(bomb, fileName: "bomb.gz", maximumSize: 1 << 16)
+        }
+    }
+
     @Test func concatenatedGzipMembersReadAsOneFile() throws {
         let joined = gzip(Array(images[..<10])) + gzip(Array(images[10...]))
         #expect(try IDXFile(bytes: joined, fileName: "images.gz").data == IDXFile(bytes: images, fileName: "images").data)
