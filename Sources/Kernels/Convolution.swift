@@ -124,12 +124,13 @@ public enum Convolution2D {
     }
 
     /// Unfolds one image [Cin, H, W] into columns [Cin·KH·KW × OH·OW]: column p holds the patch output
-    /// position p sees (zeros where it overlaps the padding).
+    /// position p sees (zeros where it overlaps the padding). Each column row is copied in runs: the
+    /// padding before and after, and the span in between straight from one input row.
     @inlinable
     static func imageToColumns(
         _ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ shape: Convolution2DShape
     ) {
-        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth
+        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth, stride = shape.stride
         let plane = outputHeight * outputWidth
         for channel in 0..<shape.inputChannels {
             let channelInput = image + channel * shape.height * shape.width
@@ -137,18 +138,23 @@ public enum Convolution2D {
                 for kernelX in 0..<shape.kernelWidth {
                     let row = (channel * shape.kernelHeight + kernelY) * shape.kernelWidth + kernelX
                     let columnRow = columns + row * plane
+                    let inputOffset = kernelX - shape.padding
+                    let (firstX, endX) = validOutputColumns(inputOffset: inputOffset, shape)
                     for outputY in 0..<outputHeight {
-                        let inputY = outputY * shape.stride - shape.padding + kernelY
+                        let inputY = outputY * stride - shape.padding + kernelY
                         let target = columnRow + outputY * outputWidth
                         guard inputY >= 0 && inputY < shape.height else {
                             target.update(repeating: 0, count: outputWidth)
                             continue
                         }
-                        let inputRow = channelInput + inputY * shape.width
-                        for outputX in 0..<outputWidth {
-                            let inputX = outputX * shape.stride - shape.padding + kernelX
-                            target[outputX] = (inputX >= 0 && inputX < shape.width) ? inputRow[inputX] : 0
+                        let source = channelInput + inputY * shape.width + inputOffset
+                        for outputX in 0..<firstX { target[outputX] = 0 }
+                        if stride == 1 {
+                            for outputX in firstX..<endX { target[outputX] = source[outputX] }
+                        } else {
+                            for outputX in firstX..<endX { target[outputX] = source[outputX * stride] }
                         }
+                        for outputX in endX..<outputWidth { target[outputX] = 0 }
                     }
                 }
             }
@@ -161,7 +167,7 @@ public enum Convolution2D {
     static func columnsToImage(
         _ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, _ shape: Convolution2DShape
     ) {
-        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth
+        let outputHeight = shape.outputHeight, outputWidth = shape.outputWidth, stride = shape.stride
         let plane = outputHeight * outputWidth
         image.update(repeating: 0, count: shape.inputImageSize)
         for channel in 0..<shape.inputChannels {
@@ -170,18 +176,33 @@ public enum Convolution2D {
                 for kernelX in 0..<shape.kernelWidth {
                     let row = (channel * shape.kernelHeight + kernelY) * shape.kernelWidth + kernelX
                     let columnRow = columns + row * plane
+                    let inputOffset = kernelX - shape.padding
+                    let (firstX, endX) = validOutputColumns(inputOffset: inputOffset, shape)
                     for outputY in 0..<outputHeight {
-                        let inputY = outputY * shape.stride - shape.padding + kernelY
+                        let inputY = outputY * stride - shape.padding + kernelY
                         guard inputY >= 0 && inputY < shape.height else { continue }
-                        let imageRow = channelImage + inputY * shape.width
+                        let target = channelImage + inputY * shape.width + inputOffset
                         let source = columnRow + outputY * outputWidth
-                        for outputX in 0..<outputWidth {
-                            let inputX = outputX * shape.stride - shape.padding + kernelX
-                            if inputX >= 0 && inputX < shape.width { imageRow[inputX] += source[outputX] }
+                        if stride == 1 {
+                            for outputX in firstX..<endX { target[outputX] += source[outputX] }
+                        } else {
+                            for outputX in firstX..<endX { target[outputX * stride] += source[outputX] }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns x whose input column x · stride + inputOffset lies inside the image:
+    /// firstX..<endX, empty (firstX == endX) when none does.
+    @inlinable
+    static func validOutputColumns(inputOffset: Int, _ shape: Convolution2DShape) -> (Int, Int) {
+        let stride = shape.stride, outputWidth = shape.outputWidth
+        // Smallest x with x · stride + inputOffset ≥ 0, and one past the largest with it < width.
+        let firstX = min(outputWidth, inputOffset >= 0 ? 0 : (-inputOffset + stride - 1) / stride)
+        let lastInput = shape.width - 1 - inputOffset
+        let endX = lastInput < 0 ? 0 : min(outputWidth, lastInput / stride + 1)
+        return (firstX, max(firstX, endX))
     }
 }
