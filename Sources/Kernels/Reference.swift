@@ -76,4 +76,45 @@ public enum Reference {
         }
         return (inputGradient.map(Float.init), weightGradient.map(Float.init), biasGradient.map(Float.init))
     }
+
+    /// One Adam step, element by element (the loop `ParameterUpdate.adam` vectorises); returns the new
+    /// (parameter, firstMoment, secondMoment).
+    public static func adamUpdate(
+        parameter: [Float], gradient: [Float], firstMoment: [Float], secondMoment: [Float], learningRate: Float,
+        stepSize: Float, beta1: Float, beta2: Float, epsilon: Float, secondCorrection: Float, weightDecay: Float,
+        decoupledWeightDecay: Bool
+    ) -> (parameter: [Float], firstMoment: [Float], secondMoment: [Float]) {
+        var (p, m, v) = (parameter, firstMoment, secondMoment)
+        for element in 0..<p.count {
+            var g = gradient[element]
+            if decoupledWeightDecay {
+                p[element] *= 1 - learningRate * weightDecay
+            } else if weightDecay != 0 {
+                g += weightDecay * p[element]
+            }
+            m[element] += (g - m[element]) * (1 - beta1)
+            v[element] = v[element] * beta2 + (1 - beta2) * g * g
+            let denominator = v[element].squareRoot() / secondCorrection + epsilon
+            p[element] -= stepSize * m[element] / denominator
+        }
+        return (p, m, v)
+    }
+
+    /// One SGD step, element by element (the loop `ParameterUpdate.sgd` vectorises); returns the new
+    /// (parameter, momentumBuffer); pass an empty momentumBuffer when momentum is 0.
+    public static func sgdUpdate(
+        parameter: [Float], gradient: [Float], momentumBuffer: [Float], learningRate: Float, momentum: Float,
+        dampening: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool
+    ) -> (parameter: [Float], momentumBuffer: [Float]) {
+        var (p, buffer) = (parameter, momentumBuffer)
+        for element in 0..<p.count {
+            var g = gradient[element] + weightDecay * p[element]
+            if momentum != 0 {
+                buffer[element] = firstStep ? g : momentum * buffer[element] + (1 - dampening) * g
+                g = nesterov ? g + momentum * buffer[element] : buffer[element]
+            }
+            p[element] -= learningRate * g
+        }
+        return (p, buffer)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Adam with bias correction (PyTorch's `torch.optim.Adam`, defaults lr 0.001, betas (0.9, 0.999),
 /// eps 1e-8). `weightDecay` adds `weightDecay · p` to the gradient (L2), as PyTorch's Adam does.
@@ -36,26 +37,18 @@ public final class Adam: Optimizer {
     }
 
     public func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
-        let (beta1, beta2, epsilon, weightDecay, learningRate) = (beta1, beta2, epsilon, weightDecay, learningRate)
+        guard parameter.count > 0 else { return }
         // PyTorch: step_size = lr / (1 − β1ᵗ); denominator = √v / √(1 − β2ᵗ) + ε; the corrections in
         // double precision, as PyTorch computes them on Python floats.
         let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), Double(step))))
         let secondCorrection = Float((1 - pow(Double(beta2), Double(step))).squareRoot())
-        let decoupled = decoupledWeightDecay
         state.slot("exp_avg", index).data.withUnsafeMutableBufferPointer { firstMoment in
             state.slot("exp_avg_sq", index).data.withUnsafeMutableBufferPointer { secondMoment in
-                for element in 0..<parameter.count {
-                    var g = gradient[element]
-                    if decoupled {
-                        parameter[element] *= 1 - learningRate * weightDecay
-                    } else if weightDecay != 0 {
-                        g += weightDecay * parameter[element]
-                    }
-                    firstMoment[element] += (g - firstMoment[element]) * (1 - beta1)
-                    secondMoment[element] = secondMoment[element] * beta2 + (1 - beta2) * g * g
-                    let denominator = secondMoment[element].squareRoot() / secondCorrection + epsilon
-                    parameter[element] -= stepSize * firstMoment[element] / denominator
-                }
+                ParameterUpdate.adam(
+                    parameter: parameter.baseAddress!, gradient: gradient.baseAddress!,
+                    firstMoment: firstMoment.baseAddress!, secondMoment: secondMoment.baseAddress!, count: parameter.count,
+                    learningRate: learningRate, stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                    secondCorrection: secondCorrection, weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay)
             }
         }
     }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Stochastic gradient descent (PyTorch's `torch.optim.SGD`) with optional momentum, dampening, Nesterov
 /// momentum and weight decay. The momentum buffer starts as the first gradient, as in PyTorch.
 public final class SGD: Optimizer {
@@ -24,20 +26,14 @@ public final class SGD: Optimizer {
     }
 
     public func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
-        let (momentum, dampening, nesterov, weightDecay, learningRate) = (momentum, dampening, nesterov, weightDecay, learningRate)
-        guard momentum != 0 else {
-            for element in 0..<parameter.count {
-                parameter[element] -= learningRate * (gradient[element] + weightDecay * parameter[element])
-            }
-            return
+        guard parameter.count > 0 else { return }
+        func run(_ momentumBuffer: UnsafeMutablePointer<Float>?) {
+            ParameterUpdate.sgd(
+                parameter: parameter.baseAddress!, gradient: gradient.baseAddress!, momentumBuffer: momentumBuffer,
+                count: parameter.count, learningRate: learningRate, momentum: momentum, dampening: dampening,
+                nesterov: nesterov, weightDecay: weightDecay, firstStep: step == 1)
         }
-        state.slot("momentum_buffer", index).data.withUnsafeMutableBufferPointer { buffer in
-            for element in 0..<parameter.count {
-                var g = gradient[element] + weightDecay * parameter[element]
-                buffer[element] = step == 1 ? g : momentum * buffer[element] + (1 - dampening) * g
-                g = nesterov ? g + momentum * buffer[element] : buffer[element]
-                parameter[element] -= learningRate * g
-            }
-        }
+        guard momentum != 0 else { return run(nil) }
+        state.slot("momentum_buffer", index).data.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
     }
 }

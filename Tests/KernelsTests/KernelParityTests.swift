@@ -50,6 +50,36 @@ import Testing
         #expect(relativeError(biasGradient, reference.bias) < 1e-5, "bias gradient \(shape)")
     }
 
+    /// The MNIST models' layers (LeNet-5's three convolutions, the simple CNN's), which take the direct
+    /// kernel (forward and input gradient) or the whole-input im2col path, against the definition.
+    @Test(arguments: [
+        Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 6, kernelHeight: 5, kernelWidth: 5, padding: 2),
+        Convolution2DShape(batch: 3, inputChannels: 6, height: 14, width: 14, outputChannels: 16, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(batch: 3, inputChannels: 16, height: 5, width: 5, outputChannels: 120, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(batch: 2, inputChannels: 3, height: 11, width: 9, outputChannels: 7, kernelHeight: 3, kernelWidth: 3, padding: 1),
+    ])
+    func convolutionMatchesDirectDefinitionOnModelLayers(shape: Convolution2DShape) {
+        var numbers = Numbers(state: UInt64(shape.weightCount))
+        let input = numbers.array(shape.batch * shape.inputImageSize)
+        let weight = numbers.array(shape.weightCount)
+        let bias = numbers.array(shape.outputChannels)
+        let outputGradient = numbers.array(shape.batch * shape.outputImageSize)
+        var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
+        Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape)
+        #expect(relativeError(output, Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)) < 1e-5)
+        var inputGradient = [Float](repeating: .nan, count: input.count)
+        var weightGradient = [Float](repeating: .nan, count: weight.count)
+        var biasGradient = [Float](repeating: .nan, count: bias.count)
+        Convolution2D.backward(
+            input: input, weight: weight, outputGradient: outputGradient, inputGradient: &inputGradient,
+            weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
+        let reference = Reference.convolution2DBackward(input: input, weight: weight, outputGradient: outputGradient, shape: shape)
+        #expect(relativeError(inputGradient, reference.input) < 1e-5)
+        #expect(relativeError(weightGradient, reference.weight) < 1e-5)
+        #expect(relativeError(biasGradient, reference.bias) < 1e-5)
+    }
+
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func parallelGemmMatchesNaiveProduct(transposeA: Bool, transposeB: Bool) {
         var numbers = Numbers(state: 7)
