@@ -3,8 +3,9 @@
 // optimizers ← datasets ← models) and the `mnist` command-line tool.
 import PackageDescription
 
-/// Kernels are compiled for the host CPU so Swift's SIMD types use AVX2/AVX-512 where the machine has them.
-let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+/// Kernels are compiled for the host CPU so Swift's SIMD types use AVX2/AVX-512 where the machine has them,
+/// and without errno for math functions, so loops calling `squareRoot()` (Adam) can vectorise.
+let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
 
 let package = Package(
     name: "swift-mnist",
