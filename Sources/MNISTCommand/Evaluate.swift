@@ -30,6 +30,8 @@ struct Evaluate: ParsableCommand {
         try threadOptions.apply()
         let weightsURL = URL(fileURLWithPath: weights)
         let (kind, model, metadata) = try WeightsFile.read(from: weightsURL)
+        // The metrics first, so a bad file stops the command before the evaluation's work.
+        let (history, metricsURL) = report == nil ? ([], nil) : try readHistory(weightsURL: weightsURL)
         let testSet = try dataOptions.load(.test)
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
         let outcomes = classify(model: model, on: testSet, normalization: normalization)
@@ -40,26 +42,35 @@ struct Evaluate: ParsableCommand {
         print(evaluation.report)
 
         guard let report else { return }
-        let metricsURL = URL(fileURLWithPath: metrics ?? weightsURL.deletingPathExtension().path + ".metrics.jsonl")
-        var history = [EpochRecord]()
-        if metrics != nil || FileManager.default.fileExists(atPath: metricsURL.path) {
-            do {
-                history = try EpochRecord.readMetrics(from: metricsURL)
-            } catch let error as MetricsFileError {
-                throw ExitError(message: error.description)
-            } catch {
-                throw ExitError(message: "cannot read the metrics file \(metricsURL.path): \(error.localizedDescription)")
-            }
-            if history.isEmpty { printError("note: \(metricsURL.path) has no epochs; the report has no learning curves") }
-        } else {
-            printError("note: no metrics file at \(metricsURL.path) (pass --metrics FILE); the report has no learning curves")
-        }
         let directory = URL(fileURLWithPath: report)
         let files = try EvaluationReport(
             modelName: kind.rawValue, weightsPath: weights, testSet: testSet, outcomes: outcomes,
-            history: history, metricsPath: history.isEmpty ? nil : metricsURL.path
+            history: history, metricsPath: metricsURL?.path
         ).write(to: directory)
         print()
         print("Report: \(directory.appendingPathComponent("report.md").path) (with \(files.map(\.lastPathComponent).filter { $0 != "report.md" }.joined(separator: ", ")))")
+    }
+
+    /// The training run's epochs for the learning curves, and the file they came from (nil, with a note on
+    /// standard error, when the default metrics file is absent or holds no epochs).
+    func readHistory(weightsURL: URL) throws -> ([EpochRecord], URL?) {
+        let url = URL(fileURLWithPath: metrics ?? weightsURL.deletingPathExtension().path + ".metrics.jsonl")
+        guard metrics != nil || FileManager.default.fileExists(atPath: url.path) else {
+            printError("note: no metrics file at \(url.path) (pass --metrics FILE); the report has no learning curves")
+            return ([], nil)
+        }
+        let history: [EpochRecord]
+        do {
+            history = try EpochRecord.readMetrics(from: url)
+        } catch let error as MetricsFileError {
+            throw ExitError(message: error.description)
+        } catch {
+            throw ExitError(message: "cannot read the metrics file \(url.path): \(error.localizedDescription)")
+        }
+        guard !history.isEmpty else {
+            printError("note: \(url.path) has no epochs; the report has no learning curves")
+            return ([], nil)
+        }
+        return (history, url)
     }
 }
