@@ -30,10 +30,7 @@ public enum BitmapFont {
         "U": ["#...#", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."],
     ]
 
-    /// The characters the font can draw.
-    public static var characters: Set<Character> { Set(glyphs.keys) }
-
-    /// Whether pixel (`column`, `row`) of `character`'s glyph is ink; `character` must be in `characters`.
+    /// Whether pixel (`column`, `row`) of `character`'s glyph is ink; `character` must be one the font has.
     public static func isInk(_ character: Character, column: Int, row: Int) -> Bool {
         guard let glyph = glyphs[character] else { preconditionFailure("BitmapFont has no glyph for \(character)") }
         let line = glyph[row]
