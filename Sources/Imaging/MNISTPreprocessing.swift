@@ -36,21 +36,29 @@ public enum MNISTPreprocessing {
     /// ready for `Predictor.predict(image:)`.
     /// - Throws: `ImageError.Problem.blank` (naming `file`) when the image has no ink.
     public static func prepare(_ image: GrayImage, file: String = "image") throws -> [Float] {
-        let ink = try inkMap(image, file: file)
+        try prepare(ink: inkMap(image, file: file), width: image.width, height: image.height, file: file)
+    }
 
+    /// Steps 3 to 5 alone, on an ink map (`width × height` values from 0, none, to 1, full) such as `inkMap`
+    /// makes: the 784 values `prepare` returns.
+    /// - Throws: `ImageError.Problem.blank` (naming `file`) when there is no ink.
+    public static func prepare(ink: [Float], width: Int, height: Int, file: String = "image") throws -> [Float] {
+        precondition(ink.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(ink.count)")
         // Crop to the ink.
-        var left = image.width, right = -1, top = image.height, bottom = -1
-        for y in 0..<image.height {
-            for x in 0..<image.width where ink[y * image.width + x] > 0 {
-                left = min(left, x); right = max(right, x)
-                top = min(top, y); bottom = max(bottom, y)
+        var left = width, right = -1, top = height, bottom = -1
+        ink.withUnsafeBufferPointer { ink in
+            for y in 0..<height {
+                for x in 0..<width where ink[y * width + x] > 0 {
+                    left = min(left, x); right = max(right, x)
+                    top = min(top, y); bottom = max(bottom, y)
+                }
             }
         }
         guard right >= left else { throw ImageError(file: file, problem: .blank) }
         let cropWidth = right - left + 1, cropHeight = bottom - top + 1
         var cropped = [Float](repeating: 0, count: cropWidth * cropHeight)
         for y in 0..<cropHeight {
-            let source = (top + y) * image.width + left
+            let source = (top + y) * width + left
             cropped.replaceSubrange((y * cropWidth)..<((y + 1) * cropWidth), with: ink[source..<(source + cropWidth)])
         }
 
@@ -105,19 +113,30 @@ public enum MNISTPreprocessing {
         let sigma = 1.4826 * Float(deviations[(deviations.count - 1) / 2])
         let threshold = min(Float(contrast) * noiseThreshold, 5 * sigma + 2)
         let scale = 1 / (Float(contrast) - threshold)
-        var ink = image.pixels.map { pixel in
-            let strength = Float(darkInk ? background - Int(pixel) : Int(pixel) - background)
-            return min(1, max(0, (strength - threshold) * scale))
-        }
-        // Lone specks (no inked neighbour left, right, above or below) are dust, not ink.
         let width = image.width, height = image.height
-        let isolated = (0..<ink.count).filter { index in
-            guard ink[index] > 0 else { return false }
-            let x = index % width, y = index / width
-            return !((x > 0 && ink[index - 1] > 0) || (x + 1 < width && ink[index + 1] > 0)
-                || (y > 0 && ink[index - width] > 0) || (y + 1 < height && ink[index + width] > 0))
+        var ink = [Float](repeating: 0, count: width * height)
+        image.pixels.withUnsafeBufferPointer { pixels in
+            ink.withUnsafeMutableBufferPointer { ink in
+                let sign = darkInk ? -1 : 1
+                for index in 0..<pixels.count {
+                    let strength = Float(sign * (Int(pixels[index]) - background))
+                    ink[index] = min(1, max(0, (strength - threshold) * scale))
+                }
+                // Lone specks (no inked neighbour left, right, above or below) are dust, not ink. Judged on the
+                // map before any speck is removed, so the result does not depend on the scanning order.
+                var isolated: [Int] = []
+                for y in 0..<height {
+                    for x in 0..<width where ink[y * width + x] > 0 {
+                        let index = y * width + x
+                        if !((x > 0 && ink[index - 1] > 0) || (x + 1 < width && ink[index + 1] > 0)
+                            || (y > 0 && ink[index - width] > 0) || (y + 1 < height && ink[index + width] > 0)) {
+                            isolated.append(index)
+                        }
+                    }
+                }
+                for index in isolated { ink[index] = 0 }
+            }
         }
-        for index in isolated { ink[index] = 0 }
         return ink
     }
 
