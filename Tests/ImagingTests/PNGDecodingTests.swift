@@ -66,7 +66,8 @@ import Testing
         #expect(grayAlpha[1, 3] == 37, "opaque: the gray itself")
     }
 
-    @Test func decodingAnImageFromTheTerminalRendererRoundTrips() throws {
+    /// 28 rows of 56 characters in a frame; full ink is "@@", none is blank.
+    @Test func terminalRenderingDrawsAFramedImage() throws {
         let text = TerminalRendering.render([Float](repeating: 0, count: 783) + [255])
         let lines = text.split(separator: "\n")
         #expect(lines.count == 30 && lines.allSatisfy { $0.count == 58 })

@@ -142,8 +142,9 @@ def main():
     add("canvas-export.png", 40, 40, 8, RGBA, ring)
 
     with open(os.path.join(HERE, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=0, sort_keys=True)
-        f.write("\n")
+        # One line per fixture.
+        lines = [f"  {json.dumps(name)}: {json.dumps(expected[name])}" for name in sorted(expected)]
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
 
 
 if __name__ == "__main__":
