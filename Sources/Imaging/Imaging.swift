@@ -1,1 +1,0 @@
-// The Imaging target; see Package.swift.
