@@ -40,16 +40,20 @@ let package = Package(
         // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
         .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Imaging"]),
         // The prediction API's request handling (validation, JSON), without any HTTP server.
-        .target(name: "Serving", dependencies: ["MNIST"], resources: [.copy("Page")]),
+        .target(name: "Serving", dependencies: ["MNIST", "Imaging"], resources: [.copy("Page")]),
+        // The Hummingbird application around Serving: routes, body limit, JSON errors.
+        .target(
+            name: "ServingHTTP",
+            dependencies: ["Serving", .product(name: "Hummingbird", package: "hummingbird")]),
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
             dependencies: ["MNIST", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        // `mnist-serve`: the Hummingbird HTTP server around Serving.
+        // `mnist-serve`: the drawing page and prediction API over HTTP (ServingHTTP).
         .executableTarget(
             name: "MNISTServe",
             dependencies: [
-                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ServingHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
@@ -60,7 +64,13 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ServingTests", dependencies: ["Serving"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ServingHTTPTests",
+            dependencies: [
+                "ServingHTTP", "Imaging", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,1 +1,0 @@
-print("mnist-serve")

@@ -1,1 +1,0 @@
-// The Serving target; see Package.swift.

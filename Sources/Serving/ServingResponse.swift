@@ -1,0 +1,45 @@
+/// An HTTP response, independent of any server: status, content type and body.
+public struct ServingResponse: Equatable, Sendable {
+    /// The content type of every JSON response.
+    public static let jsonContentType = "application/json; charset=utf-8"
+
+    /// The HTTP status code.
+    public let status: Int
+    /// The `Content-Type` header's value.
+    public let contentType: String
+    /// The body's bytes.
+    public let body: [UInt8]
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    /// A 200 response with a JSON body written by hand (see `JSONText`).
+    static func json(_ text: String) -> ServingResponse {
+        ServingResponse(status: 200, contentType: jsonContentType, body: Array(text.utf8))
+    }
+}
+
+/// The few pieces of JSON the service writes, by hand: small and fast for 784 numbers.
+enum JSONText {
+    /// `text` as a JSON string literal, quoted and escaped.
+    static func string(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
+    }
+}

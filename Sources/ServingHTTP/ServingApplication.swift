@@ -1,0 +1,81 @@
+import Hummingbird
+import Serving
+
+/// The HTTP server around a `PredictionService`: the drawing page (`GET /`, `/app.js`, `/style.css`),
+/// `GET /health` and `POST /predict`, bodies collected up to 1 MB, every error answered as
+/// `{"error": "..."}`.
+public enum ServingApplication {
+    /// The router answering every route from `service`.
+    public static func makeRouter(service: PredictionService) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        for path in service.pagePaths {
+            router.get(RouterPath(path)) { _, _ in
+                // Every path in `pagePaths` has a page.
+                service.page(at: path).map(\.hummingbirdResponse) ?? Response(status: .notFound)
+            }
+        }
+        router.get("/health") { _, _ in service.health().hummingbirdResponse }
+        router.post("/predict") { request, _ -> Response in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: PredictionService.maximumBodySize)
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                return ServingError.bodyTooLarge.response.hummingbirdResponse
+            }
+            let response = service.respondToPrediction(
+                contentType: request.headers[.contentType], body: Array(body.readableBytesView))
+            return response.hummingbirdResponse
+        }
+        return router
+    }
+
+    /// The application serving `service` on `host` and `port`.
+    public static func makeApplication(service: PredictionService, host: String, port: Int) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(service: service),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnist-serve"))
+    }
+}
+
+/// Answers the errors the router itself raises (no such route, a body too large) as `{"error": "..."}`,
+/// like the service's own errors.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            let message: String
+            switch error.status {
+            case .notFound: message = "no such resource: \(request.method) \(request.uri.path)"
+            case .contentTooLarge: message = ServingError.bodyTooLarge.message
+            default: message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
+            }
+            return ServingError(status: error.status.code, message: message).response.hummingbirdResponse
+        }
+    }
+}
+
+extension ServingResponse {
+    /// This response as Hummingbird's.
+    var hummingbirdResponse: Response {
+        Response(
+            status: HTTPResponse.Status(code: status, reasonPhrase: Self.reasonPhrase(of: status)),
+            headers: [.contentType: contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The standard reason phrase of the statuses the service answers with.
+    static func reasonPhrase(of status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        default: status >= 500 ? "Internal Server Error" : ""
+        }
+    }
+}
