@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Autograd
 
@@ -124,5 +125,32 @@ import Testing
         #expect(loss.gradientNode == nil)
         (x * 2).sum().backward()
         #expect(x.grad?.data == [4, 4, 4])
+    }
+}
+
+/// `withoutGradients` on one thread leaves recording on for every other thread, so concurrent evaluation (a
+/// server's requests) and training cannot switch it for each other.
+@Suite struct GradientModeTests {
+    @Test func withoutGradientsIsLocalToItsThread() {
+        let entered = DispatchSemaphore(value: 0), checked = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let seenInside = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
+        defer { seenInside.deallocate() }
+        Thread.detachNewThread {
+            withoutGradients {
+                seenInside[0] = GradientMode.isEnabled
+                entered.signal()
+                checked.wait()
+            }
+            finished.signal()
+        }
+        entered.wait()
+        seenInside[1] = GradientMode.isEnabled
+        let x = Tensor(shape: [2], data: [1, 2], requiresGrad: true)
+        let recorded = (x * x).sum().requiresGrad
+        checked.signal()
+        finished.wait()
+        #expect(seenInside[0] == false)
+        #expect(seenInside[1] == true)
+        #expect(recorded)
     }
 }

@@ -63,16 +63,17 @@ import Testing
 
     @Test func theResponseIsJSONWithTheDigitTheProbabilitiesAndTheInput() throws {
         let service = try Self.service.get()
+        let testSet = try Self.testSet.get()
         let response = service.respondToPrediction(contentType: "application/json; charset=utf-8", body: try Self.jsonBody(ofTestDigit: 1))
         #expect(response.status == 200)
         #expect(response.contentType == ServingResponse.jsonContentType)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
-        #expect(object["digit"] as? Int == Int(try Self.testSet.get().labels[1]))
+        #expect(object["digit"] as? Int == Int(testSet.labels[1]))
         let probabilities = try #require(object["probabilities"] as? [Double])
         #expect(probabilities.count == 10)
         #expect(abs(probabilities.reduce(0, +) - 1) < 1e-4)
         let input = try #require(object["input"] as? [Int])
-        #expect(input == try Self.testSet.get().pixels(at: 1).map(Int.init))
+        #expect(input == testSet.pixels(at: 1).map(Int.init))
     }
 
     /// A bad request: what is sent, the status expected and words the error message must contain.
@@ -177,9 +178,11 @@ import Testing
         #expect(html.contains("<canvas id=\"pad\""))
         #expect(html.contains("src=\"/app.js\"") && html.contains("href=\"/style.css\""))
         #expect(service.page(at: "/app.js")?.contentType == "text/javascript; charset=utf-8")
-        #expect(String(decoding: service.page(at: "/app.js")?.body ?? [], as: UTF8.self).contains("pointerdown"))
+        let script = try #require(service.page(at: "/app.js")).body
+        #expect(String(decoding: script, as: UTF8.self).contains("pointerdown"))
         #expect(service.page(at: "/style.css")?.contentType == "text/css; charset=utf-8")
-        #expect(String(decoding: service.page(at: "/style.css")?.body ?? [], as: UTF8.self).contains("touch-action: none"))
+        let style = try #require(service.page(at: "/style.css")).body
+        #expect(String(decoding: style, as: UTF8.self).contains("touch-action: none"))
         #expect(service.page(at: "/index.html") == nil)
     }
 }

@@ -1,0 +1,178 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Imaging
+import MNIST
+import Serving
+import Testing
+@testable import ServingHTTP
+
+/// The HTTP server through Hummingbird's real router: the page, /health, good JSON and PNG predictions, and
+/// every bad request answered with its 4xx and `{"error": "..."}` while the server goes on serving.
+@Suite struct ServingApplicationTests {
+    static let service = Result {
+        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        return try PredictionService(weights: url)
+    }
+    static let testSet = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test) }
+
+    static func application() throws -> some ApplicationProtocol {
+        try ServingApplication.makeApplication(service: service.get(), host: "127.0.0.1", port: 0)
+    }
+
+    /// `{"pixels": [...]}` for MNIST test digit `index`.
+    static func jsonBody(ofTestDigit index: Int) throws -> ByteBuffer {
+        let pixels = try testSet.get().pixels(at: index).map(String.init).joined(separator: ",")
+        return ByteBuffer(string: "{\"pixels\": [\(pixels)]}")
+    }
+
+    /// `{"pixels": [...]}` with `count` zeros, the one at `index` replaced by `value`.
+    static func pixelsBody(count: Int = 784, replacing index: Int? = nil, with value: String = "0") -> ByteBuffer {
+        var values = [String](repeating: "0", count: count)
+        if let index { values[index] = value }
+        return ByteBuffer(string: "{\"pixels\":[\(values.joined(separator: ","))]}")
+    }
+
+    /// The JSON object of a response body.
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any],
+                     "\(String(buffer: response.body))")
+    }
+
+    static let json: HTTPFields = [.contentType: "application/json"]
+    static let png: HTTPFields = [.contentType: "image/png"]
+
+    /// Checks a good prediction response: 200, JSON, the digit, ten probabilities summing to 1, the input.
+    static func expectPrediction(_ response: TestResponse, digit: Int) throws {
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+        let object = try object(response)
+        #expect(object["digit"] as? Int == digit)
+        let probabilities = try #require(object["probabilities"] as? [Double])
+        #expect(probabilities.count == 10)
+        #expect(abs(probabilities.reduce(0, +) - 1) < 1e-4)
+        #expect(probabilities.indices.max { probabilities[$0] < probabilities[$1] } == digit)
+        #expect((object["input"] as? [Int])?.count == 784)
+    }
+
+    @Test func thePageIsServed() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(String(buffer: response.body).contains("<canvas id=\"pad\""))
+            }
+            try await client.execute(uri: "/app.js", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+            }
+            try await client.execute(uri: "/style.css", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+            }
+        }
+    }
+
+    @Test func healthAnswersOK() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(try Self.object(response) as? [String: String] == ["status": "ok", "model": "lenet5"])
+            }
+        }
+    }
+
+    @Test func testDigitsSentAsJSONAreRecognised() async throws {
+        let labels = try Self.testSet.get().labels
+        try await Self.application().test(.router) { client in
+            for index in 0..<5 {
+                let response = try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: Self.jsonBody(ofTestDigit: index))
+                try Self.expectPrediction(response, digit: Int(labels[index]))
+            }
+        }
+    }
+
+    @Test func aTestDigitSentAsPNGIsRecognised() async throws {
+        let digit = try Self.testSet.get().pixels(at: 0)
+        #expect(try Self.testSet.get().labels[0] == 7)
+        // Dark ink on white paper, 6 times larger, as a person would send it.
+        var page = GrayImage(width: 200, height: 200)
+        for y in 0..<168 {
+            for x in 0..<168 { page[x + 16, y + 10] = 255 - digit[digit.startIndex + (y / 6) * 28 + x / 6] }
+        }
+        let body = ByteBuffer(bytes: PNGEncoder.encode(page))
+        try await Self.application().test(.router) { client in
+            let response = try await client.execute(uri: "/predict", method: .post, headers: Self.png, body: body)
+            try Self.expectPrediction(response, digit: 7)
+        }
+    }
+
+    /// A bad request: its content type, body, the status expected and words the error must contain.
+    struct BadRequest: Sendable, CustomTestStringConvertible {
+        let name: String
+        let headers: HTTPFields
+        let body: ByteBuffer
+        let status: HTTPResponse.Status
+        let message: String
+        var testDescription: String { name }
+    }
+
+    static let badRequests: [BadRequest] = [
+        BadRequest(name: "malformed JSON", headers: json, body: ByteBuffer(string: "{\"pixels\": ["), status: .badRequest, message: "malformed JSON"),
+        BadRequest(name: "empty body", headers: json, body: ByteBuffer(), status: .badRequest, message: "the body is empty"),
+        BadRequest(name: "no pixels", headers: json, body: ByteBuffer(string: "{}"), status: .badRequest, message: "no \"pixels\""),
+        BadRequest(name: "wrong length", headers: json, body: pixelsBody(count: 100), status: .badRequest, message: "has 100 values; it needs 784"),
+        BadRequest(name: "a non-number", headers: json, body: pixelsBody(replacing: 3, with: "\"white\""), status: .badRequest, message: "pixels[3] is a string"),
+        BadRequest(name: "out of range", headers: json, body: pixelsBody(replacing: 4, with: "300"), status: .badRequest, message: "pixels[4] is 300, outside 0…255"),
+        BadRequest(name: "negative", headers: json, body: pixelsBody(replacing: 5, with: "-0.5"), status: .badRequest, message: "pixels[5] is -0.5, outside 0…255"),
+        BadRequest(name: "non-finite", headers: json, body: pixelsBody(replacing: 6, with: "NaN"), status: .badRequest, message: "malformed JSON"),
+        BadRequest(name: "too large a number", headers: json, body: pixelsBody(replacing: 7, with: "1e400"), status: .badRequest, message: "pixels[7]"),
+        BadRequest(name: "body over 1 MB", headers: json, body: ByteBuffer(repeating: 0x20, count: PredictionService.maximumBodySize + 1),
+                   status: .contentTooLarge, message: "larger than 1048576 bytes"),
+        BadRequest(name: "PNG over 1 MB", headers: png, body: ByteBuffer(repeating: 0x89, count: 3 * PredictionService.maximumBodySize),
+                   status: .contentTooLarge, message: "larger than 1048576 bytes"),
+        BadRequest(name: "wrong content type", headers: [.contentType: "text/plain"], body: pixelsBody(), status: .unsupportedMediaType, message: "Content-Type \"text/plain\""),
+        BadRequest(name: "no content type", headers: [:], body: pixelsBody(), status: .unsupportedMediaType, message: "Content-Type missing"),
+        BadRequest(name: "not a PNG", headers: png, body: ByteBuffer(string: "GIF89a"), status: .unprocessableContent, message: "not a PNG image"),
+        BadRequest(name: "truncated PNG", headers: png, body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30)).prefix(30)),
+                   status: .unprocessableContent, message: "corrupt or truncated PNG"),
+        BadRequest(name: "blank PNG", headers: png, body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30))),
+                   status: .unprocessableContent, message: "blank"),
+    ]
+
+    @Test(arguments: badRequests) func aBadRequestGetsItsStatusAndAJSONErrorAndTheServerGoesOn(_ request: BadRequest) async throws {
+        let good = try Self.jsonBody(ofTestDigit: 0)
+        try await Self.application().test(.router) { client in
+            let response = try await client.execute(uri: "/predict", method: .post, headers: request.headers, body: request.body)
+            #expect(response.status == request.status)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+            let object = try Self.object(response)
+            let message = try #require(object["error"] as? String)
+            #expect(message.contains(request.message), "\(message)")
+            #expect(object.count == 1)
+            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+        }
+    }
+
+    @Test func anUnknownRouteGetsA404JSONError() async throws {
+        try await Self.application().test(.router) { client in
+            try await client.execute(uri: "/predictions", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(try Self.object(response)["error"] as? String == "no such resource: GET /predictions")
+            }
+        }
+    }
+
+    /// Over a real connection: bad requests in between good ones on one keep-alive connection.
+    @Test func aLiveServerKeepsServingAfterBadRequests() async throws {
+        let good = try Self.jsonBody(ofTestDigit: 0)
+        try await Self.application().test(.live) { client in
+            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+            let bad = try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: Self.pixelsBody(replacing: 0, with: "true"))
+            #expect(bad.status == .badRequest)
+            let unsupported = try await client.execute(uri: "/predict", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: "1,2"))
+            #expect(unsupported.status == .unsupportedMediaType)
+            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+        }
+    }
+}
