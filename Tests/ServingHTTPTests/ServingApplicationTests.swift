@@ -75,10 +75,10 @@ import Testing
 
     @Test func healthAnswersOK() async throws {
         try await Self.application().test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(try Self.object(response) as? [String: String] == ["status": "ok", "model": "lenet5"])
-            }
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            let object = try Self.object(response)
+            #expect(object as? [String: String] == ["status": "ok", "model": "lenet5"])
         }
     }
 
@@ -156,10 +156,10 @@ import Testing
 
     @Test func anUnknownRouteGetsA404JSONError() async throws {
         try await Self.application().test(.router) { client in
-            try await client.execute(uri: "/predictions", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(try Self.object(response)["error"] as? String == "no such resource: GET /predictions")
-            }
+            let response = try await client.execute(uri: "/predictions", method: .get)
+            #expect(response.status == .notFound)
+            let object = try Self.object(response)
+            #expect(object["error"] as? String == "no such resource: GET /predictions")
         }
     }
 
