@@ -61,7 +61,10 @@ def main():
         confidence = driver.find_element(By.ID, "confidence").text
         probabilities = [item.find_element(By.CLASS_NAME, "value").text
                          for item in driver.find_elements(By.CSS_SELECTOR, "#probabilities li")]
+        requests = driver.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/predict')).length")
         print(f"page shows {digit} ({confidence}); probabilities 0-9: {' '.join(probabilities)}")
+        print(f"{requests} prediction requests while drawing (one in flight at a time)")
         if arguments.screenshot:
             driver.save_screenshot(arguments.screenshot)
             print(f"screenshot saved to {arguments.screenshot}")

@@ -19,8 +19,8 @@ public final class PredictionService: Sendable {
 
     /// The model answering requests.
     public let predictor: Predictor
-    /// The page's files by request path (`/`, `/app.js`, `/style.css`).
-    private let pages: [String: ServingResponse]
+    /// The drawing page's files by request path (`/`, `/app.js`, `/style.css`), each a 200 response.
+    public let pages: [String: ServingResponse]
 
     /// The files of the drawing page, from the `Page` resources: request path, file name, content type.
     static let pageFiles = [
@@ -48,14 +48,6 @@ public final class PredictionService: Sendable {
         try self.init(predictor: Predictor(weights: url))
     }
 
-    /// The paths of the page's files, each answered by `page(at:)`.
-    public var pagePaths: [String] { Self.pageFiles.map(\.0) }
-
-    /// The page's file at the request path `path`, or nil when there is none.
-    public func page(at path: String) -> ServingResponse? {
-        pages[path]
-    }
-
     /// `GET /health`: `{"status": "ok", "model": "lenet5"}`.
     public func health() -> ServingResponse {
         .json("{\"status\":\"ok\",\"model\":\(JSONText.string(predictor.kind.rawValue))}")
@@ -76,7 +68,7 @@ public final class PredictionService: Sendable {
     ///   - body: the request's body.
     /// - Throws: `ServingError`: 413 for a body over `maximumBodySize`, 415 for a content type other than
     ///   JSON or PNG, 400 for JSON that is not `{"pixels": [784 numbers from 0 to 255]}`, 422 for an image
-    ///   that is not a usable PNG.
+    ///   that is not a usable PNG; 500 if the model's probabilities are not finite (broken weights).
     public func predict(contentType: String?, body: [UInt8]) throws(ServingError) -> PredictionResult {
         guard body.count <= Self.maximumBodySize else { throw .bodyTooLarge }
         let mediaType = contentType?.split(separator: ";", maxSplits: 1).first
@@ -108,7 +100,7 @@ public final class PredictionService: Sendable {
         } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
             throw .badRequest("\"pixels\" is not an array: \(example)")
         } catch {
-            throw .badRequest("malformed JSON (\(Self.reason(error))): \(example)")
+            throw .badRequest("malformed JSON (\(Self.syntaxError(in: body, otherwise: error))): \(example)")
         }
         guard request.pixels.count == pixelCount else {
             throw .badRequest("\"pixels\" has \(request.pixels.count) values; it needs \(pixelCount) (28×28, row-major)")
@@ -145,13 +137,15 @@ public final class PredictionService: Sendable {
         }
     }
 
-    /// A decoding error's explanation, without Swift's type names.
-    private static func reason(_ error: any Error) -> String {
-        guard case DecodingError.dataCorrupted(let context) = error else { return "\(error)" }
-        if let underlying = context.underlyingError as NSError?,
-           let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
-            return detail
+    /// Why `body` is not JSON, in the words of `JSONSerialization`, which says where ("Unexpected end of file",
+    /// "Invalid value around character 12"); `JSONDecoder` only says that it is not.
+    private static func syntaxError(in body: [UInt8], otherwise fallback: any Error) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        } catch {
+            if let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
         }
+        guard case DecodingError.dataCorrupted(let context) = fallback else { return "\(fallback)" }
         return context.debugDescription
     }
 }

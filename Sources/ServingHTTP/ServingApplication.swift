@@ -9,11 +9,9 @@ public enum ServingApplication {
     public static func makeRouter(service: PredictionService) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
-        for path in service.pagePaths {
-            router.get(RouterPath(path)) { _, _ in
-                // Every path in `pagePaths` has a page.
-                service.page(at: path).map(\.hummingbirdResponse) ?? Response(status: .notFound)
-            }
+        for (path, page) in service.pages {
+            let response = page.hummingbirdResponse
+            router.get(RouterPath(path)) { _, _ in response }
         }
         router.get("/health") { _, _ in service.health().hummingbirdResponse }
         router.post("/predict") { request, _ -> Response in

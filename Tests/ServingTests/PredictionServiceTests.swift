@@ -171,18 +171,17 @@ import Testing
 
     @Test func thePageFilesAreServedWithTheirContentTypes() throws {
         let service = try Self.service.get()
-        #expect(service.pagePaths == ["/", "/app.js", "/style.css"])
-        let page = try #require(service.page(at: "/"))
+        #expect(Set(service.pages.keys) == ["/", "/app.js", "/style.css"])
+        let page = try #require(service.pages["/"])
         #expect(page.contentType == "text/html; charset=utf-8")
         let html = String(decoding: page.body, as: UTF8.self)
         #expect(html.contains("<canvas id=\"pad\""))
         #expect(html.contains("src=\"/app.js\"") && html.contains("href=\"/style.css\""))
-        #expect(service.page(at: "/app.js")?.contentType == "text/javascript; charset=utf-8")
-        let script = try #require(service.page(at: "/app.js")).body
+        #expect(service.pages["/app.js"]?.contentType == "text/javascript; charset=utf-8")
+        let script = try #require(service.pages["/app.js"]).body
         #expect(String(decoding: script, as: UTF8.self).contains("pointerdown"))
-        #expect(service.page(at: "/style.css")?.contentType == "text/css; charset=utf-8")
-        let style = try #require(service.page(at: "/style.css")).body
+        #expect(service.pages["/style.css"]?.contentType == "text/css; charset=utf-8")
+        let style = try #require(service.pages["/style.css"]).body
         #expect(String(decoding: style, as: UTF8.self).contains("touch-action: none"))
-        #expect(service.page(at: "/index.html") == nil)
     }
 }
