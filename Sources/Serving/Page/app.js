@@ -49,6 +49,7 @@ function showNothing(message) {
     row.fill.style.width = "0";
     row.value.textContent = "–";
     row.item.classList.remove("best");
+    row.item.removeAttribute("aria-label");
   }
   inputView.fillStyle = "#000";
   inputView.fillRect(0, 0, 28, 28);
