@@ -4,7 +4,9 @@ import CBLAS
 ///
 /// OpenBLAS's own threading collapses on the small, skinny products of MNIST-sized layers (see
 /// ../shared/REFERENCES.md: conv1 as a GEMM runs 4× slower on 2 threads than on 1), so it is pinned to one
-/// thread and the kernels parallelise across the batch themselves (`Parallel`).
+/// thread and the kernels parallelise across the batch themselves (`Parallel`). Every call, from any
+/// thread, is then one single-threaded product: two training parts calling BLAS at once each get their
+/// own core and never wait on OpenBLAS's thread pool.
 public enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
@@ -32,7 +34,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let work = m * n * k
-        guard Parallel.threadCount > 1, m >= 2 * Parallel.threadCount, work >= 1 << 18 else {
+        guard Parallel.splitsWork, m >= 2 * Parallel.threadCount, work >= 1 << 18 else {
             gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return

@@ -52,6 +52,16 @@ public enum Convolution2D {
         if usesDirectKernel(shape) {
             return directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
         }
+        if isFullyConnected(shape) {
+            // Each image is exactly one patch: [N × Cout] = [N × CKK] · Wᵀ[CKK × Cout] + bias.
+            if let bias {
+                for image in 0..<shape.batch { (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels) }
+            }
+            BLAS.parallelGemm(transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
+                              a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
+                              beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
+            return
+        }
         let plane = shape.outputPlaneSize
         Parallel.forEachChunk(of: shape.batch) { images in
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
@@ -80,6 +90,11 @@ public enum Convolution2D {
         inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
     ) {
+        if isFullyConnected(shape) {
+            return fullyConnectedBackward(
+                input: input, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
+                weightGradient: weightGradient, biasGradient: biasGradient, shape: shape)
+        }
         let plane = shape.outputPlaneSize
         // The input gradient is the full correlation of outputGradient with the flipped, transposed kernel:
         // a stride-1 convolution with padding K − 1 − padding, which the direct kernel does without columns.
@@ -147,6 +162,37 @@ public enum Convolution2D {
             if let biasGradient {
                 for channel in 0..<shape.outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
             }
+        }
+    }
+
+    /// Whether the kernel covers the whole unpadded input, so the output is 1 × 1 and each image is exactly
+    /// one patch in im2col order (LeNet-5's conv3): then the convolution is a fully connected layer and
+    /// runs as one matrix product over the batch, with no columns to build.
+    @inlinable
+    static func isFullyConnected(_ shape: Convolution2DShape) -> Bool {
+        shape.padding == 0 && shape.kernelHeight == shape.height && shape.kernelWidth == shape.width
+    }
+
+    /// `backward` for a fully connected shape (`isFullyConnected`): input [N × CKK], dY [N × Cout].
+    static func fullyConnectedBackward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
+        // dW[Cout × CKK] = dYᵀ[Cout × N] · X[N × CKK]
+        BLAS.parallelGemm(transposeA: true, m: outputs, n: patch, k: batch, a: outputGradient, lda: outputs,
+                          b: input, ldb: patch, c: weightGradient, ldc: patch)
+        if let biasGradient {
+            biasGradient.update(repeating: 0, count: outputs)
+            for image in 0..<batch {
+                for channel in 0..<outputs { biasGradient[channel] += outputGradient[image * outputs + channel] }
+            }
+        }
+        if let inputGradient {
+            // dX[N × CKK] = dY[N × Cout] · W[Cout × CKK]
+            BLAS.parallelGemm(m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
+                              c: inputGradient, ldc: patch)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// The optimizers the `mnist` tool offers.
 public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
@@ -101,19 +102,59 @@ public final class Trainer {
         var totalLoss: Double = 0
         var correct = 0
         for (index, batch) in loader.epoch(generator: &generator).enumerated() {
-            let logits = model(batch.images)
-            let loss = logits.crossEntropy(labels: batch.labels)
-            guard loss.scalar.isFinite else {
-                throw TrainingError.nonFiniteLoss(epoch: completedEpochs + 1, batch: index + 1, loss: loss.scalar)
+            let step = gradientStep(images: batch.images, labels: batch.labels)
+            guard step.loss.isFinite else {
+                throw TrainingError.nonFiniteLoss(epoch: completedEpochs + 1, batch: index + 1, loss: step.loss)
             }
-            optimizer.zeroGrad()
-            loss.backward()
             optimizer.step()
-            totalLoss += Double(loss.scalar) * Double(batch.labels.count)
-            correct += zip(logits.argmax(), batch.labels).filter { $0.0 == Int($0.1) }.count
+            totalLoss += Double(step.loss) * Double(batch.labels.count)
+            correct += step.correct
             progress(index + 1, loader.batchCount)
         }
         return (totalLoss / Double(trainingSet.imageCount), Double(correct) / Double(trainingSet.imageCount))
+    }
+
+    /// Sets every parameter's `grad` to the gradient of the batch's mean cross-entropy, and returns that
+    /// loss and how many images the model got right.
+    ///
+    /// Data-parallel: the batch is split into `Parallel.threadCount` parts, each part's forward and
+    /// backward pass runs on its own thread and tape, its loss seeded with partSize / batchSize so the
+    /// parts' gradients add up to the whole batch's mean, and the parts' gradients are summed in part order.
+    /// The result depends on the thread count (the order of the sums) but never on timing.
+    func gradientStep(images: Tensor, labels: [Int32]) -> (loss: Float, correct: Int) {
+        let parameters = optimizer.parameters.map(\.tensor)
+        let batchSize = labels.count
+        let parts = Parallel.chunks(of: batchSize)
+        var results = [(loss: Float, correct: Int, gradients: [[Float]?])](repeating: (0, 0, []), count: parts.count)
+        results.withUnsafeMutableBufferPointer { results in
+            Parallel.forEachPart(of: batchSize) { part, range in
+                let partImages = parts.count == 1 ? images : images.slice(range)
+                let partLabels = Array(labels[range])
+                let logits = model(partImages)
+                let loss = logits.crossEntropy(labels: partLabels)
+                let share = Float(range.count) / Float(batchSize)
+                let gradients = loss.gradients(withRespectTo: parameters, seed: [share])
+                let correct = zip(logits.argmax(), partLabels).filter { $0.0 == Int($0.1) }.count
+                results[part] = (loss.scalar * share, correct, gradients)
+            }
+        }
+        var loss: Float = 0
+        for (index, parameter) in parameters.enumerated() {
+            var sum: [Float]? = nil
+            for result in results {
+                guard let gradient = result.gradients[index] else { continue }
+                if sum == nil {
+                    sum = gradient
+                } else {
+                    sum!.withUnsafeMutableBufferPointer { target in
+                        for element in 0..<target.count { target[element] += gradient[element] }
+                    }
+                }
+            }
+            parameter.grad = sum.map { Tensor(shape: parameter.shape, data: $0) }
+        }
+        for result in results { loss += result.loss }
+        return (loss, results.reduce(0) { $0 + $1.correct })
     }
 
     /// Trains one epoch, evaluates on `testSet`, and records the result.
@@ -133,16 +174,31 @@ public final class Trainer {
 }
 
 /// The model's predictions on every image of `dataset`, in evaluation mode with nothing recorded
-/// (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of `batchSize`.
+/// (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of `batchSize`, each batch split over the
+/// threads (`predictions(of:for:)`).
 public func evaluate(
     model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000
 ) -> Evaluation {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
-    return withoutGradients {
-        DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch().reduce(Evaluation()) { evaluation, batch in
-            evaluation.adding(labels: batch.labels, predictions: model(batch.images).argmax())
+    return DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch().reduce(Evaluation()) { evaluation, batch in
+        evaluation.adding(labels: batch.labels, predictions: predictions(of: model, for: batch.images))
+    }
+}
+
+/// The class `model` gives each image of `images` [N, …], nothing recorded: the batch is split into one
+/// part per thread and each part runs the whole model on its own thread, which keeps each part's
+/// activations in its core's cache and spares a hand-over between threads at every layer.
+public func predictions(of model: any UnaryLayer, for images: Tensor) -> [Int] {
+    let batchSize = images.shape[0]
+    let parts = Parallel.chunks(of: batchSize)
+    var results = [[Int]](repeating: [], count: parts.count)
+    results.withUnsafeMutableBufferPointer { results in
+        Parallel.forEachPart(of: batchSize) { part, range in
+            let partImages = parts.count == 1 ? images : images.slice(range)
+            results[part] = withoutGradients { model(partImages).argmax() }
         }
     }
+    return results.flatMap { $0 }
 }
