@@ -120,6 +120,23 @@ public enum Convolution2D {
                 kernelWidth: kernelWidth, stride: 1, padding: kernelHeight - 1 - shape.padding)
             directForward(input: outputGradient, weight: flipped, bias: nil, output: inputGradient, shape: transposed)
         }
+        if usesDirectKernel(shape) {
+            directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                 biasGradient: biasGradient, shape: shape)
+            guard let inputGradient, !directInputGradient else { return }
+            // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P] per image, then scattered back to the image.
+            Parallel.forEachChunk(of: shape.batch) { images in
+                let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
+                defer { columns.deallocate() }
+                for image in images {
+                    BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
+                              a: weight, lda: shape.patchSize, b: outputGradient + image * shape.outputImageSize, ldb: plane,
+                              c: columns, ldc: plane)
+                    columnsToImage(columns, inputGradient + image * shape.inputImageSize, shape)
+                }
+            }
+            return
+        }
         let chunks = Parallel.chunks(of: shape.batch)
         // One partial weight and bias gradient per chunk, summed in chunk order afterwards (deterministic).
         let partialStride = shape.weightCount + shape.outputChannels
@@ -145,7 +162,7 @@ public enum Convolution2D {
                     for position in 0..<plane { sum += row[position] }
                     partialBias[channel] += sum
                 }
-                if let inputGradient, !directInputGradient {
+                if let inputGradient {
                     // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P], then scattered back to the image.
                     BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
                               a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
@@ -210,8 +227,9 @@ public enum Convolution2D {
     /// Each image is copied into a zero-padded [Cin, H + 2p, W + 2p] plane (plus slack), so every output
     /// row y is a run of the padded width starting at y · paddedWidth and every kernel tap (c, ky, kx) is the
     /// same run shifted by c · paddedPlane + ky · paddedWidth + kx: two unaligned 8-lane loads serve six
-    /// output channels, twelve accumulators in AVX2's sixteen registers. Columns x ≥ OW of each run are
-    /// computed and dropped when the rows are copied out.
+    /// output channels, twelve fused multiply-add accumulators in AVX2's sixteen registers. The six
+    /// channels' weights are packed tap by tap, so each tap's six broadcasts read one contiguous run.
+    /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
@@ -226,8 +244,34 @@ public enum Convolution2D {
         let runLength = positionBlocks * 16
         // The last block of the last tap reads up to Cin · paddedPlane + K + 14: slack past the planes.
         let paddedCount = inputChannels * paddedPlane + kernel + 16
-        let channelStride = inputChannels * kernel * kernel
+        let taps = inputChannels * kernel * kernel
         let blockChannels = 6
+        let channelBlocks = (outputChannels + blockChannels - 1) / blockChannels
+
+        // Where each tap's run starts in the padded image.
+        let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        // [channelBlocks, taps, 6]: a short last block repeats its last channel's weights; its extra
+        // results are dropped.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * taps * blockChannels)
+        defer {
+            tapOffsets.deallocate()
+            packed.deallocate()
+        }
+        for channel in 0..<inputChannels {
+            for kernelY in 0..<kernel {
+                for kernelX in 0..<kernel {
+                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                }
+            }
+        }
+        for block in 0..<channelBlocks {
+            for tap in 0..<taps {
+                for offset in 0..<blockChannels {
+                    let channel = min(block * blockChannels + offset, outputChannels - 1)
+                    packed[(block * taps + tap) * blockChannels + offset] = weight[channel * taps + tap]
+                }
+            }
+        }
 
         Parallel.forEachChunk(of: shape.batch) { images in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
@@ -245,57 +289,195 @@ public enum Convolution2D {
                             .update(from: source + (channel * shape.height + row) * shape.width, count: shape.width)
                     }
                 }
-                for firstChannel in stride(from: 0, to: outputChannels, by: blockChannels) {
-                    // A short last block repeats its last channel's weights and drops the extra results.
-                    func weights(_ offset: Int) -> UnsafePointer<Float> {
-                        weight + min(firstChannel + offset, outputChannels - 1) * channelStride
-                    }
-                    let (weights0, weights1, weights2) = (weights(0), weights(1), weights(2))
-                    let (weights3, weights4, weights5) = (weights(3), weights(4), weights(5))
-                    for block in 0..<positionBlocks {
+                for block in 0..<channelBlocks {
+                    let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
+                    for positionBlock in 0..<positionBlocks {
+                        let start = UnsafeRawPointer(padded + positionBlock &* 16)
                         var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
                         var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
                         var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
-                        var tap = 0
-                        for channel in 0..<inputChannels {
-                            for kernelY in 0..<kernel {
-                                let rowStart = UnsafeRawPointer(padded + channel * paddedPlane + kernelY * paddedWidth + block * 16)
-                                for kernelX in 0..<kernel {
-                                    let valuesA = rowStart.loadUnaligned(fromByteOffset: kernelX * 4, as: SIMD8<Float>.self)
-                                    let valuesB = rowStart.loadUnaligned(fromByteOffset: kernelX * 4 + 32, as: SIMD8<Float>.self)
-                                    sum0a += valuesA * weights0[tap]
-                                    sum0b += valuesB * weights0[tap]
-                                    sum1a += valuesA * weights1[tap]
-                                    sum1b += valuesB * weights1[tap]
-                                    sum2a += valuesA * weights2[tap]
-                                    sum2b += valuesB * weights2[tap]
-                                    sum3a += valuesA * weights3[tap]
-                                    sum3b += valuesB * weights3[tap]
-                                    sum4a += valuesA * weights4[tap]
-                                    sum4b += valuesB * weights4[tap]
-                                    sum5a += valuesA * weights5[tap]
-                                    sum5b += valuesB * weights5[tap]
-                                    tap += 1
-                                }
-                            }
+                        for tap in 0..<taps {
+                            let byteOffset = tapOffsets[tap] &* 4
+                            let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+                            let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
+                            let tapWeights = blockWeights + tap &* blockChannels
+                            var weight = SIMD8<Float>(repeating: tapWeights[0])
+                            sum0a.addProduct(valuesA, weight)
+                            sum0b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[1])
+                            sum1a.addProduct(valuesA, weight)
+                            sum1b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[2])
+                            sum2a.addProduct(valuesA, weight)
+                            sum2b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[3])
+                            sum3a.addProduct(valuesA, weight)
+                            sum3b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[4])
+                            sum4a.addProduct(valuesA, weight)
+                            sum4b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[5])
+                            sum5a.addProduct(valuesA, weight)
+                            sum5b.addProduct(valuesB, weight)
                         }
-                        let target = UnsafeMutableRawPointer(runs + block * 16)
-                        for (offset, (sumA, sumB)) in [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b),
-                                                       (sum4a, sum4b), (sum5a, sum5b)].enumerated() {
-                            target.storeBytes(of: sumA, toByteOffset: offset * runLength * 4, as: SIMD8<Float>.self)
-                            target.storeBytes(of: sumB, toByteOffset: offset * runLength * 4 + 32, as: SIMD8<Float>.self)
-                        }
+                        let target = UnsafeMutableRawPointer(runs + positionBlock &* 16)
+                        let stride = runLength * 4
+                        target.storeBytes(of: sum0a, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum0b, toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1a, toByteOffset: stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1b, toByteOffset: stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2a, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2b, toByteOffset: 2 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3a, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3b, toByteOffset: 3 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4a, toByteOffset: 4 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4b, toByteOffset: 4 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5a, toByteOffset: 5 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5b, toByteOffset: 5 * stride + 32, as: SIMD8<Float>.self)
                     }
-                    for offset in 0..<min(blockChannels, outputChannels - firstChannel) {
-                        let channel = firstChannel + offset
+                    for offset in 0..<min(blockChannels, outputChannels - block * blockChannels) {
+                        let channel = block * blockChannels + offset
                         let channelBias = bias?[channel] ?? 0
                         let target = output + image * shape.outputImageSize + channel * shape.outputPlaneSize
                         for row in 0..<outputHeight {
                             let run = runs + offset * runLength + row * paddedWidth
-                            for column in 0..<outputWidth { target[row * outputWidth + column] = run[column] + channelBias }
+                            let targetRow = target + row * outputWidth
+                            for column in 0..<outputWidth { targetRow[column] = run[column] + channelBias }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The weight and bias gradients of a stride-1 convolution, computed directly (no columns):
+    /// dW[co, ci, ky, kx] = Σ_n Σ_y Σ_x dY[n, co, y, x] · X̃[n, ci, y + ky, x + kx], with X̃ the zero-padded
+    /// input; db[co] = Σ dY[n, co]. input: [N, Cin, H, W], outputGradient: [N, Cout, OH, OW];
+    /// weightGradient: [Cout, Cin, K, K] and biasGradient: [Cout] are overwritten.
+    ///
+    /// Each output-gradient row is padded to whole 8-lane vectors with zeros, so the lanes past OW add
+    /// nothing whatever the input holds there. Two output channels by the K taps of one kernel row
+    /// (2 · 5 accumulators for K = 5) are summed over every image, row and vector of a chunk of the batch,
+    /// each input vector loaded once for both channels; the chunks' partial sums are added in chunk order.
+    static func directWeightGradient(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, padding = shape.padding
+        let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
+        let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
+        let paddedWidth = shape.width + 2 * padding, paddedHeight = shape.height + 2 * padding
+        let paddedPlane = paddedWidth * paddedHeight
+        let vectors = (outputWidth + 7) / 8
+        let gradientWidth = vectors * 8
+        let gradientPlane = outputHeight * gradientWidth
+        let paddedImage = inputChannels * paddedPlane
+        let chunks = Parallel.chunks(of: shape.batch)
+        let partialStride = shape.weightCount + outputChannels
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
+        defer { partials.deallocate() }
+
+        Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
+            let partialWeight = partials + chunkIndex * partialStride
+            let partialBias = partialWeight + shape.weightCount
+            let imageCount = images.count
+            // The chunk's padded inputs and row-padded output gradients. Vectors of the last row reach up to
+            // K + 4 + gradientWidth past its start, so the inputs get that much slack past the last plane.
+            let paddedCount = imageCount * paddedImage + gradientWidth + kernel + 8
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
+            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: imageCount * outputChannels * gradientPlane + 8)
+            defer {
+                padded.deallocate()
+                gradients.deallocate()
+            }
+            padded.initialize(repeating: 0, count: paddedCount)
+            gradients.initialize(repeating: 0, count: imageCount * outputChannels * gradientPlane + 8)
+            for (index, image) in images.enumerated() {
+                let source = input + image * shape.inputImageSize
+                for channel in 0..<inputChannels {
+                    for row in 0..<shape.height {
+                        (padded + index * paddedImage + channel * paddedPlane + (row + padding) * paddedWidth + padding)
+                            .update(from: source + (channel * shape.height + row) * shape.width, count: shape.width)
+                    }
+                }
+                let gradientSource = outputGradient + image * shape.outputImageSize
+                for channel in 0..<outputChannels {
+                    for row in 0..<outputHeight {
+                        (gradients + (index * outputChannels + channel) * gradientPlane + row * gradientWidth)
+                            .update(from: gradientSource + (channel * outputHeight + row) * outputWidth, count: outputWidth)
+                    }
+                }
+            }
+            for outputChannel in 0..<outputChannels {
+                var sum: Float = 0
+                for index in 0..<imageCount {
+                    let plane = gradients + (index * outputChannels + outputChannel) * gradientPlane
+                    for position in 0..<gradientPlane { sum += plane[position] }
+                }
+                partialBias[outputChannel] = sum
+            }
+            for firstChannel in stride(from: 0, to: outputChannels, by: 2) {
+                // An odd last channel pairs with itself; its duplicate sums are dropped.
+                let secondChannel = min(firstChannel + 1, outputChannels - 1)
+                for inputChannel in 0..<inputChannels {
+                    for kernelY in 0..<kernel {
+                        var kernelX = 0
+                        while kernelX < kernel {
+                            // Up to five taps of this kernel row at a time.
+                            let width = min(5, kernel - kernelX)
+                            var first = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                            var second = first
+                            let tapStart: Int = inputChannel * paddedPlane + kernelY * paddedWidth + kernelX
+                            for index in 0..<imageCount {
+                                let inputPlane = UnsafeRawPointer(padded + (index &* paddedImage &+ tapStart))
+                                let firstPlane = UnsafeRawPointer(gradients + (index &* outputChannels &+ firstChannel) &* gradientPlane)
+                                let secondPlane = UnsafeRawPointer(gradients + (index &* outputChannels &+ secondChannel) &* gradientPlane)
+                                for row in 0..<outputHeight {
+                                    for vector in 0..<vectors {
+                                        let gradientOffset = (row &* gradientWidth &+ vector &* 8) &* 4
+                                        let inputOffset = (row &* paddedWidth &+ vector &* 8) &* 4
+                                        let firstGradient = firstPlane.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                        let secondGradient = secondPlane.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                        var values = inputPlane.loadUnaligned(fromByteOffset: inputOffset, as: SIMD8<Float>.self)
+                                        first.0.addProduct(firstGradient, values)
+                                        second.0.addProduct(secondGradient, values)
+                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 4, as: SIMD8<Float>.self)
+                                        first.1.addProduct(firstGradient, values)
+                                        second.1.addProduct(secondGradient, values)
+                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 8, as: SIMD8<Float>.self)
+                                        first.2.addProduct(firstGradient, values)
+                                        second.2.addProduct(secondGradient, values)
+                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 12, as: SIMD8<Float>.self)
+                                        first.3.addProduct(firstGradient, values)
+                                        second.3.addProduct(secondGradient, values)
+                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 16, as: SIMD8<Float>.self)
+                                        first.4.addProduct(firstGradient, values)
+                                        second.4.addProduct(secondGradient, values)
+                                    }
+                                }
+                            }
+                            let weightIndex = (inputChannel * kernel + kernelY) * kernel + kernelX
+                            let firstTarget = partialWeight + firstChannel * shape.patchSize + weightIndex
+                            let secondTarget = partialWeight + secondChannel * shape.patchSize + weightIndex
+                            for (tap, sum) in [second.0, second.1, second.2, second.3, second.4].prefix(width).enumerated() {
+                                secondTarget[tap] = sum.sum()
+                            }
+                            for (tap, sum) in [first.0, first.1, first.2, first.3, first.4].prefix(width).enumerated() {
+                                firstTarget[tap] = sum.sum()
+                            }
+                            kernelX += width
+                        }
+                    }
+                }
+            }
+        }
+        weightGradient.update(from: partials, count: shape.weightCount)
+        biasGradient?.update(from: partials + shape.weightCount, count: outputChannels)
+        for chunk in 1..<max(1, chunks.count) {
+            let partial = partials + chunk * partialStride
+            for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
+            if let biasGradient {
+                for channel in 0..<outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
             }
         }
     }
