@@ -356,9 +356,9 @@ public enum Convolution2D {
     /// weightGradient: [Cout, Cin, K, K] and biasGradient: [Cout] are overwritten.
     ///
     /// Each output-gradient row is padded to whole 8-lane vectors with zeros, so the lanes past OW add
-    /// nothing whatever the input holds there. Two output channels by the K taps of one kernel row
-    /// (2 · 5 accumulators for K = 5) are summed over every image, row and vector of a chunk of the batch,
-    /// each input vector loaded once for both channels; the chunks' partial sums are added in chunk order.
+    /// nothing whatever the input holds there. Four output channels by two taps (eight accumulators) are
+    /// summed over every image, row and vector of a chunk of the batch: six loads feed eight fused
+    /// multiply-adds. The chunks' partial sums are added in chunk order.
     static func directWeightGradient(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
@@ -372,18 +372,31 @@ public enum Convolution2D {
         let gradientWidth = vectors * 8
         let gradientPlane = outputHeight * gradientWidth
         let paddedImage = inputChannels * paddedPlane
+        let taps = shape.patchSize
+        // Where tap (ci, ky, kx) starts in a padded image, in im2col (and weight) order.
+        let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        for channel in 0..<inputChannels {
+            for kernelY in 0..<kernel {
+                for kernelX in 0..<kernel {
+                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                }
+            }
+        }
         let chunks = Parallel.chunks(of: shape.batch)
         let partialStride = shape.weightCount + outputChannels
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
-        defer { partials.deallocate() }
+        defer {
+            tapOffsets.deallocate()
+            partials.deallocate()
+        }
 
         Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
             let partialWeight = partials + chunkIndex * partialStride
             let partialBias = partialWeight + shape.weightCount
             let imageCount = images.count
             // The chunk's padded inputs and row-padded output gradients. Vectors of the last row reach up to
-            // K + 4 + gradientWidth past its start, so the inputs get that much slack past the last plane.
-            let paddedCount = imageCount * paddedImage + gradientWidth + kernel + 8
+            // K + gradientWidth past its start, so the inputs get that much slack past the last plane.
+            let paddedCount = imageCount * paddedImage + gradientWidth + kernel
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
             let gradients = UnsafeMutablePointer<Float>.allocate(capacity: imageCount * outputChannels * gradientPlane + 8)
             defer {
@@ -409,64 +422,56 @@ public enum Convolution2D {
                 }
             }
             for outputChannel in 0..<outputChannels {
-                var sum: Float = 0
+                // Rows are whole vectors (zero past OW), so the plane sums in 8 lanes, reduced at the end.
+                var sum = SIMD8<Float>()
                 for index in 0..<imageCount {
-                    let plane = gradients + (index * outputChannels + outputChannel) * gradientPlane
-                    for position in 0..<gradientPlane { sum += plane[position] }
+                    let plane = UnsafeRawPointer(gradients + (index * outputChannels + outputChannel) * gradientPlane)
+                    for vector in 0..<(gradientPlane / 8) { sum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
                 }
-                partialBias[outputChannel] = sum
+                partialBias[outputChannel] = sum.sum()
             }
-            for firstChannel in stride(from: 0, to: outputChannels, by: 2) {
-                // An odd last channel pairs with itself; its duplicate sums are dropped.
-                let secondChannel = min(firstChannel + 1, outputChannels - 1)
-                for inputChannel in 0..<inputChannels {
-                    for kernelY in 0..<kernel {
-                        var kernelX = 0
-                        while kernelX < kernel {
-                            // Up to five taps of this kernel row at a time.
-                            let width = min(5, kernel - kernelX)
-                            var first = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                            var second = first
-                            let tapStart: Int = inputChannel * paddedPlane + kernelY * paddedWidth + kernelX
-                            for index in 0..<imageCount {
-                                let inputPlane = UnsafeRawPointer(padded + (index &* paddedImage &+ tapStart))
-                                let firstPlane = UnsafeRawPointer(gradients + (index &* outputChannels &+ firstChannel) &* gradientPlane)
-                                let secondPlane = UnsafeRawPointer(gradients + (index &* outputChannels &+ secondChannel) &* gradientPlane)
-                                for row in 0..<outputHeight {
-                                    for vector in 0..<vectors {
-                                        let gradientOffset = (row &* gradientWidth &+ vector &* 8) &* 4
-                                        let inputOffset = (row &* paddedWidth &+ vector &* 8) &* 4
-                                        let firstGradient = firstPlane.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                        let secondGradient = secondPlane.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                        var values = inputPlane.loadUnaligned(fromByteOffset: inputOffset, as: SIMD8<Float>.self)
-                                        first.0.addProduct(firstGradient, values)
-                                        second.0.addProduct(secondGradient, values)
-                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 4, as: SIMD8<Float>.self)
-                                        first.1.addProduct(firstGradient, values)
-                                        second.1.addProduct(secondGradient, values)
-                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 8, as: SIMD8<Float>.self)
-                                        first.2.addProduct(firstGradient, values)
-                                        second.2.addProduct(secondGradient, values)
-                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 12, as: SIMD8<Float>.self)
-                                        first.3.addProduct(firstGradient, values)
-                                        second.3.addProduct(secondGradient, values)
-                                        values = inputPlane.loadUnaligned(fromByteOffset: inputOffset &+ 16, as: SIMD8<Float>.self)
-                                        first.4.addProduct(firstGradient, values)
-                                        second.4.addProduct(secondGradient, values)
-                                    }
-                                }
+            for firstChannel in stride(from: 0, to: outputChannels, by: 4) {
+                // A short last group repeats its last channel; the repeats write the same sums again.
+                let channels = (0..<4).map { min(firstChannel + $0, outputChannels - 1) }
+                for firstTap in stride(from: 0, to: taps, by: 2) {
+                    let secondTap = min(firstTap + 1, taps - 1)
+                    // Offsets read from the table, so the compiler cannot merge the two taps' overlapping
+                    // loads into shuffles.
+                    let firstOffset = tapOffsets[firstTap] &* 4, secondOffset = tapOffsets[secondTap] &* 4
+                    var sum0a = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum2a = SIMD8<Float>(), sum3a = SIMD8<Float>()
+                    var sum0b = SIMD8<Float>(), sum1b = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                    for index in 0..<imageCount {
+                        let inputImage = UnsafeRawPointer(padded + index &* paddedImage)
+                        let gradientImage = gradients + index &* outputChannels &* gradientPlane
+                        let plane0 = UnsafeRawPointer(gradientImage + channels[0] &* gradientPlane)
+                        let plane1 = UnsafeRawPointer(gradientImage + channels[1] &* gradientPlane)
+                        let plane2 = UnsafeRawPointer(gradientImage + channels[2] &* gradientPlane)
+                        let plane3 = UnsafeRawPointer(gradientImage + channels[3] &* gradientPlane)
+                        for row in 0..<outputHeight {
+                            let inputRow = inputImage + row &* paddedWidth &* 4
+                            for vector in 0..<vectors {
+                                let gradientOffset = (row &* gradientWidth &+ vector &* 8) &* 4
+                                let valuesA = inputRow.loadUnaligned(fromByteOffset: firstOffset &+ vector &* 32, as: SIMD8<Float>.self)
+                                let valuesB = inputRow.loadUnaligned(fromByteOffset: secondOffset &+ vector &* 32, as: SIMD8<Float>.self)
+                                var gradient = plane0.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                sum0a.addProduct(gradient, valuesA)
+                                sum0b.addProduct(gradient, valuesB)
+                                gradient = plane1.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                sum1a.addProduct(gradient, valuesA)
+                                sum1b.addProduct(gradient, valuesB)
+                                gradient = plane2.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                sum2a.addProduct(gradient, valuesA)
+                                sum2b.addProduct(gradient, valuesB)
+                                gradient = plane3.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                sum3a.addProduct(gradient, valuesA)
+                                sum3b.addProduct(gradient, valuesB)
                             }
-                            let weightIndex = (inputChannel * kernel + kernelY) * kernel + kernelX
-                            let firstTarget = partialWeight + firstChannel * shape.patchSize + weightIndex
-                            let secondTarget = partialWeight + secondChannel * shape.patchSize + weightIndex
-                            for (tap, sum) in [second.0, second.1, second.2, second.3, second.4].prefix(width).enumerated() {
-                                secondTarget[tap] = sum.sum()
-                            }
-                            for (tap, sum) in [first.0, first.1, first.2, first.3, first.4].prefix(width).enumerated() {
-                                firstTarget[tap] = sum.sum()
-                            }
-                            kernelX += width
                         }
+                    }
+                    let patch = shape.patchSize
+                    for (channel, (sumA, sumB)) in zip(channels, [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b)]) {
+                        partialWeight[channel * patch + firstTap] = sumA.sum()
+                        partialWeight[channel * patch + secondTap] = sumB.sum()
                     }
                 }
             }
