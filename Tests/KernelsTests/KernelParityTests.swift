@@ -58,6 +58,12 @@ import Testing
         Convolution2DShape(batch: 3, inputChannels: 16, height: 5, width: 5, outputChannels: 120, kernelHeight: 5, kernelWidth: 5),
         Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
         Convolution2DShape(batch: 2, inputChannels: 3, height: 11, width: 9, outputChannels: 7, kernelHeight: 3, kernelWidth: 3, padding: 1),
+        // Direct weight gradient: a kernel row longer than one pass of taps, an odd tap count, a channel
+        // count that is no multiple of four, and one image per thread or fewer.
+        Convolution2DShape(batch: 1, inputChannels: 2, height: 12, width: 17, outputChannels: 5, kernelHeight: 7, kernelWidth: 7, padding: 3),
+        Convolution2DShape(batch: 5, inputChannels: 3, height: 9, width: 8, outputChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // A fully connected shape with padding-free input smaller than eight columns, and one with two channels.
+        Convolution2DShape(batch: 4, inputChannels: 2, height: 3, width: 4, outputChannels: 5, kernelHeight: 3, kernelWidth: 4),
     ])
     func convolutionMatchesDirectDefinitionOnModelLayers(shape: Convolution2DShape) {
         var numbers = Numbers(state: UInt64(shape.weightCount))
@@ -121,6 +127,20 @@ import Testing
         AvgPool2D.backward(outputGradient: [4, 8, 12, 16], inputGradient: &gradient, shape: shape)
         let expectedAverageGradient: [Float] = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]
         #expect(gradient == expectedAverageGradient)
+    }
+
+    @Test(arguments: [(2, 2, 28, 28), (2, 2, 7, 9), (2, 2, 2, 5), (3, 2, 10, 11), (2, 1, 5, 6), (3, 3, 9, 9)])
+    func averagePoolingMatchesDefinition(kernelSize: Int, stride: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(kernelSize * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: 3, height: height, width: width, kernelSize: kernelSize, stride: stride)
+        let input = numbers.array(shape.planes * shape.inputPlaneSize)
+        let outputGradient = numbers.array(shape.planes * shape.outputPlaneSize)
+        var output = [Float](repeating: .nan, count: outputGradient.count)
+        AvgPool2D.forward(input: input, output: &output, shape: shape)
+        #expect(relativeError(output, Reference.averagePool2DForward(input: input, shape: shape)) < 1e-6)
+        var inputGradient = [Float](repeating: .nan, count: input.count)
+        AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &inputGradient, shape: shape)
+        #expect(relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape)) < 1e-6)
     }
 
     @Test func crossEntropyIsStableForHugeLogits() {
