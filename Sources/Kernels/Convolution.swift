@@ -229,7 +229,9 @@ public enum Convolution2D {
     /// same run shifted by c · paddedPlane + ky · paddedWidth + kx: two unaligned 8-lane loads serve six
     /// output channels, twelve fused multiply-add accumulators in AVX2's sixteen registers. The six
     /// channels' weights are packed tap by tap, so each tap's six broadcasts read one contiguous run.
-    /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out.
+    /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out. Kernel rows that
+    /// see only padding for a whole block are skipped: with the input gradient's padding of K − 1, that is
+    /// a third of the taps.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
@@ -248,8 +250,10 @@ public enum Convolution2D {
         let blockChannels = 6
         let channelBlocks = (outputChannels + blockChannels - 1) / blockChannels
 
-        // Where each tap's run starts in the padded image.
+        // Taps in (ky, c, kx) order, so the taps of kernel rows kyLow...kyHigh are one contiguous range:
+        // where each tap's run starts in the padded image.
         let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        let tapsPerKernelRow = inputChannels * kernel
         // [channelBlocks, taps, 6]: a short last block repeats its last channel's weights; its extra
         // results are dropped.
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * taps * blockChannels)
@@ -260,17 +264,26 @@ public enum Convolution2D {
         for channel in 0..<inputChannels {
             for kernelY in 0..<kernel {
                 for kernelX in 0..<kernel {
-                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                    let tap = (kernelY * inputChannels + channel) * kernel + kernelX
+                    tapOffsets[tap] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                    for block in 0..<channelBlocks {
+                        for offset in 0..<blockChannels {
+                            let outputChannel = min(block * blockChannels + offset, outputChannels - 1)
+                            packed[(block * taps + tap) * blockChannels + offset] =
+                                weight[((outputChannel * inputChannels + channel) * kernel + kernelY) * kernel + kernelX]
+                        }
+                    }
                 }
             }
         }
-        for block in 0..<channelBlocks {
-            for tap in 0..<taps {
-                for offset in 0..<blockChannels {
-                    let channel = min(block * blockChannels + offset, outputChannels - 1)
-                    packed[(block * taps + tap) * blockChannels + offset] = weight[channel * taps + tap]
-                }
-            }
+        // The taps each position block needs: kernel rows that reach a padded row holding input for at
+        // least one of the block's output rows (the others multiply only padding zeros). Output row r
+        // reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
+        let blockTaps: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
+            let firstRow = positionBlock * 16 / paddedWidth, lastRow = (positionBlock * 16 + 15) / paddedWidth
+            let lowestKernelRow = max(0, padding - lastRow), highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
+            guard lowestKernelRow <= highestKernelRow else { return 0..<0 }
+            return (lowestKernelRow * tapsPerKernelRow)..<((highestKernelRow + 1) * tapsPerKernelRow)
         }
 
         Parallel.forEachChunk(of: shape.batch) { images in
@@ -296,7 +309,7 @@ public enum Convolution2D {
                         var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
                         var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
                         var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
-                        for tap in 0..<taps {
+                        for tap in blockTaps[positionBlock] {
                             let byteOffset = tapOffsets[tap] &* 4
                             let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
                             let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
@@ -368,9 +381,10 @@ public enum Convolution2D {
         let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
         let paddedWidth = shape.width + 2 * padding, paddedHeight = shape.height + 2 * padding
         let paddedPlane = paddedWidth * paddedHeight
-        let vectors = (outputWidth + 7) / 8
-        let gradientWidth = vectors * 8
-        let gradientPlane = outputHeight * gradientWidth
+        // Output-gradient rows are stored with the padded input's width (zeros past OW), so position p of
+        // the flat run reads input p + tap offset, as in `directForward`; whole vectors per plane.
+        let vectors = (outputHeight * paddedWidth + 7) / 8
+        let gradientPlane = vectors * 8
         let paddedImage = inputChannels * paddedPlane
         let taps = shape.patchSize
         // Where tap (ci, ky, kx) starts in a padded image, in im2col (and weight) order.
@@ -394,9 +408,9 @@ public enum Convolution2D {
             let partialWeight = partials + chunkIndex * partialStride
             let partialBias = partialWeight + shape.weightCount
             let imageCount = images.count
-            // The chunk's padded inputs and row-padded output gradients. Vectors of the last row reach up to
-            // K + gradientWidth past its start, so the inputs get that much slack past the last plane.
-            let paddedCount = imageCount * paddedImage + gradientWidth + kernel
+            // The chunk's padded inputs and output gradients. The last vector at the last tap reads up to
+            // K + 8 past the last plane.
+            let paddedCount = imageCount * paddedImage + kernel + 8
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
             let gradients = UnsafeMutablePointer<Float>.allocate(capacity: imageCount * outputChannels * gradientPlane + 8)
             defer {
@@ -416,13 +430,13 @@ public enum Convolution2D {
                 let gradientSource = outputGradient + image * shape.outputImageSize
                 for channel in 0..<outputChannels {
                     for row in 0..<outputHeight {
-                        (gradients + (index * outputChannels + channel) * gradientPlane + row * gradientWidth)
+                        (gradients + (index * outputChannels + channel) * gradientPlane + row * paddedWidth)
                             .update(from: gradientSource + (channel * outputHeight + row) * outputWidth, count: outputWidth)
                     }
                 }
             }
             for outputChannel in 0..<outputChannels {
-                // Rows are whole vectors (zero past OW), so the plane sums in 8 lanes, reduced at the end.
+                // Planes are whole vectors (zero past OW), so they sum in 8 lanes, reduced at the end.
                 var sum = SIMD8<Float>()
                 for index in 0..<imageCount {
                     let plane = UnsafeRawPointer(gradients + (index * outputChannels + outputChannel) * gradientPlane)
@@ -447,25 +461,22 @@ public enum Convolution2D {
                         let plane1 = UnsafeRawPointer(gradientImage + channels[1] &* gradientPlane)
                         let plane2 = UnsafeRawPointer(gradientImage + channels[2] &* gradientPlane)
                         let plane3 = UnsafeRawPointer(gradientImage + channels[3] &* gradientPlane)
-                        for row in 0..<outputHeight {
-                            let inputRow = inputImage + row &* paddedWidth &* 4
-                            for vector in 0..<vectors {
-                                let gradientOffset = (row &* gradientWidth &+ vector &* 8) &* 4
-                                let valuesA = inputRow.loadUnaligned(fromByteOffset: firstOffset &+ vector &* 32, as: SIMD8<Float>.self)
-                                let valuesB = inputRow.loadUnaligned(fromByteOffset: secondOffset &+ vector &* 32, as: SIMD8<Float>.self)
-                                var gradient = plane0.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                sum0a.addProduct(gradient, valuesA)
-                                sum0b.addProduct(gradient, valuesB)
-                                gradient = plane1.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                sum1a.addProduct(gradient, valuesA)
-                                sum1b.addProduct(gradient, valuesB)
-                                gradient = plane2.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                sum2a.addProduct(gradient, valuesA)
-                                sum2b.addProduct(gradient, valuesB)
-                                gradient = plane3.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                sum3a.addProduct(gradient, valuesA)
-                                sum3b.addProduct(gradient, valuesB)
-                            }
+                        for vector in 0..<vectors {
+                            let gradientOffset = vector &* 32
+                            let valuesA = inputImage.loadUnaligned(fromByteOffset: firstOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            let valuesB = inputImage.loadUnaligned(fromByteOffset: secondOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            var gradient = plane0.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum0a.addProduct(gradient, valuesA)
+                            sum0b.addProduct(gradient, valuesB)
+                            gradient = plane1.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum1a.addProduct(gradient, valuesA)
+                            sum1b.addProduct(gradient, valuesB)
+                            gradient = plane2.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum2a.addProduct(gradient, valuesA)
+                            sum2b.addProduct(gradient, valuesB)
+                            gradient = plane3.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum3a.addProduct(gradient, valuesA)
+                            sum3b.addProduct(gradient, valuesB)
                         }
                     }
                     let patch = shape.patchSize
