@@ -215,16 +215,25 @@ public enum Convolution2D {
 
     /// Whether `forward` convolves directly (`directForward`) rather than through im2col and BLAS: stride 1,
     /// a square kernel and output rows of at least 8 (the direct kernel computes runs of 16 positions, so
-    /// narrower planes waste most of each vector), where it measured faster on MNIST's layers.
+    /// narrower planes waste most of each vector), where it measured faster on MNIST's layers; padding
+    /// below the kernel size (`paddedWidth`).
     @inlinable
     static func usesDirectKernel(_ shape: Convolution2DShape) -> Bool {
-        shape.stride == 1 && shape.kernelHeight == shape.kernelWidth && shape.outputWidth >= 8 && shape.outputHeight >= 8
+        shape.stride == 1 && shape.kernelHeight == shape.kernelWidth && shape.padding < shape.kernelHeight
+            && shape.outputWidth >= 8 && shape.outputHeight >= 8
     }
+
+    /// The row stride of the direct kernels' padded images: W + p, not W + 2p. Each row holds p zeros and
+    /// then its W values, and the p zeros that start the next row (or the bottom padding) serve as its
+    /// right padding: a read past column W + p − 1 lands in them. Output row y's OW = W + 2p − K + 1 ≤ W + p
+    /// positions (p < K) then fit in one row, and fewer padding columns are computed and dropped.
+    @inlinable
+    static func paddedWidth(_ shape: Convolution2DShape) -> Int { shape.width + shape.padding }
 
     /// Direct stride-1 convolution, sixteen output positions of six output channels at a time.
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
     ///
-    /// Each image is copied into a zero-padded [Cin, H + 2p, W + 2p] plane (plus slack), so every output
+    /// Each image is copied into a zero-padded [Cin, H + 2p, W + p] plane (plus slack; `paddedWidth`), so every output
     /// row y is a run of the padded width starting at y · paddedWidth and every kernel tap (c, ky, kx) is the
     /// same run shifted by c · paddedPlane + ky · paddedWidth + kx: two unaligned 8-lane loads serve six
     /// output channels, twelve fused multiply-add accumulators in AVX2's sixteen registers. The six
@@ -239,7 +248,7 @@ public enum Convolution2D {
         let kernel = shape.kernelHeight, padding = shape.padding
         let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
         let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
-        let paddedWidth = shape.width + 2 * padding, paddedHeight = shape.height + 2 * padding
+        let paddedWidth = paddedWidth(shape), paddedHeight = shape.height + 2 * padding
         let paddedPlane = paddedWidth * paddedHeight
         // Output positions computed per channel, rounded up to blocks of 16.
         let positionBlocks = (outputHeight * paddedWidth + 15) / 16
@@ -297,10 +306,8 @@ public enum Convolution2D {
             for image in images {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
-                    for row in 0..<shape.height {
-                        (padded + channel * paddedPlane + (row + padding) * paddedWidth + padding)
-                            .update(from: source + (channel * shape.height + row) * shape.width, count: shape.width)
-                    }
+                    copyRows(source + channel * shape.height * shape.width, to: padded + channel * paddedPlane + padding * paddedWidth + padding,
+                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
                 }
                 for block in 0..<channelBlocks {
                     let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
@@ -379,7 +386,7 @@ public enum Convolution2D {
         let kernel = shape.kernelHeight, padding = shape.padding
         let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
         let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
-        let paddedWidth = shape.width + 2 * padding, paddedHeight = shape.height + 2 * padding
+        let paddedWidth = paddedWidth(shape), paddedHeight = shape.height + 2 * padding
         let paddedPlane = paddedWidth * paddedHeight
         // Output-gradient rows are stored with the padded input's width (zeros past OW), so position p of
         // the flat run reads input p + tap offset, as in `directForward`; whole vectors per plane.
@@ -422,17 +429,14 @@ public enum Convolution2D {
             for (index, image) in images.enumerated() {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
-                    for row in 0..<shape.height {
-                        (padded + index * paddedImage + channel * paddedPlane + (row + padding) * paddedWidth + padding)
-                            .update(from: source + (channel * shape.height + row) * shape.width, count: shape.width)
-                    }
+                    copyRows(source + channel * shape.height * shape.width,
+                             to: padded + index * paddedImage + channel * paddedPlane + padding * paddedWidth + padding,
+                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
                 }
                 let gradientSource = outputGradient + image * shape.outputImageSize
                 for channel in 0..<outputChannels {
-                    for row in 0..<outputHeight {
-                        (gradients + (index * outputChannels + channel) * gradientPlane + row * paddedWidth)
-                            .update(from: gradientSource + (channel * outputHeight + row) * outputWidth, count: outputWidth)
-                    }
+                    copyRows(gradientSource + channel * shape.outputPlaneSize, to: gradients + (index * outputChannels + channel) * gradientPlane,
+                             rows: outputHeight, width: outputWidth, targetStride: paddedWidth)
                 }
             }
             for outputChannel in 0..<outputChannels {
@@ -495,6 +499,18 @@ public enum Convolution2D {
             if let biasGradient {
                 for channel in 0..<outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
             }
+        }
+    }
+
+    /// Copies `rows` dense rows of `width` values into rows `targetStride` apart, as a plain loop: the
+    /// rows here are 5 to 28 values, where a `memmove` call per row costs more than the copy.
+    @inline(__always)
+    static func copyRows(
+        _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, rows: Int, width: Int, targetStride: Int
+    ) {
+        for row in 0..<rows {
+            let (from, to) = (source + row &* width, target + row &* targetStride)
+            for column in 0..<width { to[column] = from[column] }
         }
     }
 
