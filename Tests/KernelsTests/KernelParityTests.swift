@@ -143,6 +143,21 @@ import Testing
         #expect(relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape)) < 1e-6)
     }
 
+    @Test(arguments: [(2, 2, 24, 24), (2, 2, 7, 9), (3, 2, 10, 11), (2, 1, 5, 6)])
+    func maxPoolingMatchesDefinition(kernelSize: Int, stride: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(kernelSize * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: 3, height: height, width: width, kernelSize: kernelSize, stride: stride)
+        // Values on a coarse grid, so windows hold ties, and one NaN.
+        var input = numbers.array(shape.planes * shape.inputPlaneSize).map { ($0 * 4).rounded() }
+        input[5] = .nan
+        var output = [Float](repeating: 0, count: shape.planes * shape.outputPlaneSize)
+        var indices = [Int32](repeating: -1, count: output.count)
+        MaxPool2D.forward(input: input, output: &output, indices: &indices, shape: shape)
+        let reference = Reference.maxPool2DForward(input: input, shape: shape)
+        #expect(indices == reference.indices)
+        #expect(zip(output, reference.output).allSatisfy { $0 == $1 || $0.isNaN && $1.isNaN })
+    }
+
     @Test func crossEntropyIsStableForHugeLogits() {
         let logits: [Float] = [1e4, -1e4, 0, 0, 1e4, 1e4]
         let labels: [Int32] = [0, 2]

@@ -102,7 +102,9 @@ extension Tensor {
     public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
         let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "maxPool2d")
         let outputCount = geometry.planes * geometry.outputPlaneSize
-        var indices = [Int32](repeating: 0, count: outputCount)
+        var indices = [Int32](unsafeUninitializedCapacity: outputCount) { _, initializedCount in
+            initializedCount = outputCount  // the kernel writes every index
+        }
         let output = makeBuffer(count: outputCount) { y in
             data.withUnsafeBufferPointer { x in
                 indices.withUnsafeMutableBufferPointer { index in
