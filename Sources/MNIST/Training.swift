@@ -198,7 +198,7 @@ public func evaluate(
 /// `sliceSize` images. Whole-model parts spare a hand-over between threads at every layer; slices keep
 /// the activations small (a 1000-image batch of the CNN's first layer alone is 74 MB), so they stay in
 /// cache and in memory the allocator already holds.
-public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int = 128) -> [Int] {
+public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int = 64) -> [Int] {
     let batchSize = images.shape[0]
     let parts = Parallel.chunks(of: batchSize)
     var results = [[Int]](repeating: [], count: parts.count)

@@ -62,6 +62,8 @@ import Testing
         // count that is no multiple of four, and one image per thread or fewer.
         Convolution2DShape(batch: 1, inputChannels: 2, height: 12, width: 17, outputChannels: 5, kernelHeight: 7, kernelWidth: 7, padding: 3),
         Convolution2DShape(batch: 5, inputChannels: 3, height: 9, width: 8, outputChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // Channels in lanes with two groups of sixteen and a short last block of positions.
+        Convolution2DShape(batch: 2, inputChannels: 3, height: 15, width: 12, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
         // A fully connected shape with padding-free input smaller than eight columns, and one with two channels.
         Convolution2DShape(batch: 4, inputChannels: 2, height: 3, width: 4, outputChannels: 5, kernelHeight: 3, kernelWidth: 4),
     ])
