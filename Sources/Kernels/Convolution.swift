@@ -50,9 +50,7 @@ public enum Convolution2D {
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
         if usesDirectKernel(shape) {
-            // Channels in lanes pays when each block's taps outweigh writing its 96 sums out one by one:
-            // LeNet-5's conv2 (150 taps), not the CNN's conv1 (25 taps), measured.
-            if shape.padding == 0 && shape.outputChannels % 16 == 0 && shape.patchSize >= 64 {
+            if usesChannelsInLanes(shape) {
                 return directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
             }
             return directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
@@ -126,8 +124,13 @@ public enum Convolution2D {
             directForward(input: outputGradient, weight: flipped, bias: nil, output: inputGradient, shape: transposed)
         }
         if usesDirectKernel(shape) {
-            directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                 biasGradient: biasGradient, shape: shape)
+            if usesChannelsInLanes(shape) {
+                directWeightGradientChannelsInLanes(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                                    biasGradient: biasGradient, shape: shape)
+            } else {
+                directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                     biasGradient: biasGradient, shape: shape)
+            }
             guard let inputGradient, !directInputGradient else { return }
             // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P] per image, then scattered back to the image.
             Parallel.forEachChunk(of: shape.batch) { images in
@@ -235,8 +238,122 @@ public enum Convolution2D {
     @inlinable
     static func paddedWidth(_ shape: Convolution2DShape) -> Int { shape.width + shape.padding }
 
-    /// Direct convolution with output channels in the vector lanes, for unpadded stride-1 layers with a
-    /// multiple of 16 output channels and many taps (LeNet-5's conv2): six output positions by sixteen
+    /// Whether a direct layer puts output channels in the vector lanes (`directForwardChannelsInLanes`,
+    /// `directWeightGradientChannelsInLanes`): unpadded, a multiple of 16 channels, and enough taps that each
+    /// block's work outweighs writing its 96 sums out one by one — LeNet-5's conv2 (150 taps), not the
+    /// CNN's conv1 (25 taps), measured.
+    @inlinable
+    static func usesChannelsInLanes(_ shape: Convolution2DShape) -> Bool {
+        shape.padding == 0 && shape.outputChannels % 16 == 0 && shape.patchSize >= 64
+    }
+
+    /// `directWeightGradient` with output channels in the vector lanes, for `usesChannelsInLanes` shapes:
+    /// six taps by sixteen channels of dW accumulate over every valid output position of a chunk of the
+    /// batch, each position's sixteen gradients (transposed to channels-last first) loaded once for six
+    /// broadcast inputs. No lanes are spent on the K − 1 columns per row that runs over the padded width
+    /// would carry. Chunks' partial sums are added in chunk order.
+    static func directWeightGradientChannelsInLanes(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
+        let (width, outputHeight, outputWidth, positions) = (shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize)
+        let taps = shape.patchSize
+        let blockTaps = 6
+        let tapOffsets = (0..<taps).map { tap in
+            (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
+        }
+        let chunks = Parallel.chunks(of: shape.batch)
+        let partialStride = shape.weightCount + outputChannels
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
+        defer { partials.deallocate() }
+
+        Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
+            let partialWeight = partials + chunkIndex * partialStride
+            let partialBias = partialWeight + shape.weightCount
+            // [image, position, channel]
+            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: images.count * positions * outputChannels)
+            defer { gradients.deallocate() }
+            for (index, image) in images.enumerated() {
+                let source = outputGradient + image * shape.outputImageSize
+                let target = gradients + index * positions * outputChannels
+                for channel in 0..<outputChannels {
+                    for position in 0..<positions { target[position &* outputChannels &+ channel] = source[channel &* positions &+ position] }
+                }
+            }
+            for group in 0..<(outputChannels / 16) {
+                var biasA = SIMD8<Float>(), biasB = SIMD8<Float>()
+                for row in 0..<(images.count * positions) {
+                    let rowStart = UnsafeRawPointer(gradients + row * outputChannels + group * 16)
+                    biasA += rowStart.loadUnaligned(as: SIMD8<Float>.self)
+                    biasB += rowStart.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                }
+                for lane in 0..<8 {
+                    partialBias[group * 16 + lane] = biasA[lane]
+                    partialBias[group * 16 + 8 + lane] = biasB[lane]
+                }
+                for firstTap in stride(from: 0, to: taps, by: blockTaps) {
+                    // A short last block repeats its last tap; the repeats write the same sums again.
+                    let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
+                    let (offset0, offset1, offset2) = (offsets[0], offsets[1], offsets[2])
+                    let (offset3, offset4, offset5) = (offsets[3], offsets[4], offsets[5])
+                    var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                    var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                    var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                    for (index, image) in images.enumerated() {
+                        let source = input + image * shape.inputImageSize
+                        let imageGradients = UnsafeRawPointer(gradients + index * positions * outputChannels + group * 16)
+                        for outputY in 0..<outputHeight {
+                            for outputX in 0..<outputWidth {
+                                let inputs = source + (outputY &* width &+ outputX)
+                                let gradientOffset = (outputY &* outputWidth &+ outputX) &* outputChannels &* 4
+                                let gradientA = imageGradients.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                let gradientB = imageGradients.loadUnaligned(fromByteOffset: gradientOffset &+ 32, as: SIMD8<Float>.self)
+                                var value = SIMD8<Float>(repeating: inputs[offset0])
+                                sum0a.addProduct(value, gradientA)
+                                sum0b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset1])
+                                sum1a.addProduct(value, gradientA)
+                                sum1b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset2])
+                                sum2a.addProduct(value, gradientA)
+                                sum2b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset3])
+                                sum3a.addProduct(value, gradientA)
+                                sum3b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset4])
+                                sum4a.addProduct(value, gradientA)
+                                sum4b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset5])
+                                sum5a.addProduct(value, gradientA)
+                                sum5b.addProduct(value, gradientB)
+                            }
+                        }
+                    }
+                    let sums = [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b), (sum5a, sum5b)]
+                    for (offset, (sumA, sumB)) in sums.enumerated() {
+                        let tap = min(firstTap + offset, taps - 1)
+                        for lane in 0..<8 {
+                            partialWeight[(group * 16 + lane) * taps + tap] = sumA[lane]
+                            partialWeight[(group * 16 + 8 + lane) * taps + tap] = sumB[lane]
+                        }
+                    }
+                }
+            }
+        }
+        weightGradient.update(from: partials, count: shape.weightCount)
+        biasGradient?.update(from: partials + shape.weightCount, count: outputChannels)
+        for chunk in 1..<max(1, chunks.count) {
+            let partial = partials + chunk * partialStride
+            for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
+            if let biasGradient {
+                for channel in 0..<outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
+            }
+        }
+    }
+
+    /// Direct convolution with output channels in the vector lanes, for `usesChannelsInLanes` shapes
+    /// (LeNet-5's conv2): six output positions by sixteen
     /// channels at a time, twelve fused multiply-add accumulators; per tap, six broadcast inputs and two
     /// vectors of packed weights. Only valid output positions are computed (`directForward` computes and
     /// drops K − 1 columns per row, 40% of conv2's work).
