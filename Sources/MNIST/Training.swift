@@ -117,25 +117,32 @@ public final class Trainer {
     /// Sets every parameter's `grad` to the gradient of the batch's mean cross-entropy, and returns that
     /// loss and how many images the model got right.
     ///
-    /// Data-parallel: the batch is split into `Parallel.threadCount` parts, each part's forward and
-    /// backward pass runs on its own thread and tape, its loss seeded with partSize / batchSize so the
-    /// parts' gradients add up to the whole batch's mean, and the parts' gradients are summed in part order.
-    /// The result depends on the thread count (the order of the sums) but never on timing.
+    /// Data-parallel for the convolutional models: the batch is split into `Parallel.threadCount` parts,
+    /// each part's forward and backward pass runs on its own thread and tape, its loss seeded with
+    /// partSize / batchSize so the parts' gradients add up to the whole batch's mean, and the parts'
+    /// gradients are summed in part order. The MLP runs its batch whole, its kernels splitting the work
+    /// (`ModelKind.splitsBatches`). Either way the result depends on the thread count (the order of the
+    /// sums) but never on timing.
     func gradientStep(images: Tensor, labels: [Int32]) -> (loss: Float, correct: Int) {
         let parameters = optimizer.parameters.map(\.tensor)
         let batchSize = labels.count
-        let parts = Parallel.chunks(of: batchSize)
+        let parts = configuration.model.splitsBatches ? Parallel.chunks(of: batchSize) : [0..<batchSize]
         var results = [(loss: Float, correct: Int, gradients: [[Float]?])](repeating: (0, 0, []), count: parts.count)
-        results.withUnsafeMutableBufferPointer { results in
-            Parallel.forEachPart(of: batchSize) { part, range in
-                let partImages = parts.count == 1 ? images : images.slice(range)
-                let partLabels = Array(labels[range])
-                let logits = model(partImages)
-                let loss = logits.crossEntropy(labels: partLabels)
-                let share = Float(range.count) / Float(batchSize)
-                let gradients = loss.gradients(withRespectTo: parameters, seed: [share])
-                let correct = zip(logits.argmax(), partLabels).filter { $0.0 == Int($0.1) }.count
-                results[part] = (loss.scalar * share, correct, gradients)
+        func run(_ range: Range<Int>) -> (loss: Float, correct: Int, gradients: [[Float]?]) {
+            let partImages = range == 0..<batchSize ? images : images.slice(range)
+            let partLabels = Array(labels[range])
+            let logits = model(partImages)
+            let loss = logits.crossEntropy(labels: partLabels)
+            let share = Float(range.count) / Float(batchSize)
+            let gradients = loss.gradients(withRespectTo: parameters, seed: [share])
+            let correct = zip(logits.argmax(), partLabels).filter { $0.0 == Int($0.1) }.count
+            return (loss.scalar * share, correct, gradients)
+        }
+        if parts.count == 1 {
+            results[0] = run(0..<batchSize)
+        } else {
+            results.withUnsafeMutableBufferPointer { results in
+                Parallel.forEachPart(of: batchSize) { part, range in results[part] = run(range) }
             }
         }
         var loss: Float = 0
@@ -201,16 +208,19 @@ public func evaluate(
 public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int = 64) -> [Int] {
     let batchSize = images.shape[0]
     let parts = Parallel.chunks(of: batchSize)
-    var results = [[Int]](repeating: [], count: parts.count)
-    results.withUnsafeMutableBufferPointer { results in
-        Parallel.forEachPart(of: batchSize) { part, range in
-            withoutGradients {
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: sliceSize) {
-                    let slice = start..<min(start + sliceSize, range.upperBound)
-                    results[part] += model(slice == 0..<batchSize ? images : images.slice(slice)).argmax()
-                }
+    func predict(_ range: Range<Int>) -> [Int] {
+        withoutGradients {
+            stride(from: range.lowerBound, to: range.upperBound, by: sliceSize).flatMap { start in
+                let slice = start..<min(start + sliceSize, range.upperBound)
+                return model(slice == 0..<batchSize ? images : images.slice(slice)).argmax()
             }
         }
+    }
+    // One image: one part, on this thread, so its kernels may still split their work.
+    guard parts.count > 1 else { return predict(0..<batchSize) }
+    var results = [[Int]](repeating: [], count: parts.count)
+    results.withUnsafeMutableBufferPointer { results in
+        Parallel.forEachPart(of: batchSize) { part, range in results[part] = predict(range) }
     }
     return results.flatMap { $0 }
 }

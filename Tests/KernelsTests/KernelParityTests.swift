@@ -88,10 +88,12 @@ import Testing
         #expect(relativeError(biasGradient, reference.bias) < 1e-5)
     }
 
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func parallelGemmMatchesNaiveProduct(transposeA: Bool, transposeB: Bool) {
+    /// 97 rows: split by rows; 1 row (one image through a wide layer): split by columns.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [97, 1])
+    func parallelGemmMatchesNaiveProduct(transposes: (a: Bool, b: Bool), m: Int) {
+        let (transposeA, transposeB) = transposes
         var numbers = Numbers(state: 7)
-        let (m, n, k) = (97, 130, 71)  // large enough that parallelGemm splits the rows
+        let (n, k) = m == 1 ? (700, 400) : (130, 71)  // large enough that parallelGemm splits the work
         let a = numbers.array(m * k), b = numbers.array(k * n)
         // Store the operands transposed when asked, and check against the plain product.
         let storedA = transposeA ? transpose(a, rows: m, columns: k) : a
