@@ -112,6 +112,7 @@ struct Bench: ParsableCommand {
             let model = trainer.model
             model.eval()
             let images = DataLoader(dataset: testSet, batchSize: 1000).epoch().map(\.images)
+            // Classified as `evaluate` does (`predictions`: a part of each batch per thread), argmax included.
             var best = Double.infinity
             for _ in 0..<3 {
                 let start = Date()

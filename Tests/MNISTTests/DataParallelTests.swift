@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func sameSeedSameThreadsSameWeightsBitForBit() throws {
-        let slice = try Self.training.get().prefix(1280)
+        let slice = try Self.training.get().prefix(640)
         var configuration = TrainingConfiguration()
         configuration.seed = 11
         let runs = try (0..<2).map { _ in
