@@ -362,8 +362,7 @@ public enum Convolution2D {
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
-        let kernel = shape.kernelHeight
-        let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
+        let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
         let (width, outputWidth, positions) = (shape.width, shape.outputWidth, shape.outputPlaneSize)
         let taps = shape.patchSize
         let channelGroups = outputChannels / 16
