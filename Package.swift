@@ -6,6 +6,9 @@ import PackageDescription
 /// Kernels are compiled for the host CPU so Swift's SIMD types use AVX2/AVX-512 where the machine has them,
 /// and without errno for math functions, so loops calling `squareRoot()` (Adam) can vectorise.
 let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
+/// The kernels are optimised in debug builds too: unoptimised, their SIMD loops run tens of times slower,
+/// and the tests train real models on them (`swift test` is a debug build).
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "swift-mnist",
@@ -26,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: hostCPU),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: hostCPU + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
         .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: hostCPU),
         // Module, layers, losses, safetensors weights I/O.

@@ -58,6 +58,34 @@ extension Tensor {
 
     /// Backpropagates `seed` (the gradient of some scalar with respect to this tensor, same element count).
     public func backward(seed: [Float]) {
+        propagate(seed: seed) { leaf, gradient in leaf.accumulateGradient(gradient) }
+    }
+
+    /// The gradients of `seed` (as in `backward(seed:)`) with respect to `tensors`, returned instead of
+    /// accumulated into their `grad`: one array per tensor, each its element count, nil for a tensor the
+    /// result does not depend on. Only leaves (parameters) can be asked for. Nothing shared is written, so
+    /// separate graphs over the same parameters (a batch's parts, one per thread) can run at once.
+    public func gradients(withRespectTo tensors: [Tensor], seed: [Float]) -> [[Float]?] {
+        let wanted = Dictionary(tensors.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }) { first, _ in first }
+        var results = [[Float]?](repeating: nil, count: tensors.count)
+        propagate(seed: seed) { leaf, gradient in
+            guard let index = wanted[ObjectIdentifier(leaf)] else { return }
+            if results[index] == nil {
+                results[index] = gradient
+            } else {
+                addInPlace(&results[index]!, gradient)
+            }
+        }
+        // The same tensor listed twice gets its gradient twice.
+        for (index, tensor) in tensors.enumerated() where results[index] == nil {
+            results[index] = wanted[ObjectIdentifier(tensor)].flatMap { results[$0] }
+        }
+        return results
+    }
+
+    /// Runs the recorded pullbacks from this tensor back to the leaves and hands each leaf's gradient to
+    /// `deliver`; the recorded graph is released on the way.
+    private func propagate(seed: [Float], deliver: (Tensor, [Float]) -> Void) {
         precondition(seed.count == count, "seed has \(seed.count) elements, tensor has \(count)")
         guard requiresGrad else { return }
         let order = topologicalOrder()
@@ -65,7 +93,7 @@ extension Tensor {
         for tensor in order.reversed() {
             guard let gradient = gradients.removeValue(forKey: ObjectIdentifier(tensor)) else { continue }
             guard let node = tensor.gradientNode else {
-                tensor.accumulateGradient(gradient)
+                deliver(tensor, gradient)
                 continue
             }
             let inputGradients = node.pullback(gradient)

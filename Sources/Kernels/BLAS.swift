@@ -4,7 +4,9 @@ import CBLAS
 ///
 /// OpenBLAS's own threading collapses on the small, skinny products of MNIST-sized layers (see
 /// ../shared/REFERENCES.md: conv1 as a GEMM runs 4× slower on 2 threads than on 1), so it is pinned to one
-/// thread and the kernels parallelise across the batch themselves (`Parallel`).
+/// thread and the kernels parallelise across the batch themselves (`Parallel`). Every call, from any
+/// thread, is then one single-threaded product: two training parts calling BLAS at once each get their
+/// own core and never wait on OpenBLAS's thread pool.
 public enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
@@ -23,25 +25,35 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Like `gemm`, but splits the rows of C across `Parallel.threadCount` threads when the product is large
-    /// enough to pay for it. Each row block is one single-threaded BLAS call, so results do not depend on
-    /// timing (only on the thread count).
+    /// Like `gemm`, but splits C across `Parallel.threadCount` threads when the product is large enough to
+    /// pay for it: by rows, or by columns when there are too few rows (one image through a wide layer, a
+    /// matrix–vector product bound by reading B). Each block is one single-threaded BLAS call computing its
+    /// elements exactly as the whole call would, so results do not depend on timing (only on the thread count).
     public static func parallelGemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let work = m * n * k
-        guard Parallel.threadCount > 1, m >= 2 * Parallel.threadCount, work >= 1 << 18 else {
+        guard Parallel.splitsWork, work >= 1 << 18 else {
             gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        Parallel.forEachChunk(of: m) { rows in
-            // Row r of op(A) starts at A + r·lda, or at column r (A + r) when A is stored transposed.
-            let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
-                 a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+        if m >= 2 * Parallel.threadCount {
+            Parallel.forEachChunk(of: m) { rows in
+                // Row r of op(A) starts at A + r·lda, or at column r (A + r) when A is stored transposed.
+                let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+                gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                     a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+            }
+        } else {
+            Parallel.forEachChunk(of: n) { columns in
+                // Column j of op(B) starts at B + j, or at row j (B + j·ldb) when B is stored transposed.
+                let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+                     a: a, lda: lda, b: bStart, ldb: ldb, beta: beta, c: c + columns.lowerBound, ldc: ldc)
+            }
         }
     }
 

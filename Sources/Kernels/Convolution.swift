@@ -50,7 +50,20 @@ public enum Convolution2D {
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
         if usesDirectKernel(shape) {
+            if usesChannelsInLanes(shape) {
+                return directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
+            }
             return directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        }
+        if isFullyConnected(shape) {
+            // Each image is exactly one patch: [N × Cout] = [N × CKK] · Wᵀ[CKK × Cout] + bias.
+            if let bias {
+                for image in 0..<shape.batch { (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels) }
+            }
+            BLAS.parallelGemm(transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
+                              a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
+                              beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
+            return
         }
         let plane = shape.outputPlaneSize
         Parallel.forEachChunk(of: shape.batch) { images in
@@ -80,6 +93,11 @@ public enum Convolution2D {
         inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
     ) {
+        if isFullyConnected(shape) {
+            return fullyConnectedBackward(
+                input: input, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
+                weightGradient: weightGradient, biasGradient: biasGradient, shape: shape)
+        }
         let plane = shape.outputPlaneSize
         // The input gradient is the full correlation of outputGradient with the flipped, transposed kernel:
         // a stride-1 convolution with padding K − 1 − padding, which the direct kernel does without columns.
@@ -104,6 +122,28 @@ public enum Convolution2D {
                 width: shape.outputWidth, outputChannels: shape.inputChannels, kernelHeight: kernelHeight,
                 kernelWidth: kernelWidth, stride: 1, padding: kernelHeight - 1 - shape.padding)
             directForward(input: outputGradient, weight: flipped, bias: nil, output: inputGradient, shape: transposed)
+        }
+        if usesDirectKernel(shape) {
+            if usesChannelsInLanes(shape) {
+                directWeightGradientChannelsInLanes(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                                    biasGradient: biasGradient, shape: shape)
+            } else {
+                directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                     biasGradient: biasGradient, shape: shape)
+            }
+            guard let inputGradient, !directInputGradient else { return }
+            // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P] per image, then scattered back to the image.
+            Parallel.forEachChunk(of: shape.batch) { images in
+                let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
+                defer { columns.deallocate() }
+                for image in images {
+                    BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
+                              a: weight, lda: shape.patchSize, b: outputGradient + image * shape.outputImageSize, ldb: plane,
+                              c: columns, ldc: plane)
+                    columnsToImage(columns, inputGradient + image * shape.inputImageSize, shape)
+                }
+            }
+            return
         }
         let chunks = Parallel.chunks(of: shape.batch)
         // One partial weight and bias gradient per chunk, summed in chunk order afterwards (deterministic).
@@ -130,7 +170,7 @@ public enum Convolution2D {
                     for position in 0..<plane { sum += row[position] }
                     partialBias[channel] += sum
                 }
-                if let inputGradient, !directInputGradient {
+                if let inputGradient {
                     // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P], then scattered back to the image.
                     BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
                               a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
@@ -150,22 +190,269 @@ public enum Convolution2D {
         }
     }
 
+    /// Whether the kernel covers the whole unpadded input, so the output is 1 × 1 and each image is exactly
+    /// one patch in im2col order (LeNet-5's conv3): then the convolution is a fully connected layer and
+    /// runs as one matrix product over the batch, with no columns to build.
+    @inlinable
+    static func isFullyConnected(_ shape: Convolution2DShape) -> Bool {
+        shape.padding == 0 && shape.kernelHeight == shape.height && shape.kernelWidth == shape.width
+    }
+
+    /// `backward` for a fully connected shape (`isFullyConnected`): input [N × CKK], dY [N × Cout].
+    static func fullyConnectedBackward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
+        // dW[Cout × CKK] = dYᵀ[Cout × N] · X[N × CKK]
+        BLAS.parallelGemm(transposeA: true, m: outputs, n: patch, k: batch, a: outputGradient, lda: outputs,
+                          b: input, ldb: patch, c: weightGradient, ldc: patch)
+        if let biasGradient {
+            biasGradient.update(repeating: 0, count: outputs)
+            for image in 0..<batch {
+                for channel in 0..<outputs { biasGradient[channel] += outputGradient[image * outputs + channel] }
+            }
+        }
+        if let inputGradient {
+            // dX[N × CKK] = dY[N × Cout] · W[Cout × CKK]
+            BLAS.parallelGemm(m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
+                              c: inputGradient, ldc: patch)
+        }
+    }
+
     /// Whether `forward` convolves directly (`directForward`) rather than through im2col and BLAS: stride 1,
     /// a square kernel and output rows of at least 8 (the direct kernel computes runs of 16 positions, so
-    /// narrower planes waste most of each vector), where it measured faster on MNIST's layers.
+    /// narrower planes waste most of each vector), where it measured faster on MNIST's layers; padding
+    /// below the kernel size (`paddedWidth`).
     @inlinable
     static func usesDirectKernel(_ shape: Convolution2DShape) -> Bool {
-        shape.stride == 1 && shape.kernelHeight == shape.kernelWidth && shape.outputWidth >= 8 && shape.outputHeight >= 8
+        shape.stride == 1 && shape.kernelHeight == shape.kernelWidth && shape.padding < shape.kernelHeight
+            && shape.outputWidth >= 8 && shape.outputHeight >= 8
+    }
+
+    /// The row stride of the direct kernels' padded images: W + p, not W + 2p. Each row holds p zeros and
+    /// then its W values, and the p zeros that start the next row (or the bottom padding) serve as its
+    /// right padding: a read past column W + p − 1 lands in them. Output row y's OW = W + 2p − K + 1 ≤ W + p
+    /// positions (p < K) then fit in one row, and fewer padding columns are computed and dropped.
+    @inlinable
+    static func paddedWidth(_ shape: Convolution2DShape) -> Int { shape.width + shape.padding }
+
+    /// Whether a direct layer puts output channels in the vector lanes (`directForwardChannelsInLanes`,
+    /// `directWeightGradientChannelsInLanes`): unpadded, a multiple of 16 channels, and enough taps that each
+    /// block's work outweighs writing its 96 sums out one by one — LeNet-5's conv2 (150 taps), not the
+    /// CNN's conv1 (25 taps), measured.
+    @inlinable
+    static func usesChannelsInLanes(_ shape: Convolution2DShape) -> Bool {
+        shape.padding == 0 && shape.outputChannels % 16 == 0 && shape.patchSize >= 64
+    }
+
+    /// `directWeightGradient` with output channels in the vector lanes, for `usesChannelsInLanes` shapes:
+    /// six taps by sixteen channels of dW accumulate over every valid output position of a chunk of the
+    /// batch, each position's sixteen gradients (transposed to channels-last first) loaded once for six
+    /// broadcast inputs. No lanes are spent on the K − 1 columns per row that runs over the padded width
+    /// would carry. Chunks' partial sums are added in chunk order.
+    static func directWeightGradientChannelsInLanes(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
+        let (width, outputHeight, outputWidth, positions) = (shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize)
+        let taps = shape.patchSize
+        let blockTaps = 6
+        let tapOffsets = (0..<taps).map { tap in
+            (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
+        }
+        let chunks = Parallel.chunks(of: shape.batch)
+        let partialStride = shape.weightCount + outputChannels
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
+        defer { partials.deallocate() }
+
+        Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
+            let partialWeight = partials + chunkIndex * partialStride
+            let partialBias = partialWeight + shape.weightCount
+            // [image, position, channel]
+            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: images.count * positions * outputChannels)
+            defer { gradients.deallocate() }
+            for (index, image) in images.enumerated() {
+                let source = outputGradient + image * shape.outputImageSize
+                let target = gradients + index * positions * outputChannels
+                for channel in 0..<outputChannels {
+                    for position in 0..<positions { target[position &* outputChannels &+ channel] = source[channel &* positions &+ position] }
+                }
+            }
+            for group in 0..<(outputChannels / 16) {
+                var biasA = SIMD8<Float>(), biasB = SIMD8<Float>()
+                for row in 0..<(images.count * positions) {
+                    let rowStart = UnsafeRawPointer(gradients + row * outputChannels + group * 16)
+                    biasA += rowStart.loadUnaligned(as: SIMD8<Float>.self)
+                    biasB += rowStart.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                }
+                for lane in 0..<8 {
+                    partialBias[group * 16 + lane] = biasA[lane]
+                    partialBias[group * 16 + 8 + lane] = biasB[lane]
+                }
+                for firstTap in stride(from: 0, to: taps, by: blockTaps) {
+                    // A short last block repeats its last tap; the repeats write the same sums again.
+                    let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
+                    let (offset0, offset1, offset2) = (offsets[0], offsets[1], offsets[2])
+                    let (offset3, offset4, offset5) = (offsets[3], offsets[4], offsets[5])
+                    var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                    var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                    var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                    for (index, image) in images.enumerated() {
+                        let source = input + image * shape.inputImageSize
+                        let imageGradients = UnsafeRawPointer(gradients + index * positions * outputChannels + group * 16)
+                        for outputY in 0..<outputHeight {
+                            for outputX in 0..<outputWidth {
+                                let inputs = source + (outputY &* width &+ outputX)
+                                let gradientOffset = (outputY &* outputWidth &+ outputX) &* outputChannels &* 4
+                                let gradientA = imageGradients.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                let gradientB = imageGradients.loadUnaligned(fromByteOffset: gradientOffset &+ 32, as: SIMD8<Float>.self)
+                                var value = SIMD8<Float>(repeating: inputs[offset0])
+                                sum0a.addProduct(value, gradientA)
+                                sum0b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset1])
+                                sum1a.addProduct(value, gradientA)
+                                sum1b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset2])
+                                sum2a.addProduct(value, gradientA)
+                                sum2b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset3])
+                                sum3a.addProduct(value, gradientA)
+                                sum3b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset4])
+                                sum4a.addProduct(value, gradientA)
+                                sum4b.addProduct(value, gradientB)
+                                value = SIMD8(repeating: inputs[offset5])
+                                sum5a.addProduct(value, gradientA)
+                                sum5b.addProduct(value, gradientB)
+                            }
+                        }
+                    }
+                    let sums = [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b), (sum5a, sum5b)]
+                    for (offset, (sumA, sumB)) in sums.enumerated() {
+                        let tap = min(firstTap + offset, taps - 1)
+                        for lane in 0..<8 {
+                            partialWeight[(group * 16 + lane) * taps + tap] = sumA[lane]
+                            partialWeight[(group * 16 + 8 + lane) * taps + tap] = sumB[lane]
+                        }
+                    }
+                }
+            }
+        }
+        weightGradient.update(from: partials, count: shape.weightCount)
+        biasGradient?.update(from: partials + shape.weightCount, count: outputChannels)
+        for chunk in 1..<max(1, chunks.count) {
+            let partial = partials + chunk * partialStride
+            for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
+            if let biasGradient {
+                for channel in 0..<outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
+            }
+        }
+    }
+
+    /// Direct convolution with output channels in the vector lanes, for `usesChannelsInLanes` shapes
+    /// (LeNet-5's conv2): six output positions by sixteen
+    /// channels at a time, twelve fused multiply-add accumulators; per tap, six broadcast inputs and two
+    /// vectors of packed weights. Only valid output positions are computed (`directForward` computes and
+    /// drops K − 1 columns per row, 40% of conv2's work).
+    /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
+    static func directForwardChannelsInLanes(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
+        let (width, outputWidth, positions) = (shape.width, shape.outputWidth, shape.outputPlaneSize)
+        let taps = shape.patchSize
+        let channelGroups = outputChannels / 16
+        let blockPositions = 6
+        let positionBlocks = (positions + blockPositions - 1) / blockPositions
+        // Where tap (c, ky, kx) and output position (y, x) start in an (unpadded) input image; a short last
+        // block repeats its last position and drops the repeats.
+        let tapOffsets = (0..<taps).map { tap in
+            (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
+        }
+        let positionOffsets = (0..<(positionBlocks * blockPositions)).map { position in
+            let valid = min(position, positions - 1)
+            return valid / outputWidth * width + valid % outputWidth
+        }
+        // [channelGroups, taps, 16]
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * taps)
+        defer { packed.deallocate() }
+        for channel in 0..<outputChannels {
+            for tap in 0..<taps { packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap] }
+        }
+
+        Parallel.forEachChunk(of: shape.batch) { images in
+            let sums = UnsafeMutablePointer<Float>.allocate(capacity: blockPositions * 16)
+            defer { sums.deallocate() }
+            for image in images {
+                let source = input + image * shape.inputImageSize
+                for group in 0..<channelGroups {
+                    let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
+                    for block in 0..<positionBlocks {
+                        let first = block * blockPositions
+                        let (position0, position1, position2) = (positionOffsets[first], positionOffsets[first + 1], positionOffsets[first + 2])
+                        let (position3, position4, position5) = (positionOffsets[first + 3], positionOffsets[first + 4], positionOffsets[first + 5])
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                        tapOffsets.withUnsafeBufferPointer { tapOffsets in
+                            for tap in 0..<taps {
+                                let tapInput = source + tapOffsets[tap]
+                                let weightsA = groupWeights.loadUnaligned(fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
+                                let weightsB = groupWeights.loadUnaligned(fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
+                                var value = SIMD8<Float>(repeating: tapInput[position0])
+                                sum0a.addProduct(value, weightsA)
+                                sum0b.addProduct(value, weightsB)
+                                value = SIMD8(repeating: tapInput[position1])
+                                sum1a.addProduct(value, weightsA)
+                                sum1b.addProduct(value, weightsB)
+                                value = SIMD8(repeating: tapInput[position2])
+                                sum2a.addProduct(value, weightsA)
+                                sum2b.addProduct(value, weightsB)
+                                value = SIMD8(repeating: tapInput[position3])
+                                sum3a.addProduct(value, weightsA)
+                                sum3b.addProduct(value, weightsB)
+                                value = SIMD8(repeating: tapInput[position4])
+                                sum4a.addProduct(value, weightsA)
+                                sum4b.addProduct(value, weightsB)
+                                value = SIMD8(repeating: tapInput[position5])
+                                sum5a.addProduct(value, weightsA)
+                                sum5b.addProduct(value, weightsB)
+                            }
+                        }
+                        // [6 positions, 16 channels], then transposed into the output planes.
+                        let target = UnsafeMutableRawPointer(sums)
+                        for (index, sum) in [sum0a, sum0b, sum1a, sum1b, sum2a, sum2b, sum3a, sum3b, sum4a, sum4b, sum5a, sum5b].enumerated() {
+                            target.storeBytes(of: sum, toByteOffset: index * 32, as: SIMD8<Float>.self)
+                        }
+                        for channel in 0..<16 {
+                            let outputChannel = group * 16 + channel
+                            let channelBias = bias?[outputChannel] ?? 0
+                            let plane = output + image * shape.outputImageSize + outputChannel * positions
+                            for offset in 0..<min(blockPositions, positions - first) {
+                                plane[first + offset] = sums[offset * 16 + channel] + channelBias
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Direct stride-1 convolution, sixteen output positions of six output channels at a time.
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
     ///
-    /// Each image is copied into a zero-padded [Cin, H + 2p, W + 2p] plane (plus slack), so every output
+    /// Each image is copied into a zero-padded [Cin, H + 2p, W + p] plane (plus slack; `paddedWidth`), so every output
     /// row y is a run of the padded width starting at y · paddedWidth and every kernel tap (c, ky, kx) is the
     /// same run shifted by c · paddedPlane + ky · paddedWidth + kx: two unaligned 8-lane loads serve six
-    /// output channels, twelve accumulators in AVX2's sixteen registers. Columns x ≥ OW of each run are
-    /// computed and dropped when the rows are copied out.
+    /// output channels, twelve fused multiply-add accumulators in AVX2's sixteen registers. The six
+    /// channels' weights are packed tap by tap, so each tap's six broadcasts read one contiguous run.
+    /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out. Kernel rows that
+    /// see only padding for a whole block are skipped: with the input gradient's padding of K − 1, that is
+    /// a third of the taps.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
@@ -173,15 +460,52 @@ public enum Convolution2D {
         let kernel = shape.kernelHeight, padding = shape.padding
         let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
         let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
-        let paddedWidth = shape.width + 2 * padding, paddedHeight = shape.height + 2 * padding
+        let paddedWidth = paddedWidth(shape), paddedHeight = shape.height + 2 * padding
         let paddedPlane = paddedWidth * paddedHeight
         // Output positions computed per channel, rounded up to blocks of 16.
         let positionBlocks = (outputHeight * paddedWidth + 15) / 16
         let runLength = positionBlocks * 16
         // The last block of the last tap reads up to Cin · paddedPlane + K + 14: slack past the planes.
         let paddedCount = inputChannels * paddedPlane + kernel + 16
-        let channelStride = inputChannels * kernel * kernel
+        let taps = inputChannels * kernel * kernel
         let blockChannels = 6
+        let channelBlocks = (outputChannels + blockChannels - 1) / blockChannels
+
+        // Taps in (ky, c, kx) order, so the taps of kernel rows kyLow...kyHigh are one contiguous range:
+        // where each tap's run starts in the padded image.
+        let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        let tapsPerKernelRow = inputChannels * kernel
+        // [channelBlocks, taps, 6]: a short last block repeats its last channel's weights; its extra
+        // results are dropped.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * taps * blockChannels)
+        defer {
+            tapOffsets.deallocate()
+            packed.deallocate()
+        }
+        for channel in 0..<inputChannels {
+            for kernelY in 0..<kernel {
+                for kernelX in 0..<kernel {
+                    let tap = (kernelY * inputChannels + channel) * kernel + kernelX
+                    tapOffsets[tap] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                    for block in 0..<channelBlocks {
+                        for offset in 0..<blockChannels {
+                            let outputChannel = min(block * blockChannels + offset, outputChannels - 1)
+                            packed[(block * taps + tap) * blockChannels + offset] =
+                                weight[((outputChannel * inputChannels + channel) * kernel + kernelY) * kernel + kernelX]
+                        }
+                    }
+                }
+            }
+        }
+        // The taps each position block needs: kernel rows that reach a padded row holding input for at
+        // least one of the block's output rows (the others multiply only padding zeros). Output row r
+        // reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
+        let blockTaps: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
+            let firstRow = positionBlock * 16 / paddedWidth, lastRow = (positionBlock * 16 + 15) / paddedWidth
+            let lowestKernelRow = max(0, padding - lastRow), highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
+            guard lowestKernelRow <= highestKernelRow else { return 0..<0 }
+            return (lowestKernelRow * tapsPerKernelRow)..<((highestKernelRow + 1) * tapsPerKernelRow)
+        }
 
         Parallel.forEachChunk(of: shape.batch) { images in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
@@ -194,63 +518,211 @@ public enum Convolution2D {
             for image in images {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
-                    for row in 0..<shape.height {
-                        (padded + channel * paddedPlane + (row + padding) * paddedWidth + padding)
-                            .update(from: source + (channel * shape.height + row) * shape.width, count: shape.width)
-                    }
+                    copyRows(source + channel * shape.height * shape.width, to: padded + channel * paddedPlane + padding * paddedWidth + padding,
+                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
                 }
-                for firstChannel in stride(from: 0, to: outputChannels, by: blockChannels) {
-                    // A short last block repeats its last channel's weights and drops the extra results.
-                    func weights(_ offset: Int) -> UnsafePointer<Float> {
-                        weight + min(firstChannel + offset, outputChannels - 1) * channelStride
-                    }
-                    let (weights0, weights1, weights2) = (weights(0), weights(1), weights(2))
-                    let (weights3, weights4, weights5) = (weights(3), weights(4), weights(5))
-                    for block in 0..<positionBlocks {
+                for block in 0..<channelBlocks {
+                    let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
+                    for positionBlock in 0..<positionBlocks {
+                        let start = UnsafeRawPointer(padded + positionBlock &* 16)
                         var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
                         var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
                         var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
-                        var tap = 0
-                        for channel in 0..<inputChannels {
-                            for kernelY in 0..<kernel {
-                                let rowStart = UnsafeRawPointer(padded + channel * paddedPlane + kernelY * paddedWidth + block * 16)
-                                for kernelX in 0..<kernel {
-                                    let valuesA = rowStart.loadUnaligned(fromByteOffset: kernelX * 4, as: SIMD8<Float>.self)
-                                    let valuesB = rowStart.loadUnaligned(fromByteOffset: kernelX * 4 + 32, as: SIMD8<Float>.self)
-                                    sum0a += valuesA * weights0[tap]
-                                    sum0b += valuesB * weights0[tap]
-                                    sum1a += valuesA * weights1[tap]
-                                    sum1b += valuesB * weights1[tap]
-                                    sum2a += valuesA * weights2[tap]
-                                    sum2b += valuesB * weights2[tap]
-                                    sum3a += valuesA * weights3[tap]
-                                    sum3b += valuesB * weights3[tap]
-                                    sum4a += valuesA * weights4[tap]
-                                    sum4b += valuesB * weights4[tap]
-                                    sum5a += valuesA * weights5[tap]
-                                    sum5b += valuesB * weights5[tap]
-                                    tap += 1
-                                }
-                            }
+                        for tap in blockTaps[positionBlock] {
+                            let byteOffset = tapOffsets[tap] &* 4
+                            let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+                            let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
+                            let tapWeights = blockWeights + tap &* blockChannels
+                            var weight = SIMD8<Float>(repeating: tapWeights[0])
+                            sum0a.addProduct(valuesA, weight)
+                            sum0b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[1])
+                            sum1a.addProduct(valuesA, weight)
+                            sum1b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[2])
+                            sum2a.addProduct(valuesA, weight)
+                            sum2b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[3])
+                            sum3a.addProduct(valuesA, weight)
+                            sum3b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[4])
+                            sum4a.addProduct(valuesA, weight)
+                            sum4b.addProduct(valuesB, weight)
+                            weight = SIMD8(repeating: tapWeights[5])
+                            sum5a.addProduct(valuesA, weight)
+                            sum5b.addProduct(valuesB, weight)
                         }
-                        let target = UnsafeMutableRawPointer(runs + block * 16)
-                        for (offset, (sumA, sumB)) in [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b),
-                                                       (sum4a, sum4b), (sum5a, sum5b)].enumerated() {
-                            target.storeBytes(of: sumA, toByteOffset: offset * runLength * 4, as: SIMD8<Float>.self)
-                            target.storeBytes(of: sumB, toByteOffset: offset * runLength * 4 + 32, as: SIMD8<Float>.self)
-                        }
+                        let target = UnsafeMutableRawPointer(runs + positionBlock &* 16)
+                        let stride = runLength * 4
+                        target.storeBytes(of: sum0a, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum0b, toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1a, toByteOffset: stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1b, toByteOffset: stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2a, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2b, toByteOffset: 2 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3a, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3b, toByteOffset: 3 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4a, toByteOffset: 4 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4b, toByteOffset: 4 * stride + 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5a, toByteOffset: 5 * stride, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5b, toByteOffset: 5 * stride + 32, as: SIMD8<Float>.self)
                     }
-                    for offset in 0..<min(blockChannels, outputChannels - firstChannel) {
-                        let channel = firstChannel + offset
+                    for offset in 0..<min(blockChannels, outputChannels - block * blockChannels) {
+                        let channel = block * blockChannels + offset
                         let channelBias = bias?[channel] ?? 0
                         let target = output + image * shape.outputImageSize + channel * shape.outputPlaneSize
                         for row in 0..<outputHeight {
                             let run = runs + offset * runLength + row * paddedWidth
-                            for column in 0..<outputWidth { target[row * outputWidth + column] = run[column] + channelBias }
+                            let targetRow = target + row * outputWidth
+                            for column in 0..<outputWidth { targetRow[column] = run[column] + channelBias }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The weight and bias gradients of a stride-1 convolution, computed directly (no columns):
+    /// dW[co, ci, ky, kx] = Σ_n Σ_y Σ_x dY[n, co, y, x] · X̃[n, ci, y + ky, x + kx], with X̃ the zero-padded
+    /// input; db[co] = Σ dY[n, co]. input: [N, Cin, H, W], outputGradient: [N, Cout, OH, OW];
+    /// weightGradient: [Cout, Cin, K, K] and biasGradient: [Cout] are overwritten.
+    ///
+    /// Each output-gradient row is padded to whole 8-lane vectors with zeros, so the lanes past OW add
+    /// nothing whatever the input holds there. Four output channels by two taps (eight accumulators) are
+    /// summed over every image, row and vector of a chunk of the batch: six loads feed eight fused
+    /// multiply-adds. The chunks' partial sums are added in chunk order.
+    static func directWeightGradient(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, padding = shape.padding
+        let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
+        let (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
+        let paddedWidth = paddedWidth(shape), paddedHeight = shape.height + 2 * padding
+        let paddedPlane = paddedWidth * paddedHeight
+        // Output-gradient rows are stored with the padded input's width (zeros past OW), so position p of
+        // the flat run reads input p + tap offset, as in `directForward`; whole vectors per plane.
+        let vectors = (outputHeight * paddedWidth + 7) / 8
+        let gradientPlane = vectors * 8
+        let paddedImage = inputChannels * paddedPlane
+        let taps = shape.patchSize
+        // Where tap (ci, ky, kx) starts in a padded image, in im2col (and weight) order.
+        let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        for channel in 0..<inputChannels {
+            for kernelY in 0..<kernel {
+                for kernelX in 0..<kernel {
+                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                }
+            }
+        }
+        let chunks = Parallel.chunks(of: shape.batch)
+        let partialStride = shape.weightCount + outputChannels
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks.count) * partialStride)
+        defer {
+            tapOffsets.deallocate()
+            partials.deallocate()
+        }
+
+        Parallel.forEachIndexedChunk(of: shape.batch) { chunkIndex, images in
+            let partialWeight = partials + chunkIndex * partialStride
+            let partialBias = partialWeight + shape.weightCount
+            let imageCount = images.count
+            // The chunk's padded inputs and output gradients. The last vector at the last tap reads up to
+            // K + 8 past the last plane.
+            let paddedCount = imageCount * paddedImage + kernel + 8
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
+            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: imageCount * outputChannels * gradientPlane + 8)
+            defer {
+                padded.deallocate()
+                gradients.deallocate()
+            }
+            padded.initialize(repeating: 0, count: paddedCount)
+            gradients.initialize(repeating: 0, count: imageCount * outputChannels * gradientPlane + 8)
+            for (index, image) in images.enumerated() {
+                let source = input + image * shape.inputImageSize
+                for channel in 0..<inputChannels {
+                    copyRows(source + channel * shape.height * shape.width,
+                             to: padded + index * paddedImage + channel * paddedPlane + padding * paddedWidth + padding,
+                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
+                }
+                let gradientSource = outputGradient + image * shape.outputImageSize
+                for channel in 0..<outputChannels {
+                    copyRows(gradientSource + channel * shape.outputPlaneSize, to: gradients + (index * outputChannels + channel) * gradientPlane,
+                             rows: outputHeight, width: outputWidth, targetStride: paddedWidth)
+                }
+            }
+            for outputChannel in 0..<outputChannels {
+                // Planes are whole vectors (zero past OW), so they sum in 8 lanes, reduced at the end.
+                var sum = SIMD8<Float>()
+                for index in 0..<imageCount {
+                    let plane = UnsafeRawPointer(gradients + (index * outputChannels + outputChannel) * gradientPlane)
+                    for vector in 0..<(gradientPlane / 8) { sum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
+                }
+                partialBias[outputChannel] = sum.sum()
+            }
+            for firstChannel in stride(from: 0, to: outputChannels, by: 4) {
+                // A short last group repeats its last channel; the repeats write the same sums again.
+                let channels = (0..<4).map { min(firstChannel + $0, outputChannels - 1) }
+                for firstTap in stride(from: 0, to: taps, by: 2) {
+                    let secondTap = min(firstTap + 1, taps - 1)
+                    // Offsets read from the table, so the compiler cannot merge the two taps' overlapping
+                    // loads into shuffles.
+                    let firstOffset = tapOffsets[firstTap] &* 4, secondOffset = tapOffsets[secondTap] &* 4
+                    var sum0a = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum2a = SIMD8<Float>(), sum3a = SIMD8<Float>()
+                    var sum0b = SIMD8<Float>(), sum1b = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                    for index in 0..<imageCount {
+                        let inputImage = UnsafeRawPointer(padded + index &* paddedImage)
+                        let gradientImage = gradients + index &* outputChannels &* gradientPlane
+                        let plane0 = UnsafeRawPointer(gradientImage + channels[0] &* gradientPlane)
+                        let plane1 = UnsafeRawPointer(gradientImage + channels[1] &* gradientPlane)
+                        let plane2 = UnsafeRawPointer(gradientImage + channels[2] &* gradientPlane)
+                        let plane3 = UnsafeRawPointer(gradientImage + channels[3] &* gradientPlane)
+                        for vector in 0..<vectors {
+                            let gradientOffset = vector &* 32
+                            let valuesA = inputImage.loadUnaligned(fromByteOffset: firstOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            let valuesB = inputImage.loadUnaligned(fromByteOffset: secondOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            var gradient = plane0.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum0a.addProduct(gradient, valuesA)
+                            sum0b.addProduct(gradient, valuesB)
+                            gradient = plane1.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum1a.addProduct(gradient, valuesA)
+                            sum1b.addProduct(gradient, valuesB)
+                            gradient = plane2.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum2a.addProduct(gradient, valuesA)
+                            sum2b.addProduct(gradient, valuesB)
+                            gradient = plane3.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                            sum3a.addProduct(gradient, valuesA)
+                            sum3b.addProduct(gradient, valuesB)
+                        }
+                    }
+                    let patch = shape.patchSize
+                    for (channel, (sumA, sumB)) in zip(channels, [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b)]) {
+                        partialWeight[channel * patch + firstTap] = sumA.sum()
+                        partialWeight[channel * patch + secondTap] = sumB.sum()
+                    }
+                }
+            }
+        }
+        weightGradient.update(from: partials, count: shape.weightCount)
+        biasGradient?.update(from: partials + shape.weightCount, count: outputChannels)
+        for chunk in 1..<max(1, chunks.count) {
+            let partial = partials + chunk * partialStride
+            for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
+            if let biasGradient {
+                for channel in 0..<outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
+            }
+        }
+    }
+
+    /// Copies `rows` dense rows of `width` values into rows `targetStride` apart, as a plain loop: the
+    /// rows here are 5 to 28 values, where a `memmove` call per row costs more than the copy.
+    @inline(__always)
+    static func copyRows(
+        _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, rows: Int, width: Int, targetStride: Int
+    ) {
+        for row in 0..<rows {
+            let (from, to) = (source + row &* width, target + row &* targetStride)
+            for column in 0..<width { to[column] = from[column] }
         }
     }
 

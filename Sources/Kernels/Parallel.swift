@@ -5,28 +5,31 @@ import Foundation
 ///
 /// The split depends only on `threadCount`, and per-chunk partial results are combined in chunk order,
 /// so a run with the same seed and thread count gives the same numbers bit for bit.
+///
+/// Work is split at one level only: inside `forEachPart` (a training step's per-thread parts, say) every
+/// kernel runs on its calling thread, so parts never wait on each other's threads.
 public enum Parallel {
     /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
     /// (the `--threads` option) before running kernels.
     nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// The contiguous ranges `0..<count` is split into: at most `threadCount`, none empty.
+    /// True on a thread running one part of `forEachPart`; kernels then split nothing further.
+    @TaskLocal static var insidePart = false
+
+    /// Whether kernels called from here may split their work over threads (false inside `forEachPart`).
+    public static var splitsWork: Bool { threadCount > 1 && !insidePart }
+
+    /// The contiguous ranges `0..<count` is split into: at most `threadCount` (one inside `forEachPart`),
+    /// none empty.
     public static func chunks(of count: Int) -> [Range<Int>] {
-        let parts = min(threadCount, count)
+        let parts = splitsWork ? min(threadCount, count) : 1
         guard parts > 1 else { return count > 0 ? [0..<count] : [] }
         return (0..<parts).map { part in (part * count / parts)..<((part + 1) * count / parts) }
     }
 
     /// Calls `body` once per chunk of `0..<count`, concurrently.
     public static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
-        let ranges = chunks(of: count)
-        if ranges.count <= 1 {
-            ranges.forEach(body)
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: ranges.count) { body(ranges[$0]) }
-        }
+        forEachIndexedChunk(of: count) { _, range in body(range) }
     }
 
     /// Calls `body(chunkIndex, range)` once per chunk, concurrently; the chunk index lets a kernel keep
@@ -39,6 +42,14 @@ public enum Parallel {
         }
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
+        }
+    }
+
+    /// Like `forEachIndexedChunk`, but each chunk is a whole unit of work (a forward and backward pass on
+    /// part of a batch): the kernels it calls run on its own thread, unsplit.
+    public static func forEachPart(of count: Int, _ body: (Int, Range<Int>) -> Void) {
+        forEachIndexedChunk(of: count) { index, range in
+            $insidePart.withValue(true) { body(index, range) }
         }
     }
 }

@@ -29,6 +29,9 @@ public enum MaxPool2D {
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
         shape: Pooling2DShape
     ) {
+        if shape.kernelSize == 2 && shape.stride == 2 {
+            return forwardTwoByTwo(input: input, output: output, indices: indices, shape: shape)
+        }
         Parallel.forEachChunk(of: shape.planes) { planes in
             for plane in planes {
                 let source = input + plane * shape.inputPlaneSize
@@ -41,8 +44,8 @@ public enum MaxPool2D {
                             let rowStart = (outputY * shape.stride + kernelY) * shape.width + outputX * shape.stride
                             for kernelX in 0..<shape.kernelSize {
                                 let value = source[rowStart + kernelX]
-                                // `!(value <= best)` also lets NaN win, as PyTorch propagates it.
-                                if !(value <= best) {
+                                // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
+                                if value > best || value.isNaN {
                                     best = value
                                     bestIndex = rowStart + kernelX
                                 }
@@ -50,6 +53,40 @@ public enum MaxPool2D {
                         }
                         output[target + outputY * shape.outputWidth + outputX] = best
                         indices[target + outputY * shape.outputWidth + outputX] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forward` for 2 × 2 windows with stride 2 (the CNN's pooling): the same comparisons in the same
+    /// order (top left, top right, bottom left, bottom right), as selects instead of branches.
+    static func forwardTwoByTwo(
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+        shape: Pooling2DShape
+    ) {
+        let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let source = input + plane * shape.inputPlaneSize
+                let target = plane * shape.outputPlaneSize
+                for outputY in 0..<outputHeight {
+                    let topStart = 2 * outputY * width
+                    for outputX in 0..<outputWidth {
+                        let topLeft = topStart + 2 * outputX
+                        var best = source[topLeft], bestIndex = topLeft
+                        @inline(__always) func consider(_ candidate: Int) {
+                            let value = source[candidate]
+                            // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
+                            let wins = value > best || value.isNaN
+                            best = wins ? value : best
+                            bestIndex = wins ? candidate : bestIndex
+                        }
+                        consider(topLeft + 1)
+                        consider(topLeft + width)
+                        consider(topLeft + width + 1)
+                        output[target + outputY * outputWidth + outputX] = best
+                        indices[target + outputY * outputWidth + outputX] = Int32(truncatingIfNeeded: bestIndex)
                     }
                 }
             }
@@ -78,6 +115,25 @@ public enum AvgPool2D {
     /// output[P, OH, OW] = mean of each kernelSize × kernelSize window of input[P, H, W].
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
         let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
+        if shape.kernelSize == 2 && shape.stride == 2 {
+            // LeNet-5's pooling: each output is the mean of two pairs from two rows, summed in the same order
+            // as the general loop below (row 0's pair, then row 1's).
+            let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+            Parallel.forEachChunk(of: shape.planes) { planes in
+                for plane in planes {
+                    let source = input + plane * shape.inputPlaneSize
+                    let target = output + plane * shape.outputPlaneSize
+                    for outputY in 0..<outputHeight {
+                        let top = source + 2 * outputY * width, bottom = top + width
+                        let row = target + outputY * outputWidth
+                        for outputX in 0..<outputWidth {
+                            row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
+                        }
+                    }
+                }
+            }
+            return
+        }
         Parallel.forEachChunk(of: shape.planes) { planes in
             for plane in planes {
                 let source = input + plane * shape.inputPlaneSize
@@ -101,6 +157,30 @@ public enum AvgPool2D {
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
     ) {
         let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
+        if shape.kernelSize == 2 && shape.stride == 2 {
+            // Non-overlapping 2 × 2 windows: every input gets at most one share, written once (an odd last
+            // row or column, outside every window, gets zero).
+            let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+            Parallel.forEachChunk(of: shape.planes) { planes in
+                for plane in planes {
+                    let source = outputGradient + plane * shape.outputPlaneSize
+                    let target = inputGradient + plane * shape.inputPlaneSize
+                    if shape.height % 2 != 0 || width % 2 != 0 { target.update(repeating: 0, count: shape.inputPlaneSize) }
+                    for outputY in 0..<outputHeight {
+                        let top = target + 2 * outputY * width, bottom = top + width
+                        let row = source + outputY * outputWidth
+                        for outputX in 0..<outputWidth {
+                            let share = row[outputX] * scale
+                            top[2 * outputX] = share
+                            top[2 * outputX + 1] = share
+                            bottom[2 * outputX] = share
+                            bottom[2 * outputX + 1] = share
+                        }
+                    }
+                }
+            }
+            return
+        }
         Parallel.forEachChunk(of: shape.planes) { planes in
             for plane in planes {
                 let source = outputGradient + plane * shape.outputPlaneSize

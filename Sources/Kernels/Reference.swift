@@ -77,6 +77,69 @@ public enum Reference {
         return (inputGradient.map(Float.init), weightGradient.map(Float.init), biasGradient.map(Float.init))
     }
 
+    /// Max pooling from the definition: each window's maximum and its index in the plane (the first on
+    /// ties; NaN wins, as in PyTorch).
+    public static func maxPool2DForward(input: [Float], shape s: Pooling2DShape) -> (output: [Float], indices: [Int32]) {
+        var output = [Float](repeating: 0, count: s.planes * s.outputPlaneSize)
+        var indices = [Int32](repeating: 0, count: output.count)
+        for plane in 0..<s.planes {
+            for outputY in 0..<s.outputHeight {
+                for outputX in 0..<s.outputWidth {
+                    var bestIndex = -1
+                    for kernelY in 0..<s.kernelSize {
+                        for kernelX in 0..<s.kernelSize {
+                            let index = (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX
+                            let value = input[plane * s.inputPlaneSize + index]
+                            if bestIndex < 0 || value.isNaN || value > input[plane * s.inputPlaneSize + bestIndex] && !input[plane * s.inputPlaneSize + bestIndex].isNaN {
+                                bestIndex = index
+                            }
+                        }
+                    }
+                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = input[plane * s.inputPlaneSize + bestIndex]
+                    indices[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = Int32(bestIndex)
+                }
+            }
+        }
+        return (output, indices)
+    }
+
+    /// Average pooling from the definition: output[P, OH, OW] = mean of each window of input[P, H, W].
+    public static func averagePool2DForward(input: [Float], shape s: Pooling2DShape) -> [Float] {
+        var output = [Float](repeating: 0, count: s.planes * s.outputPlaneSize)
+        for plane in 0..<s.planes {
+            for outputY in 0..<s.outputHeight {
+                for outputX in 0..<s.outputWidth {
+                    var sum: Double = 0
+                    for kernelY in 0..<s.kernelSize {
+                        for kernelX in 0..<s.kernelSize {
+                            sum += Double(input[plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX])
+                        }
+                    }
+                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = Float(sum / Double(s.kernelSize * s.kernelSize))
+                }
+            }
+        }
+        return output
+    }
+
+    /// The gradient of average pooling: each output gradient shared evenly by its window's inputs.
+    public static func averagePool2DBackward(outputGradient: [Float], shape s: Pooling2DShape) -> [Float] {
+        var inputGradient = [Double](repeating: 0, count: s.planes * s.inputPlaneSize)
+        for plane in 0..<s.planes {
+            for outputY in 0..<s.outputHeight {
+                for outputX in 0..<s.outputWidth {
+                    let share = Double(outputGradient[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX]) / Double(s.kernelSize * s.kernelSize)
+                    for kernelY in 0..<s.kernelSize {
+                        for kernelX in 0..<s.kernelSize {
+                            inputGradient[plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX] += share
+                        }
+                    }
+                }
+            }
+        }
+        return inputGradient.map(Float.init)
+    }
+
     /// One Adam step, element by element (the loop `ParameterUpdate.adam` vectorises); returns the new
     /// (parameter, firstMoment, secondMoment).
     public static func adamUpdate(

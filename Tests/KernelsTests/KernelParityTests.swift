@@ -58,6 +58,14 @@ import Testing
         Convolution2DShape(batch: 3, inputChannels: 16, height: 5, width: 5, outputChannels: 120, kernelHeight: 5, kernelWidth: 5),
         Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
         Convolution2DShape(batch: 2, inputChannels: 3, height: 11, width: 9, outputChannels: 7, kernelHeight: 3, kernelWidth: 3, padding: 1),
+        // Direct weight gradient: a kernel row longer than one pass of taps, an odd tap count, a channel
+        // count that is no multiple of four, and one image per thread or fewer.
+        Convolution2DShape(batch: 1, inputChannels: 2, height: 12, width: 17, outputChannels: 5, kernelHeight: 7, kernelWidth: 7, padding: 3),
+        Convolution2DShape(batch: 5, inputChannels: 3, height: 9, width: 8, outputChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // Channels in lanes with two groups of sixteen and a short last block of positions.
+        Convolution2DShape(batch: 2, inputChannels: 3, height: 15, width: 12, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
+        // A fully connected shape with padding-free input smaller than eight columns, and one with two channels.
+        Convolution2DShape(batch: 4, inputChannels: 2, height: 3, width: 4, outputChannels: 5, kernelHeight: 3, kernelWidth: 4),
     ])
     func convolutionMatchesDirectDefinitionOnModelLayers(shape: Convolution2DShape) {
         var numbers = Numbers(state: UInt64(shape.weightCount))
@@ -80,10 +88,12 @@ import Testing
         #expect(relativeError(biasGradient, reference.bias) < 1e-5)
     }
 
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func parallelGemmMatchesNaiveProduct(transposeA: Bool, transposeB: Bool) {
+    /// 97 rows: split by rows; 1 row (one image through a wide layer): split by columns.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [97, 1])
+    func parallelGemmMatchesNaiveProduct(transposes: (a: Bool, b: Bool), m: Int) {
+        let (transposeA, transposeB) = transposes
         var numbers = Numbers(state: 7)
-        let (m, n, k) = (97, 130, 71)  // large enough that parallelGemm splits the rows
+        let (n, k) = m == 1 ? (700, 400) : (130, 71)  // large enough that parallelGemm splits the work
         let a = numbers.array(m * k), b = numbers.array(k * n)
         // Store the operands transposed when asked, and check against the plain product.
         let storedA = transposeA ? transpose(a, rows: m, columns: k) : a
@@ -121,6 +131,35 @@ import Testing
         AvgPool2D.backward(outputGradient: [4, 8, 12, 16], inputGradient: &gradient, shape: shape)
         let expectedAverageGradient: [Float] = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]
         #expect(gradient == expectedAverageGradient)
+    }
+
+    @Test(arguments: [(2, 2, 28, 28), (2, 2, 7, 9), (2, 2, 2, 5), (3, 2, 10, 11), (2, 1, 5, 6), (3, 3, 9, 9)])
+    func averagePoolingMatchesDefinition(kernelSize: Int, stride: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(kernelSize * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: 3, height: height, width: width, kernelSize: kernelSize, stride: stride)
+        let input = numbers.array(shape.planes * shape.inputPlaneSize)
+        let outputGradient = numbers.array(shape.planes * shape.outputPlaneSize)
+        var output = [Float](repeating: .nan, count: outputGradient.count)
+        AvgPool2D.forward(input: input, output: &output, shape: shape)
+        #expect(relativeError(output, Reference.averagePool2DForward(input: input, shape: shape)) < 1e-6)
+        var inputGradient = [Float](repeating: .nan, count: input.count)
+        AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &inputGradient, shape: shape)
+        #expect(relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape)) < 1e-6)
+    }
+
+    @Test(arguments: [(2, 2, 24, 24), (2, 2, 7, 9), (3, 2, 10, 11), (2, 1, 5, 6)])
+    func maxPoolingMatchesDefinition(kernelSize: Int, stride: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(kernelSize * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: 3, height: height, width: width, kernelSize: kernelSize, stride: stride)
+        // Values on a coarse grid, so windows hold ties, and one NaN.
+        var input = numbers.array(shape.planes * shape.inputPlaneSize).map { ($0 * 4).rounded() }
+        input[5] = .nan
+        var output = [Float](repeating: 0, count: shape.planes * shape.outputPlaneSize)
+        var indices = [Int32](repeating: -1, count: output.count)
+        MaxPool2D.forward(input: input, output: &output, indices: &indices, shape: shape)
+        let reference = Reference.maxPool2DForward(input: input, shape: shape)
+        #expect(indices == reference.indices)
+        #expect(zip(output, reference.output).allSatisfy { $0 == $1 || $0.isNaN && $1.isNaN })
     }
 
     @Test func crossEntropyIsStableForHugeLogits() {

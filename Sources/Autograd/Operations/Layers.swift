@@ -66,8 +66,9 @@ extension Tensor {
             shape: [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],
             data: output, operation: "conv2d", inputs: operationInputs
         ) { [requiresGrad] gradient in
-            var inputGradient: [Float]? = requiresGrad ? [Float](repeating: 0, count: x.count) : nil
-            var weightGradient = [Float](repeating: 0, count: w.count)
+            // Uninitialised: the kernel overwrites every element.
+            var inputGradient: [Float]? = requiresGrad ? makeBuffer(count: x.count) { _ in } : nil
+            var weightGradient = makeBuffer(count: w.count) { _ in }
             var biasGradient = [Float](repeating: 0, count: geometry.outputChannels)
             x.withUnsafeBufferPointer { xs in
                 w.withUnsafeBufferPointer { ws in
@@ -101,7 +102,9 @@ extension Tensor {
     public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
         let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "maxPool2d")
         let outputCount = geometry.planes * geometry.outputPlaneSize
-        var indices = [Int32](repeating: 0, count: outputCount)
+        var indices = [Int32](unsafeUninitializedCapacity: outputCount) { _, initializedCount in
+            initializedCount = outputCount  // the kernel writes every index
+        }
         let output = makeBuffer(count: outputCount) { y in
             data.withUnsafeBufferPointer { x in
                 indices.withUnsafeMutableBufferPointer { index in
