@@ -20,6 +20,16 @@ public enum BLAS {
     ) {
         guard m > 0, n > 0 else { return }
         ensureSingleThreaded()
+        if m == 1 {
+            // One row (one image through a layer): a matrix–vector product. sgemm would first pack all of B,
+            // copying a whole weight matrix per call; sgemv reads it once. C's row is op(B)ᵀ · (A's row).
+            // Row-major B [n×k] (transposed) gives C = B · a; B [k×n] gives C = Bᵀ · a. A's row is
+            // contiguous, or a column of A [k×1] stored lda apart when transposed.
+            cblas_sgemv(
+                CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+                alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -55,27 +55,30 @@ public enum Activation {
     }
 
     /// tanh(x) as Eigen's `ptanh_float`: an odd rational function, degree 13 over degree 6, on x clamped to
-    /// ±7.905311 (beyond which tanh rounds to ±1 in Float); x itself below |x| < 0.0004. Branch-free, so
-    /// loops over it vectorise; NaN propagates through the clamp. Measured over every Float: at most 4.2e-7 from
-    /// the exact tanh (7 ulp, near ±5.8, where tanh is 0.99998), so a [−1, 1] output is off by under 1e-6.
+    /// ±7.905311, and ±1 beyond that; x itself below |x| < 0.0004. Branch-free, so loops over it vectorise;
+    /// NaN propagates through the clamp. Horner steps are fused multiply-adds (half the instructions and
+    /// latency of a multiply then an add; this kernel bounds LeNet-5's inference). Measured over every Float in
+    /// [−12, 12]: at most 2.9e-7 from the exact tanh, so a [−1, 1] output is off by under 1e-6.
     @inline(__always)
     public static func tanhApproximation(_ x: Float) -> Float {
         let clamped = Swift.min(Swift.max(x, -7.90531110763549805), 7.90531110763549805)
         let square = clamped * clamped
         var numerator: Float = -2.76076847742355e-16
-        numerator = numerator * square + 2.00018790482477e-13
-        numerator = numerator * square - 8.60467152213735e-11
-        numerator = numerator * square + 5.12229709037114e-08
-        numerator = numerator * square + 1.48572235717979e-05
-        numerator = numerator * square + 6.37261928875436e-04
-        numerator = numerator * square + 4.89352455891786e-03
+        numerator = (2.00018790482477e-13 as Float).addingProduct(numerator, square)
+        numerator = (-8.60467152213735e-11 as Float).addingProduct(numerator, square)
+        numerator = (5.12229709037114e-08 as Float).addingProduct(numerator, square)
+        numerator = (1.48572235717979e-05 as Float).addingProduct(numerator, square)
+        numerator = (6.37261928875436e-04 as Float).addingProduct(numerator, square)
+        numerator = (4.89352455891786e-03 as Float).addingProduct(numerator, square)
         numerator *= clamped
         var denominator: Float = 1.19825839466702e-06
-        denominator = denominator * square + 1.18534705686654e-04
-        denominator = denominator * square + 2.26843463243900e-03
-        denominator = denominator * square + 4.89352518554385e-03
+        denominator = (1.18534705686654e-04 as Float).addingProduct(denominator, square)
+        denominator = (2.26843463243900e-03 as Float).addingProduct(denominator, square)
+        denominator = (4.89352518554385e-03 as Float).addingProduct(denominator, square)
         let value = numerator / denominator
-        return abs(x) < 0.0004 ? x : value
+        // Fused steps round the clamped value to 1 − 2.4e-7, not 1: say ±1 outright past the clamp.
+        let saturated = abs(x) > 7.90531110763549805 ? Float(signOf: x, magnitudeOf: 1) : value
+        return abs(x) < 0.0004 ? x : saturated
     }
 
     /// dx = dy · (1 − y²).

@@ -152,6 +152,37 @@ public enum AvgPool2D {
         }
     }
 
+    /// output[P, OH, OW] = mean of each 2 × 2 window (stride 2) of tanh(input[P, H, W]): `Activation.tanhForward`
+    /// then `forward`, bit for bit, in one pass for inference. Each plane's tanh goes to a scratch plane that
+    /// stays in L1, so the full-size activation is never written out and read back. Splits the planes over
+    /// threads only when there is enough work (`Activation.parallelThreshold`), as the elementwise kernels do.
+    public static func tanhForwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+        precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
+        let (outputHeight, outputWidth, width, planeSize) = (shape.outputHeight, shape.outputWidth, shape.width, shape.inputPlaneSize)
+        let scale: Float = 0.25
+        func run(_ planes: Range<Int>) {
+            let activated = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
+            defer { activated.deallocate() }
+            for plane in planes {
+                let source = input + plane * planeSize
+                for index in 0..<planeSize { activated[index] = Activation.tanhApproximation(source[index]) }
+                let target = output + plane * shape.outputPlaneSize
+                for outputY in 0..<outputHeight {
+                    let top = activated + 2 * outputY * width, bottom = top + width
+                    let row = target + outputY * outputWidth
+                    for outputX in 0..<outputWidth {
+                        row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
+                    }
+                }
+            }
+        }
+        if shape.planes * planeSize < Activation.parallelThreshold {
+            run(0..<shape.planes)
+        } else {
+            Parallel.forEachChunk(of: shape.planes, run)
+        }
+    }
+
     /// inputGradient[P, H, W] (overwritten): each outputGradient spread evenly over its window.
     public static func backward(
         outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape

@@ -202,10 +202,11 @@ public func evaluate(
 
 /// The class `model` gives each image of `images` [N, …], nothing recorded: the batch is split into one
 /// part per thread, and each part runs the whole model on its own thread in slices of at most
-/// `sliceSize` images. Whole-model parts spare a hand-over between threads at every layer; slices keep
-/// the activations small (a 1000-image batch of the CNN's first layer alone is 74 MB), so they stay in
-/// cache and in memory the allocator already holds.
-public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int = 64) -> [Int] {
+/// `sliceSize` images (the model's `inferenceSliceSize` when nil). Whole-model parts spare a hand-over
+/// between threads at every layer; slices keep the activations small (a 1000-image batch of the CNN's first
+/// layer alone is 74 MB), so they stay in cache and in memory the allocator already holds.
+public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int? = nil) -> [Int] {
+    let sliceSize = sliceSize ?? model.inferenceSliceSize
     let batchSize = images.shape[0]
     let parts = Parallel.chunks(of: batchSize)
     func predict(_ range: Range<Int>) -> [Int] {

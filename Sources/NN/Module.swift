@@ -42,6 +42,11 @@ open class Module {
     /// State saved with the parameters but not trained, such as batch normalisation's running statistics.
     open var namedOwnBuffers: [(name: String, tensor: Tensor)] { [] }
 
+    /// How many images inference runs through this model at a time (`predictions(of:for:)`): few enough that
+    /// every layer's activations stay in cache, enough that each matrix product pays its setup once for
+    /// many images. 64 unless a model says otherwise.
+    open var inferenceSliceSize: Int { 64 }
+
     /// Every parameter of this module and its descendants, with dotted names (`conv1.weight`), in
     /// PyTorch's order.
     public var namedParameters: [(name: String, tensor: Tensor)] {

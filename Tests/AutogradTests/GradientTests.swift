@@ -66,6 +66,17 @@ import Testing
         checkGradients(of: [x], step: 1e-3) { $0[0].maxPool2d(kernelSize: kernel, stride: stride) }
     }
 
+    /// Recorded, the fused tanh and pooling is the two operations; unrecorded, the fused kernel gives the
+    /// same values bit for bit.
+    @Test func tanhAveragePooling() {
+        let x = randomTensor([2, 3, 6, 6], seed: 16, low: -2, high: 2)
+        checkGradients(of: [x]) { $0[0].tanhAvgPool2d(kernelSize: 2) }
+        let fused = withoutGradients { x.tanhAvgPool2d(kernelSize: 2) }
+        let twoSteps = x.tanh().avgPool2d(kernelSize: 2)
+        #expect(fused.shape == twoSteps.shape && fused.data == twoSteps.data)
+        #expect(fused.gradientNode == nil)
+    }
+
     @Test func losses() {
         let logits = randomTensor([5, 4], seed: 15, low: -3, high: 3)
         let labels: [Int32] = [0, 3, 1, 1, 2]

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Kernels
 
@@ -145,6 +146,24 @@ import Testing
         var inputGradient = [Float](repeating: .nan, count: input.count)
         AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &inputGradient, shape: shape)
         #expect(relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape)) < 1e-6)
+    }
+
+    /// The fused inference pass against tanh then pooling: bit for bit against the two kernels, and close
+    /// to the definition with the exact tanh. 100 planes of 28 × 28 split over threads; odd sizes drop a row.
+    @Test(arguments: [(100, 28, 28), (6, 10, 10), (3, 7, 9), (2, 2, 5)])
+    func tanhAveragePoolingMatchesItsTwoSteps(planes: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(planes * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: planes, height: height, width: width, kernelSize: 2, stride: 2)
+        let input = numbers.array(shape.planes * shape.inputPlaneSize).map { $0 * 4 }
+        var output = [Float](repeating: .nan, count: shape.planes * shape.outputPlaneSize)
+        AvgPool2D.tanhForwardTwoByTwo(input: input, output: &output, shape: shape)
+        var activated = [Float](repeating: .nan, count: input.count)
+        Activation.tanhForward(input, &activated, count: input.count)
+        var twoSteps = [Float](repeating: .nan, count: output.count)
+        AvgPool2D.forward(input: activated, output: &twoSteps, shape: shape)
+        #expect(output == twoSteps)
+        let reference = Reference.averagePool2DForward(input: input.map { Float(Foundation.tanh(Double($0))) }, shape: shape)
+        #expect(relativeError(output, reference) < 1e-6)
     }
 
     @Test(arguments: [(2, 2, 24, 24), (2, 2, 7, 9), (3, 2, 10, 11), (2, 1, 5, 6)])

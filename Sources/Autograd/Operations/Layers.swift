@@ -134,6 +134,18 @@ extension Tensor {
         }
     }
 
+    /// `tanh().avgPool2d(kernelSize:)`, LeNet-5's activation and pooling: [N, C, H, W] → [N, C, H / k, W / k].
+    /// When nothing is recorded (inference) and the windows are 2 × 2, one fused pass with the same result bit
+    /// for bit (`AvgPool2D.tanhForwardTwoByTwo`); otherwise the two operations.
+    public func tanhAvgPool2d(kernelSize: Int) -> Tensor {
+        guard kernelSize == 2, !(GradientMode.isEnabled && requiresGrad) else { return tanh().avgPool2d(kernelSize: kernelSize) }
+        let geometry = poolingShape(kernelSize: kernelSize, stride: kernelSize, operation: "tanhAvgPool2d")
+        let output = makeBuffer(count: geometry.planes * geometry.outputPlaneSize) { y in
+            AvgPool2D.tanhForwardTwoByTwo(input: data, output: y, shape: geometry)
+        }
+        return Tensor(shape: pooledShape(geometry), data: output)
+    }
+
     private func poolingShape(kernelSize: Int, stride: Int, operation: String) -> Pooling2DShape {
         precondition(rank == 4, "\(operation) needs [N, C, H, W], got \(shape)")
         precondition(kernelSize >= 1 && stride >= 1 && kernelSize <= shape[2] && kernelSize <= shape[3],
