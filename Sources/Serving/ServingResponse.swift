@@ -1,3 +1,5 @@
+import Foundation
+
 /// An HTTP response, independent of any server: status, content type and body.
 public struct ServingResponse: Equatable, Sendable {
     /// The content type of every JSON response.
@@ -22,24 +24,15 @@ public struct ServingResponse: Equatable, Sendable {
     }
 }
 
-/// The few pieces of JSON the service writes, by hand: small and fast for 784 numbers.
+/// The few pieces of JSON the service writes by hand (small and fast for 784 numbers).
 enum JSONText {
-    /// `text` as a JSON string literal, quoted and escaped.
+    /// `text` as a JSON string literal, quoted and escaped by Foundation's JSON writer.
     static func string(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
+        // A string is always valid JSON, so the writer does not fail; the fallback only keeps this total.
+        let options: JSONSerialization.WritingOptions = [.fragmentsAllowed, .withoutEscapingSlashes]
+        guard let data = try? JSONSerialization.data(withJSONObject: text, options: options) else {
+            return "\"\""
         }
-        return output + "\""
+        return String(decoding: data, as: UTF8.self)
     }
 }
