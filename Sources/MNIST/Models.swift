@@ -61,8 +61,8 @@ public final class LeNet5: Module, UnaryLayer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = conv1(input).tanhAvgPool2d(kernelSize: 2)  // [N, 6, 14, 14]
         x = conv2(x).tanhAvgPool2d(kernelSize: 2)          // [N, 16, 5, 5]
-        x = conv3(x).tanh().flattened()                        // [N, 120]
-        return fc2(fc1(x).tanh())                              // [N, 10]
+        x = conv3(x).tanh().flattened()                    // [N, 120]
+        return fc2(fc1(x).tanh())                          // [N, 10]
     }
 }
 
