@@ -452,7 +452,9 @@ public enum Convolution2D {
     /// channels' weights are packed tap by tap, so each tap's six broadcasts read one contiguous run.
     /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out. Kernel rows that
     /// see only padding for a whole block are skipped: with the input gradient's padding of K − 1, that is
-    /// a third of the taps.
+    /// a third of the taps. A one-channel input (a network's first layer) also skips the kernel rows whose
+    /// inputs are all zero for the block: 38% of LeNet-5's conv1 taps on MNIST, whose digits leave most of
+    /// the image blank. Adding 0 · w changes no sum for a finite w, so the output is the same.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
@@ -500,26 +502,48 @@ public enum Convolution2D {
         // The taps each position block needs: kernel rows that reach a padded row holding input for at
         // least one of the block's output rows (the others multiply only padding zeros). Output row r
         // reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
-        let blockTaps: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
+        let blockKernelRows: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
             let firstRow = positionBlock * 16 / paddedWidth, lastRow = (positionBlock * 16 + 15) / paddedWidth
             let lowestKernelRow = max(0, padding - lastRow), highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
-            guard lowestKernelRow <= highestKernelRow else { return 0..<0 }
-            return (lowestKernelRow * tapsPerKernelRow)..<((highestKernelRow + 1) * tapsPerKernelRow)
+            return lowestKernelRow..<max(lowestKernelRow, highestKernelRow + 1)
+        }
+
+        // A block's taps of kernel row ky read padded elements [s + ky · paddedWidth, + 16 + K − 1) for its
+        // first position s: a span that starts in padded row s / paddedWidth + ky at column s % paddedWidth
+        // and may run into the next row. For each block: that row, and the span's column bits in both rows.
+        let spanLength = 16 + kernel - 1
+        let skipsZeroSpans = inputChannels == 1 && paddedWidth <= 64 && spanLength <= paddedWidth
+        let spans: [(row: Int, first: UInt64, second: UInt64)] = (0..<positionBlocks).map { positionBlock in
+            let start = positionBlock * 16, column = start % paddedWidth
+            let firstEnd = min(paddedWidth, column + spanLength), secondEnd = column + spanLength - firstEnd
+            return (start / paddedWidth, (UInt64(1) << firstEnd &- 1) & ~(UInt64(1) << column &- 1), UInt64(1) << secondEnd &- 1)
         }
 
         Parallel.forEachChunk(of: shape.batch) { images in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
             padded.initialize(repeating: 0, count: paddedCount)
             let runs = UnsafeMutablePointer<Float>.allocate(capacity: blockChannels * runLength)
+            // Bit c of row r: padded element (r, c) is nonzero; rows past the image (and one of slack) stay 0.
+            let rowBits = UnsafeMutablePointer<UInt64>.allocate(capacity: paddedHeight + 2)
+            rowBits.initialize(repeating: 0, count: paddedHeight + 2)
             defer {
                 padded.deallocate()
                 runs.deallocate()
+                rowBits.deallocate()
             }
             for image in images {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
                     copyRows(source + channel * shape.height * shape.width, to: padded + channel * paddedPlane + padding * paddedWidth + padding,
                              rows: shape.height, width: shape.width, targetStride: paddedWidth)
+                }
+                if skipsZeroSpans {
+                    for row in 0..<shape.height {
+                        let values = source + row &* shape.width
+                        var bits: UInt64 = 0
+                        for column in 0..<shape.width where values[column] != 0 { bits |= 1 << (padding &+ column) }
+                        rowBits[padding &+ row] = bits
+                    }
                 }
                 for block in 0..<channelBlocks {
                     let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
@@ -528,29 +552,36 @@ public enum Convolution2D {
                         var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
                         var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
                         var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
-                        for tap in blockTaps[positionBlock] {
-                            let byteOffset = tapOffsets[tap] &* 4
-                            let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
-                            let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
-                            let tapWeights = blockWeights + tap &* blockChannels
-                            var weight = SIMD8<Float>(repeating: tapWeights[0])
-                            sum0a.addProduct(valuesA, weight)
-                            sum0b.addProduct(valuesB, weight)
-                            weight = SIMD8(repeating: tapWeights[1])
-                            sum1a.addProduct(valuesA, weight)
-                            sum1b.addProduct(valuesB, weight)
-                            weight = SIMD8(repeating: tapWeights[2])
-                            sum2a.addProduct(valuesA, weight)
-                            sum2b.addProduct(valuesB, weight)
-                            weight = SIMD8(repeating: tapWeights[3])
-                            sum3a.addProduct(valuesA, weight)
-                            sum3b.addProduct(valuesB, weight)
-                            weight = SIMD8(repeating: tapWeights[4])
-                            sum4a.addProduct(valuesA, weight)
-                            sum4b.addProduct(valuesB, weight)
-                            weight = SIMD8(repeating: tapWeights[5])
-                            sum5a.addProduct(valuesA, weight)
-                            sum5b.addProduct(valuesB, weight)
+                        let span = spans[positionBlock]
+                        for kernelRow in blockKernelRows[positionBlock] {
+                            if skipsZeroSpans {
+                                let row = span.row &+ kernelRow
+                                if rowBits[row] & span.first == 0 && rowBits[row &+ 1] & span.second == 0 { continue }
+                            }
+                            for tap in (kernelRow &* tapsPerKernelRow)..<((kernelRow &+ 1) &* tapsPerKernelRow) {
+                                let byteOffset = tapOffsets[tap] &* 4
+                                let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+                                let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
+                                let tapWeights = blockWeights + tap &* blockChannels
+                                var weight = SIMD8<Float>(repeating: tapWeights[0])
+                                sum0a.addProduct(valuesA, weight)
+                                sum0b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[1])
+                                sum1a.addProduct(valuesA, weight)
+                                sum1b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[2])
+                                sum2a.addProduct(valuesA, weight)
+                                sum2b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[3])
+                                sum3a.addProduct(valuesA, weight)
+                                sum3b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[4])
+                                sum4a.addProduct(valuesA, weight)
+                                sum4b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[5])
+                                sum5a.addProduct(valuesA, weight)
+                                sum5b.addProduct(valuesB, weight)
+                            }
                         }
                         let target = UnsafeMutableRawPointer(runs + positionBlock &* 16)
                         let stride = runLength * 4

@@ -1,4 +1,7 @@
 import Foundation
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 public enum SoftmaxCrossEntropy {
     /// Mean cross-entropy of logits[N, C] against class indices labels[N], computed through a fused,
@@ -79,6 +82,41 @@ public enum Activation {
         // Fused steps round the clamped value to 1 − 2.4e-7, not 1: say ±1 outright past the clamp.
         let saturated = abs(x) > 7.90531110763549805 ? Float(signOf: x, magnitudeOf: 1) : value
         return abs(x) < 0.0004 ? x : saturated
+    }
+
+    /// `tanhApproximation` on eight lanes at once, the same bits lane for lane (NaN, ±∞, ±0 and tiny values
+    /// included), for kernels that hold their values in vectors. On x86 the clamp is min/max instructions
+    /// (which return their second operand when either is NaN, so a NaN passes, as through the scalar clamp)
+    /// and the two selections blend on the sign of a difference: a subtraction's sign is exactly its
+    /// comparison's, and Swift's vector comparisons do not compile to single instructions here.
+    @inline(__always)
+    public static func tanhApproximation(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(x86_64)
+        let limit = SIMD8<Float>(repeating: 7.90531110763549805)
+        let clamped = _mm256_min_ps(limit, _mm256_max_ps(-limit, x))
+        let square = clamped * clamped
+        var numerator = SIMD8<Float>(repeating: 2.00018790482477e-13).addingProduct(SIMD8(repeating: -2.76076847742355e-16), square)
+        numerator = SIMD8(repeating: -8.60467152213735e-11).addingProduct(numerator, square)
+        numerator = SIMD8(repeating: 5.12229709037114e-08).addingProduct(numerator, square)
+        numerator = SIMD8(repeating: 1.48572235717979e-05).addingProduct(numerator, square)
+        numerator = SIMD8(repeating: 6.37261928875436e-04).addingProduct(numerator, square)
+        numerator = SIMD8(repeating: 4.89352455891786e-03).addingProduct(numerator, square)
+        numerator *= clamped
+        var denominator = SIMD8<Float>(repeating: 1.18534705686654e-04).addingProduct(SIMD8(repeating: 1.19825839466702e-06), square)
+        denominator = SIMD8(repeating: 2.26843463243900e-03).addingProduct(denominator, square)
+        denominator = SIMD8(repeating: 4.89352518554385e-03).addingProduct(denominator, square)
+        let value = numerator / denominator
+        let signBit = SIMD8<Float>(repeating: -0.0)
+        let magnitude = _mm256_andnot_ps(signBit, x)
+        let signedOne = _mm256_or_ps(_mm256_and_ps(x, signBit), SIMD8(repeating: 1))
+        // blendv takes its third operand's sign bit: limit − |x| < 0 exactly when |x| > limit.
+        let saturated = _mm256_blendv_ps(value, signedOne, limit - magnitude)
+        return _mm256_blendv_ps(saturated, x, magnitude - SIMD8(repeating: 0.0004))
+        #else
+        var result = SIMD8<Float>()
+        for lane in 0..<8 { result[lane] = tanhApproximation(x[lane]) }
+        return result
+        #endif
     }
 
     /// dx = dy · (1 − y²).

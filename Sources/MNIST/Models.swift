@@ -59,10 +59,10 @@ public final class LeNet5: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        var x = conv1(input).tanhAvgPool2d(kernelSize: 2)  // [N, 6, 14, 14]
-        x = conv2(x).tanhAvgPool2d(kernelSize: 2)          // [N, 16, 5, 5]
-        x = conv3(x).tanh().flattened()                    // [N, 120]
-        return fc2(fc1(x).tanh())                          // [N, 10]
+        var x = conv1.tanhAvgPool2d(input)  // conv1, tanh, avg-pool 2: [N, 6, 14, 14]
+        x = conv2.tanhAvgPool2d(x)          // conv2, tanh, avg-pool 2: [N, 16, 5, 5]
+        x = conv3(x).tanh().flattened()     // [N, 120]
+        return fc2(fc1(x).tanh())           // [N, 10]
     }
 }
 

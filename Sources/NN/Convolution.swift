@@ -31,4 +31,10 @@ public final class Conv2d: Module, UnaryLayer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }
+
+    /// `self(input).tanhAvgPool2d(kernelSize: 2)`: convolution, tanh and 2 × 2 average pooling, a LeNet-5 stage,
+    /// in one fused pass in inference where the kernels have one for the shape (`Tensor.conv2dTanhAvgPool2d`).
+    public func tanhAvgPool2d(_ input: Tensor) -> Tensor {
+        input.conv2dTanhAvgPool2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
 }

@@ -77,6 +77,20 @@ import Testing
         #expect(fused.gradientNode == nil)
     }
 
+    /// LeNet-5's first stage: recorded, convolution then the fused tanh and pooling, with their gradients;
+    /// unrecorded, one fused kernel with the same values bit for bit, on images with blank regions.
+    @Test func convolutionTanhAveragePooling() {
+        let values = randomTensor([3, 1, 12, 12], seed: 19, low: -1, high: 1).data
+        let x = Tensor(shape: [3, 1, 12, 12], data: values.enumerated().map { $0.offset % 12 < 5 || $0.element < 0 ? 0 : $0.element })
+        let weight = randomTensor([4, 1, 5, 5], seed: 20, low: -0.5, high: 0.5), bias = randomTensor([4], seed: 21)
+        checkGradients(of: [weight, bias]) { x.conv2dTanhAvgPool2d(weight: $0[0], bias: $0[1], padding: 2) }
+        let fused = withoutGradients { x.conv2dTanhAvgPool2d(weight: weight, bias: bias, padding: 2) }
+        let steps = x.conv2d(weight: weight, bias: bias, padding: 2).tanhAvgPool2d(kernelSize: 2)
+        #expect(fused.shape == [3, 4, 6, 6] && fused.shape == steps.shape)
+        #expect(fused.data.map(\.bitPattern) == steps.data.map(\.bitPattern))
+        #expect(fused.gradientNode == nil)
+    }
+
     @Test func losses() {
         let logits = randomTensor([5, 4], seed: 15, low: -3, high: 3)
         let labels: [Int32] = [0, 3, 1, 1, 2]

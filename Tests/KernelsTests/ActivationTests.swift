@@ -20,6 +20,30 @@ import Testing
         #expect(Activation.tanhApproximation(1e-30) == 1e-30)
     }
 
+    /// The eight-lane tanh gives the scalar function's bits lane for lane: over a sweep of Float bit patterns
+    /// of both signs (tiny, ordinary, past the clamp), and on ±0, ±∞, NaN and the limits of both branches.
+    @Test func vectorTanhMatchesScalarBitForBit() {
+        var values: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-38, .leastNonzeroMagnitude,
+                               0.0004, -0.0004, Float(0.0004).nextDown, 7.90531110763549805, -7.90531110763549805,
+                               Float(7.90531110763549805).nextUp, .greatestFiniteMagnitude]
+        var bits: UInt32 = 0
+        while Float(bitPattern: bits) <= 20 {
+            values.append(Float(bitPattern: bits))
+            values.append(-Float(bitPattern: bits))
+            bits += 4093
+        }
+        while values.count % 8 != 0 { values.append(1) }
+        var mismatches = 0
+        for start in stride(from: 0, to: values.count, by: 8) {
+            let lanes = Activation.tanhApproximation(SIMD8<Float>(values[start..<(start + 8)]))
+            for lane in 0..<8 {
+                let scalar = Activation.tanhApproximation(values[start + lane])
+                if lanes[lane].bitPattern != scalar.bitPattern && !(lanes[lane].isNaN && scalar.isNaN) { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(values.count) values differ")
+    }
+
     @Test func tanhKernelsMatchTheirDefinition() {
         let count = 70_001  // large enough to be split across threads
         let input = (0..<count).map { Float($0 % 997) / 50 - 10 }

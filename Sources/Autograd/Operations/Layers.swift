@@ -134,6 +134,40 @@ extension Tensor {
         }
     }
 
+    /// `conv2d(weight:bias:stride:padding:).tanhAvgPool2d(kernelSize: 2)`, a LeNet-5 stage. When nothing is
+    /// recorded (inference) and `Convolution2D.usesFusedTanhAveragePool` takes the shape (LeNet-5's conv1),
+    /// one fused pass with the same result bit for bit (`Convolution2D.forwardTanhAveragePool`); otherwise
+    /// the operations one after the other.
+    public func conv2dTanhAvgPool2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
+        guard !recorded, rank == 4, weight.rank == 4, shape[1] == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+            return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
+        }
+        let geometry = Convolution2DShape(
+            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
+            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding)
+        guard Convolution2D.usesFusedTanhAveragePool(geometry) else {
+            return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
+        }
+        let (pooledHeight, pooledWidth) = (geometry.outputHeight / 2, geometry.outputWidth / 2)
+        let (x, w, b) = (data, weight.data, bias?.data)
+        let output = makeBuffer(count: geometry.batch * geometry.outputChannels * pooledHeight * pooledWidth) { y in
+            x.withUnsafeBufferPointer { xs in
+                w.withUnsafeBufferPointer { ws in
+                    if let b {
+                        b.withUnsafeBufferPointer { bs in
+                            Convolution2D.forwardTanhAveragePool(input: xs.baseAddress!, weight: ws.baseAddress!, bias: bs.baseAddress!, output: y, shape: geometry)
+                        }
+                    } else {
+                        Convolution2D.forwardTanhAveragePool(input: xs.baseAddress!, weight: ws.baseAddress!, bias: nil, output: y, shape: geometry)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [geometry.batch, geometry.outputChannels, pooledHeight, pooledWidth], data: output)
+    }
+
     /// `tanh().avgPool2d(kernelSize:)`, LeNet-5's activation and pooling: [N, C, H, W] → [N, C, H / k, W / k].
     /// When nothing is recorded (inference) and the windows are 2 × 2, one fused pass with the same result bit
     /// for bit (`AvgPool2D.tanhForwardTwoByTwo`); otherwise the two operations.

@@ -1,0 +1,193 @@
+extension Convolution2D {
+    /// Whether `forwardTanhAveragePool` takes this shape: one input channel, stride 1, a square kernel with
+    /// padding below its size, an even output (so 2 × 2 pooling drops nothing), and padded rows of at most
+    /// 64 values (one bit each in the masks of nonzero inputs). LeNet-5's conv1: [N, 1, 28, 28], 5 × 5, padding 2.
+    public static func usesFusedTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
+        shape.inputChannels == 1 && shape.stride == 1 && shape.kernelHeight == shape.kernelWidth
+            && shape.padding < shape.kernelHeight && shape.outputHeight >= 2 && shape.outputWidth >= 2
+            && shape.outputHeight % 2 == 0 && shape.outputWidth % 2 == 0 && fusedRowStride(shape) <= 64
+    }
+
+    /// The row stride of `forwardTanhAveragePool`'s padded image: the padded width, or more, so the last
+    /// block's eight columns plus K − 1 stay inside the row.
+    static func fusedRowStride(_ shape: Convolution2DShape) -> Int {
+        max(shape.width + 2 * shape.padding, (shape.outputWidth + 7) / 8 * 8 + shape.kernelWidth - 1)
+    }
+
+    /// output[N, Cout, OH / 2, OW / 2] = mean of each 2 × 2 window (stride 2) of tanh(weight ⊛ input + bias),
+    /// for inference: bit for bit `forward`, then `Activation.tanhForward`, then `AvgPool2D.forward`, in one pass
+    /// whose convolution outputs never leave registers. `usesFusedTanhAveragePool` shapes only.
+    /// input: [N, 1, H, W], weight: [Cout, 1, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
+    ///
+    /// Each image is copied into a zero-padded plane (`fusedRowStride`). A block is two convolution rows by
+    /// eight columns by six output channels: twelve fused multiply-add accumulators, per tap two row loads
+    /// and six weight broadcasts, the taps summed in `directForward`'s order; then bias, tanh and pooling
+    /// give four outputs per channel. A block whose input window holds only zeros — half of an MNIST
+    /// image's, whose digits leave most of it blank — takes the value of a window of zeros (tanh of the
+    /// bias, pooled), computed once; other blocks skip the kernel rows that read only zeros. Adding 0 · w
+    /// changes no sum for a finite w, so the outputs are the same as with every tap.
+    public static func forwardTanhAveragePool(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        precondition(usesFusedTanhAveragePool(shape), "forwardTanhAveragePool does not take \(shape)")
+        let kernel = shape.kernelHeight, padding = shape.padding, outputChannels = shape.outputChannels
+        let (height, width, outputWidth) = (shape.height, shape.width, shape.outputWidth)
+        let rowStride = fusedRowStride(shape), paddedHeight = height + 2 * padding
+        let (pooledHeight, pooledWidth) = (shape.outputHeight / 2, outputWidth / 2)
+        let pooledPlane = pooledHeight * pooledWidth
+        let columnBlocks = (outputWidth + 7) / 8
+        let taps = kernel * kernel
+        let blockChannels = 6
+        let channelBlocks = (outputChannels + blockChannels - 1) / blockChannels
+        // [channelBlocks, taps, 6]: a short last block repeats its last channel's weights; its extra results
+        // are dropped.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * taps * blockChannels)
+        defer { packed.deallocate() }
+        for block in 0..<channelBlocks {
+            for tap in 0..<taps {
+                for offset in 0..<blockChannels {
+                    packed[(block * taps + tap) * blockChannels + offset] = weight[min(block * blockChannels + offset, outputChannels - 1) * taps + tap]
+                }
+            }
+        }
+        // Per packed channel (a short last block repeating its last channel): the bias, 0 without one.
+        let blockBias = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * blockChannels)
+        defer { blockBias.deallocate() }
+        for index in 0..<(channelBlocks * blockChannels) { blockBias[index] = bias?[min(index, outputChannels - 1)] ?? 0 }
+        // What the unfused path gives a window of zeros: tanh(0 + bias), pooled in `AvgPool2D.forward`'s order.
+        let blankOutputs: [Float] = (0..<outputChannels).map { channel in
+            let activated = Activation.tanhApproximation(0 + (bias?[channel] ?? 0))
+            return (((activated + activated) + activated) + activated) * 0.25
+        }
+        // A block's window in a padded row: its eight columns and the K − 1 after them.
+        let windowBits = (0..<columnBlocks).map { block in ((UInt64(1) << (8 + kernel - 1)) - 1) << (block * 8) }
+
+        let blocksPerImage = pooledHeight * columnBlocks
+        // One block's convolution outputs: [channelBlocks, 6 channels, 2 rows, 8 columns].
+        let blockValues = channelBlocks * blockChannels * 2 * 8
+
+        Parallel.forEachChunk(of: shape.batch) { images in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * rowStride)
+            padded.initialize(repeating: 0, count: paddedHeight * rowStride)
+            // Bit c of padded row r: element (r, c) is nonzero.
+            let rowBits = UnsafeMutablePointer<UInt64>.allocate(capacity: paddedHeight)
+            rowBits.initialize(repeating: 0, count: paddedHeight)
+            // The convolution outputs + bias of an image's non-blank blocks, then their tanh: all of an
+            // image's tanh in one loop, whose independent iterations overlap in the pipeline (a block's
+            // twelve alone would mostly wait on one another's latency).
+            let activated = UnsafeMutablePointer<Float>.allocate(capacity: blocksPerImage * blockValues)
+            let computedBlocks = UnsafeMutablePointer<Int>.allocate(capacity: blocksPerImage)
+            defer {
+                padded.deallocate()
+                rowBits.deallocate()
+                activated.deallocate()
+                computedBlocks.deallocate()
+            }
+            for image in images {
+                let source = input + image * shape.inputImageSize
+                for row in 0..<height {
+                    let values = source + row &* width, target = padded + ((padding &+ row) &* rowStride &+ padding)
+                    var bits: UInt64 = 0
+                    for column in 0..<width {
+                        target[column] = values[column]
+                        bits |= (values[column] != 0 ? 1 : 0) &<< UInt64(truncatingIfNeeded: padding &+ column)
+                    }
+                    rowBits[padding &+ row] = bits
+                }
+                let imageOutput = output + image * outputChannels * pooledPlane
+                var computedCount = 0
+                for block in 0..<blocksPerImage {
+                    let pooledRow = block / columnBlocks, columnBlock = block % columnBlocks
+                    // Convolution rows 2i and 2i + 1 read padded rows 2i ..< 2i + K + 1.
+                    let firstRow = 2 &* pooledRow, column = columnBlock &* 8, window = windowBits[columnBlock]
+                    var windowUsed: UInt64 = 0
+                    for row in firstRow..<(firstRow &+ kernel &+ 1) { windowUsed |= rowBits[row] & window }
+                    if windowUsed == 0 {
+                        let outputOffset = pooledRow &* pooledWidth &+ column / 2, pooledColumns = min(4, (outputWidth &- column) / 2)
+                        for channel in 0..<outputChannels {
+                            (imageOutput + (channel &* pooledPlane &+ outputOffset)).update(repeating: blankOutputs[channel], count: pooledColumns)
+                        }
+                        continue
+                    }
+                    let values = UnsafeMutableRawPointer(activated + computedCount &* blockValues)
+                    computedBlocks[computedCount] = block
+                    computedCount &+= 1
+                    for channelBlock in 0..<channelBlocks {
+                        let blockWeights = UnsafePointer(packed + channelBlock &* taps &* blockChannels)
+                        // sumNa: channel N at convolution row 2i; sumNb: at row 2i + 1.
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                        for kernelRow in 0..<kernel {
+                            let row = firstRow &+ kernelRow
+                            if (rowBits[row] | rowBits[row &+ 1]) & window == 0 { continue }
+                            let rowA = UnsafeRawPointer(padded + (row &* rowStride &+ column)), rowB = rowA + rowStride &* 4
+                            for kernelX in 0..<kernel {
+                                let valuesA = rowA.loadUnaligned(fromByteOffset: kernelX &* 4, as: SIMD8<Float>.self)
+                                let valuesB = rowB.loadUnaligned(fromByteOffset: kernelX &* 4, as: SIMD8<Float>.self)
+                                let tapWeights = blockWeights + (kernelRow &* kernel &+ kernelX) &* blockChannels
+                                var weight = SIMD8<Float>(repeating: tapWeights[0])
+                                sum0a.addProduct(valuesA, weight)
+                                sum0b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[1])
+                                sum1a.addProduct(valuesA, weight)
+                                sum1b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[2])
+                                sum2a.addProduct(valuesA, weight)
+                                sum2b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[3])
+                                sum3a.addProduct(valuesA, weight)
+                                sum3b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[4])
+                                sum4a.addProduct(valuesA, weight)
+                                sum4b.addProduct(valuesB, weight)
+                                weight = SIMD8(repeating: tapWeights[5])
+                                sum5a.addProduct(valuesA, weight)
+                                sum5b.addProduct(valuesB, weight)
+                            }
+                        }
+                        let target = values + channelBlock &* blockChannels &* 64
+                        let channelBias = blockBias + channelBlock &* blockChannels
+                        target.storeBytes(of: sum0a + SIMD8(repeating: channelBias[0]), toByteOffset: 0, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum0b + SIMD8(repeating: channelBias[0]), toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1a + SIMD8(repeating: channelBias[1]), toByteOffset: 64, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1b + SIMD8(repeating: channelBias[1]), toByteOffset: 96, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2a + SIMD8(repeating: channelBias[2]), toByteOffset: 128, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2b + SIMD8(repeating: channelBias[2]), toByteOffset: 160, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3a + SIMD8(repeating: channelBias[3]), toByteOffset: 192, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3b + SIMD8(repeating: channelBias[3]), toByteOffset: 224, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4a + SIMD8(repeating: channelBias[4]), toByteOffset: 256, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4b + SIMD8(repeating: channelBias[4]), toByteOffset: 288, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5a + SIMD8(repeating: channelBias[5]), toByteOffset: 320, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5b + SIMD8(repeating: channelBias[5]), toByteOffset: 352, as: SIMD8<Float>.self)
+                    }
+                }
+                let vectors = UnsafeMutableRawPointer(activated)
+                for index in 0..<(computedCount &* blockValues / 8) {
+                    let row = vectors.load(fromByteOffset: index &* 32, as: SIMD8<Float>.self)
+                    vectors.storeBytes(of: Activation.tanhApproximation(row), toByteOffset: index &* 32, as: SIMD8<Float>.self)
+                }
+                // Each output's window summed as AvgPool2D.forward sums it: ((top[2x] + top[2x + 1]) +
+                // bottom[2x]) + bottom[2x + 1], times 1/4.
+                for computed in 0..<computedCount {
+                    let block = computedBlocks[computed]
+                    let pooledRow = block / columnBlocks, column = block % columnBlocks &* 8
+                    let outputOffset = pooledRow &* pooledWidth &+ column / 2, pooledColumns = min(4, (outputWidth &- column) / 2)
+                    let values = UnsafeRawPointer(activated + computed &* blockValues)
+                    for channel in 0..<outputChannels {
+                        let top = values.load(fromByteOffset: channel &* 64, as: SIMD8<Float>.self)
+                        let bottom = values.load(fromByteOffset: channel &* 64 &+ 32, as: SIMD8<Float>.self)
+                        let pooled = (((top.evenHalf + top.oddHalf) + bottom.evenHalf) + bottom.oddHalf) * 0.25
+                        let target = imageOutput + (channel &* pooledPlane &+ outputOffset)
+                        if pooledColumns == 4 {
+                            UnsafeMutableRawPointer(target).storeBytes(of: pooled, as: SIMD4<Float>.self)
+                        } else {
+                            for index in 0..<pooledColumns { target[index] = pooled[index] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
