@@ -153,26 +153,36 @@ public enum AvgPool2D {
     }
 
     /// output[P, OH, OW] = mean of each 2 × 2 window (stride 2) of tanh(input[P, H, W]): `Activation.tanhForward`
-    /// then `forward`, bit for bit, in one pass for inference. Each plane's tanh goes to a scratch plane that
-    /// stays in L1, so the full-size activation is never written out and read back. Splits the planes over
-    /// threads only when there is enough work (`Activation.parallelThreshold`), as the elementwise kernels do.
+    /// then `forward`, bit for bit, in one pass for inference. The tanh of a group of planes (about 2,048
+    /// values: LeNet-5's conv2 planes are 100) goes to a scratch buffer that stays in L1, so the full-size
+    /// activation is never written out and read back, and one long loop keeps the pipeline full where a
+    /// plane's own would spend much of its time starting, ending and in its scalar tail. Splits the planes
+    /// over threads only when there is enough work (`Activation.parallelThreshold`), as the elementwise
+    /// kernels do.
     public static func tanhForwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
         precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
         let (outputHeight, outputWidth, width, planeSize) = (shape.outputHeight, shape.outputWidth, shape.width, shape.inputPlaneSize)
         let scale: Float = 0.25
+        let groupPlanes = max(1, 2048 / planeSize)
         func run(_ planes: Range<Int>) {
-            let activated = UnsafeMutablePointer<Float>.allocate(capacity: planeSize)
+            let activated = UnsafeMutablePointer<Float>.allocate(capacity: groupPlanes * planeSize)
             defer { activated.deallocate() }
-            for plane in planes {
-                let source = input + plane * planeSize
-                for index in 0..<planeSize { activated[index] = Activation.tanhApproximation(source[index]) }
-                let target = output + plane * shape.outputPlaneSize
-                for outputY in 0..<outputHeight {
-                    let top = activated + 2 * outputY * width, bottom = top + width
-                    let row = target + outputY * outputWidth
-                    for outputX in 0..<outputWidth {
-                        row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
-                    }
+            for group in stride(from: planes.lowerBound, to: planes.upperBound, by: groupPlanes) {
+                let groupEnd = min(group + groupPlanes, planes.upperBound)
+                let source = input + group * planeSize
+                for index in 0..<((groupEnd - group) * planeSize) { activated[index] = Activation.tanhApproximation(source[index]) }
+                for plane in group..<groupEnd {
+                    poolPlane(activated + (plane - group) * planeSize, output + plane * shape.outputPlaneSize)
+                }
+            }
+        }
+        // One plane's 2 × 2 means, summed in `forward`'s order.
+        func poolPlane(_ activated: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>) {
+            for outputY in 0..<outputHeight {
+                let top = activated + 2 * outputY * width, bottom = top + width
+                let row = target + outputY * outputWidth
+                for outputX in 0..<outputWidth {
+                    row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
                 }
             }
         }

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct ActivationTests {
     /// The rational tanh against the exact one over a dense sweep of Float bit patterns in [0, 12] (the
-    /// function is odd, and checked on negatives too); the bound measured over every Float is 4.2e-7.
+    /// function is odd, and checked on negatives too): the largest error over every Float in [0, 9] is
+    /// 3.08e-7 (measured once, exhaustively; past 9 the result is ±1, within 3e-8). Outputs stay in [−1, 1].
     @Test func tanhApproximationStaysWithinItsBound() {
         var worst: Double = 0
         var bits: UInt32 = 0
@@ -12,20 +13,21 @@ import Testing
             let x = Float(bitPattern: bits)
             worst = max(worst, abs(Double(Activation.tanhApproximation(x)) - Foundation.tanh(Double(x))))
             worst = max(worst, abs(Double(Activation.tanhApproximation(-x)) + Foundation.tanh(Double(x))))
+            if abs(Activation.tanhApproximation(x)) > 1 { worst = .infinity }
             bits += 1021
         }
-        #expect(worst <= 4.2e-7, "largest error \(worst)")
+        #expect(worst <= 3.1e-7, "largest error \(worst)")
         #expect(Activation.tanhApproximation(.infinity) == 1 && Activation.tanhApproximation(-.infinity) == -1)
         #expect(Activation.tanhApproximation(.nan).isNaN)
-        #expect(Activation.tanhApproximation(1e-30) == 1e-30)
+        #expect(Activation.tanhApproximation(1e-30) == 1e-30 && Activation.tanhApproximation(-1e-40) == -1e-40)
+        #expect(Activation.tanhApproximation(-0.0).sign == .minus)
     }
 
     /// The eight-lane tanh gives the scalar function's bits lane for lane: over a sweep of Float bit patterns
-    /// of both signs (tiny, ordinary, past the clamp), and on ±0, ±∞, NaN and the limits of both branches.
+    /// of both signs (tiny, ordinary, past the clamp), and on ±0, ±∞, NaN, a denormal and the clamps.
     @Test func vectorTanhMatchesScalarBitForBit() {
         var values: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-38, .leastNonzeroMagnitude,
-                               0.0004, -0.0004, Float(0.0004).nextDown, 7.90531110763549805, -7.90531110763549805,
-                               Float(7.90531110763549805).nextUp, .greatestFiniteMagnitude]
+                               -1e-40, 7.93, -7.93, 9, -9, Float(9).nextUp, .greatestFiniteMagnitude]
         var bits: UInt32 = 0
         while Float(bitPattern: bits) <= 20 {
             values.append(Float(bitPattern: bits))
