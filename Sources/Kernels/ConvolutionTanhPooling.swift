@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 extension Convolution2D {
     /// Whether `forwardTanhAveragePool` takes this shape: one input channel, stride 1, a square kernel with
     /// padding below its size, an even output (so 2 × 2 pooling drops nothing), and padded rows of at most
@@ -63,6 +67,9 @@ extension Convolution2D {
         // A block's window in a padded row: its eight columns and the K − 1 after them.
         let windowBits = (0..<columnBlocks).map { block in ((UInt64(1) << (8 + kernel - 1)) - 1) << (block * 8) }
 
+        #if arch(x86_64)
+        let evenThenOdd = unsafeBitCast(SIMD8<Int32>(0, 2, 4, 6, 1, 3, 5, 7), to: SIMD4<Int64>.self)
+        #endif
         let blocksPerImage = pooledHeight * columnBlocks
         // One block's convolution outputs: [channelBlocks, 6 channels, 2 rows, 8 columns].
         let blockValues = channelBlocks * blockChannels * 2 * 8
@@ -89,9 +96,22 @@ extension Convolution2D {
                 for row in 0..<height {
                     let values = source + row &* width, target = padded + ((padding &+ row) &* rowStride &+ padding)
                     var bits: UInt64 = 0
-                    for column in 0..<width {
+                    var column = 0
+                    #if arch(x86_64)
+                    // Eight at a time: |x| as an integer is positive exactly when x is nonzero (NaN included).
+                    while column &+ 8 <= width {
+                        let lanes = UnsafeRawPointer(values + column).loadUnaligned(as: SIMD8<UInt32>.self)
+                        UnsafeMutableRawPointer(target + column).storeBytes(of: lanes, as: SIMD8<UInt32>.self)
+                        let nonzero = SIMD8<UInt32>() &- (lanes & 0x7fff_ffff)
+                        let laneBits = UInt64(truncatingIfNeeded: _mm256_movemask_ps(unsafeBitCast(nonzero, to: SIMD8<Float>.self)))
+                        bits |= laneBits &<< UInt64(truncatingIfNeeded: padding &+ column)
+                        column &+= 8
+                    }
+                    #endif
+                    while column < width {
                         target[column] = values[column]
                         bits |= (values[column] != 0 ? 1 : 0) &<< UInt64(truncatingIfNeeded: padding &+ column)
+                        column &+= 1
                     }
                     rowBits[padding &+ row] = bits
                 }
@@ -178,7 +198,14 @@ extension Convolution2D {
                     for channel in 0..<outputChannels {
                         let top = values.load(fromByteOffset: channel &* 64, as: SIMD8<Float>.self)
                         let bottom = values.load(fromByteOffset: channel &* 64 &+ 32, as: SIMD8<Float>.self)
+                        #if arch(x86_64)
+                        // Even columns to the low half, odd ones to the high half (SIMD8's evenHalf and oddHalf
+                        // compile to lane-by-lane moves here).
+                        let (sortedTop, sortedBottom) = (_mm256_permutevar8x32_ps(top, evenThenOdd), _mm256_permutevar8x32_ps(bottom, evenThenOdd))
+                        let pooled = (((sortedTop.lowHalf + sortedTop.highHalf) + sortedBottom.lowHalf) + sortedBottom.highHalf) * 0.25
+                        #else
                         let pooled = (((top.evenHalf + top.oddHalf) + bottom.evenHalf) + bottom.oddHalf) * 0.25
+                        #endif
                         let target = imageOutput + (channel &* pooledPlane &+ outputOffset)
                         if pooledColumns == 4 {
                             UnsafeMutableRawPointer(target).storeBytes(of: pooled, as: SIMD4<Float>.self)
