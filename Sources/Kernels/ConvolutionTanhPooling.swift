@@ -3,13 +3,42 @@ import _Builtin_intrinsics.intel
 #endif
 
 extension Convolution2D {
-    /// Whether `forwardTanhAveragePool` takes this shape: one input channel, stride 1, a square kernel with
-    /// padding below its size, an even output (so 2 × 2 pooling drops nothing), and padded rows of at most
-    /// 64 values (one bit each in the masks of nonzero inputs). LeNet-5's conv1: [N, 1, 28, 28], 5 × 5, padding 2.
+    /// Whether `forwardTanhAveragePool` takes this shape: LeNet-5's conv1 (`takesOneChannelTanhAveragePool`)
+    /// or its conv2 (`takesChannelsInLanesTanhAveragePool`).
     public static func usesFusedTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
+        takesOneChannelTanhAveragePool(shape) || takesChannelsInLanesTanhAveragePool(shape)
+    }
+
+    /// output[N, Cout, OH / 2, OW / 2] = mean of each 2 × 2 window (stride 2) of tanh(weight ⊛ input + bias),
+    /// for inference: bit for bit `forward`, then `Activation.tanhForward`, then `AvgPool2D.forward`, in one pass
+    /// whose convolution outputs are never written out. `usesFusedTanhAveragePool` shapes only.
+    /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
+    public static func forwardTanhAveragePool(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        if takesOneChannelTanhAveragePool(shape) {
+            oneChannelForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        } else {
+            precondition(takesChannelsInLanesTanhAveragePool(shape), "forwardTanhAveragePool does not take \(shape)")
+            channelsInLanesForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        }
+    }
+
+    /// Whether `oneChannelForwardTanhAveragePool` takes this shape: one input channel, stride 1, a square
+    /// kernel with padding below its size, an even output (so 2 × 2 pooling drops nothing), and padded rows
+    /// of at most 64 values (one bit each in the masks of nonzero inputs). LeNet-5's conv1: [N, 1, 28, 28],
+    /// 5 × 5, padding 2.
+    static func takesOneChannelTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
         shape.inputChannels == 1 && shape.stride == 1 && shape.kernelHeight == shape.kernelWidth
             && shape.padding < shape.kernelHeight && shape.outputHeight >= 2 && shape.outputWidth >= 2
             && shape.outputHeight % 2 == 0 && shape.outputWidth % 2 == 0 && fusedRowStride(shape) <= 64
+    }
+
+    /// Whether `channelsInLanesForwardTanhAveragePool` takes this shape: one `forward` runs through
+    /// `directForwardChannelsInLanes`, with an even output. LeNet-5's conv2: [N, 6, 14, 14] → [N, 16, 10, 10].
+    static func takesChannelsInLanesTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
+        usesDirectKernel(shape) && usesChannelsInLanes(shape) && shape.outputHeight % 2 == 0 && shape.outputWidth % 2 == 0
     }
 
     /// The row stride of `forwardTanhAveragePool`'s padded image: the padded width, or more, so the last
@@ -18,23 +47,21 @@ extension Convolution2D {
         max(shape.width + 2 * shape.padding, (shape.outputWidth + 7) / 8 * 8 + shape.kernelWidth - 1)
     }
 
-    /// output[N, Cout, OH / 2, OW / 2] = mean of each 2 × 2 window (stride 2) of tanh(weight ⊛ input + bias),
-    /// for inference: bit for bit `forward`, then `Activation.tanhForward`, then `AvgPool2D.forward`, in one pass
-    /// whose convolution outputs never leave registers. `usesFusedTanhAveragePool` shapes only.
+    /// `forwardTanhAveragePool` for `takesOneChannelTanhAveragePool` shapes (LeNet-5's conv1).
     /// input: [N, 1, H, W], weight: [Cout, 1, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
     ///
     /// Each image is copied into a zero-padded plane (`fusedRowStride`). A block is two convolution rows by
     /// eight columns by six output channels: twelve fused multiply-add accumulators, per tap two row loads
-    /// and six weight broadcasts, the taps summed in `directForward`'s order; then bias, tanh and pooling
-    /// give four outputs per channel. A block whose input window holds only zeros — half of an MNIST
-    /// image's, whose digits leave most of it blank — takes the value of a window of zeros (tanh of the
-    /// bias, pooled), computed once; other blocks skip the kernel rows that read only zeros. Adding 0 · w
-    /// changes no sum for a finite w, so the outputs are the same as with every tap.
-    public static func forwardTanhAveragePool(
+    /// and six weight broadcasts, the taps summed in `directForward`'s order. Bias added, the image's blocks
+    /// go through tanh in one loop, then pooling gives four outputs per channel and block. A block whose
+    /// input window holds only zeros — half of an MNIST image's, whose digits leave most of it blank — takes
+    /// the value of a window of zeros (tanh of the bias, pooled), computed once; other blocks skip the kernel
+    /// rows that read only zeros. Adding 0 · w changes no sum for a finite w, so the outputs are the same as
+    /// with every tap.
+    static func oneChannelForwardTanhAveragePool(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
-        precondition(usesFusedTanhAveragePool(shape), "forwardTanhAveragePool does not take \(shape)")
         let kernel = shape.kernelHeight, padding = shape.padding, outputChannels = shape.outputChannels
         let (height, width, outputWidth) = (shape.height, shape.width, shape.outputWidth)
         let rowStride = fusedRowStride(shape), paddedHeight = height + 2 * padding
@@ -211,6 +238,108 @@ extension Convolution2D {
                             UnsafeMutableRawPointer(target).storeBytes(of: pooled, as: SIMD4<Float>.self)
                         } else {
                             for index in 0..<pooledColumns { target[index] = pooled[index] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    /// `forwardTanhAveragePool` for `takesChannelsInLanesTanhAveragePool` shapes (LeNet-5's conv2), as
+    /// `directForwardChannelsInLanes` computes it but by pooling windows: per group of sixteen output channels
+    /// (the vector lanes), the four positions of a 2 × 2 window at a time, eight fused multiply-add
+    /// accumulators, per tap four broadcast inputs and two vectors of packed weights, the taps summed in that
+    /// kernel's order. Bias added, the image's sums go through tanh in one loop; a window's mean is then four
+    /// vector additions across sixteen channels at once, with no transposing of sums into output planes.
+    /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
+    static func channelsInLanesForwardTanhAveragePool(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        let kernel = shape.kernelHeight, outputChannels = shape.outputChannels, width = shape.width
+        let taps = shape.patchSize
+        let channelGroups = outputChannels / 16
+        let (pooledHeight, pooledWidth) = (shape.outputHeight / 2, shape.outputWidth / 2)
+        let windows = pooledHeight * pooledWidth
+        // Where tap (c, ky, kx) starts in an input image.
+        let tapOffsets = UnsafeMutablePointer<Int>.allocate(capacity: taps)
+        // [channelGroups, taps, 16]
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * taps)
+        let laneBias = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels)
+        defer {
+            tapOffsets.deallocate()
+            packed.deallocate()
+            laneBias.deallocate()
+        }
+        for tap in 0..<taps {
+            tapOffsets[tap] = (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
+        }
+        for channel in 0..<outputChannels {
+            for tap in 0..<taps { packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap] }
+            laneBias[channel] = bias?[channel] ?? 0
+        }
+
+        Parallel.forEachChunk(of: shape.batch) { images in
+            // [channelGroups, windows, 4 positions, 16 channels]: an image's sums + bias, then their tanh.
+            let activated = UnsafeMutablePointer<Float>.allocate(capacity: channelGroups * windows * 64)
+            defer { activated.deallocate() }
+            let values = UnsafeMutableRawPointer(activated)
+            for image in images {
+                let source = input + image * shape.inputImageSize
+                for group in 0..<channelGroups {
+                    let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
+                    let biasA = UnsafeRawPointer(laneBias + group * 16).loadUnaligned(as: SIMD8<Float>.self)
+                    let biasB = UnsafeRawPointer(laneBias + group * 16 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    for window in 0..<windows {
+                        // The window's top-left position; the others are one column right, one row down, both.
+                        let topLeft = 2 &* (window / pooledWidth) &* width &+ 2 &* (window % pooledWidth)
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                        for tap in 0..<taps {
+                            let tapInput = source + (tapOffsets[tap] &+ topLeft)
+                            let weightsA = groupWeights.loadUnaligned(fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
+                            let weightsB = groupWeights.loadUnaligned(fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
+                            var value = SIMD8<Float>(repeating: tapInput[0])
+                            sum0a.addProduct(value, weightsA)
+                            sum0b.addProduct(value, weightsB)
+                            value = SIMD8(repeating: tapInput[1])
+                            sum1a.addProduct(value, weightsA)
+                            sum1b.addProduct(value, weightsB)
+                            value = SIMD8(repeating: tapInput[width])
+                            sum2a.addProduct(value, weightsA)
+                            sum2b.addProduct(value, weightsB)
+                            value = SIMD8(repeating: tapInput[width &+ 1])
+                            sum3a.addProduct(value, weightsA)
+                            sum3b.addProduct(value, weightsB)
+                        }
+                        let target = (group &* windows &+ window) &* 256
+                        values.storeBytes(of: sum0a + biasA, toByteOffset: target, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum0b + biasB, toByteOffset: target &+ 32, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum1a + biasA, toByteOffset: target &+ 64, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum1b + biasB, toByteOffset: target &+ 96, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum2a + biasA, toByteOffset: target &+ 128, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum2b + biasB, toByteOffset: target &+ 160, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum3a + biasA, toByteOffset: target &+ 192, as: SIMD8<Float>.self)
+                        values.storeBytes(of: sum3b + biasB, toByteOffset: target &+ 224, as: SIMD8<Float>.self)
+                    }
+                }
+                for index in 0..<(channelGroups &* windows &* 8) {
+                    let vector = values.load(fromByteOffset: index &* 32, as: SIMD8<Float>.self)
+                    values.storeBytes(of: Activation.tanhApproximation(vector), toByteOffset: index &* 32, as: SIMD8<Float>.self)
+                }
+                // ((top-left + top-right) + bottom-left) + bottom-right, times 1/4: AvgPool2D.forward's order.
+                let imageOutput = output + image * outputChannels * windows
+                for group in 0..<channelGroups {
+                    for window in 0..<windows {
+                        let start = (group &* windows &+ window) &* 256
+                        for half in 0..<2 {
+                            let lanes = start &+ half &* 32
+                            let topLeft = values.load(fromByteOffset: lanes, as: SIMD8<Float>.self)
+                            let topRight = values.load(fromByteOffset: lanes &+ 64, as: SIMD8<Float>.self)
+                            let bottomLeft = values.load(fromByteOffset: lanes &+ 128, as: SIMD8<Float>.self)
+                            let bottomRight = values.load(fromByteOffset: lanes &+ 192, as: SIMD8<Float>.self)
+                            let pooled = (((topLeft + topRight) + bottomLeft) + bottomRight) * 0.25
+                            let target = imageOutput + ((group &* 16 &+ half &* 8) &* windows &+ window)
+                            for lane in 0..<8 { target[lane &* windows] = pooled[lane] }
                         }
                     }
                 }

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Kernels
 
-/// The fused convolution + tanh + 2 × 2 average pooling of LeNet-5's first stage in inference against the
-/// three kernels it replaces, bit for bit.
+/// The fused convolution + tanh + 2 × 2 average pooling of LeNet-5's first two stages in inference against
+/// the three kernels they replace, bit for bit.
 @Suite struct FusedConvolutionTests {
     typealias Numbers = KernelParityTests.Numbers
 
@@ -45,14 +45,18 @@ import Testing
         }
     }
 
-    /// LeNet-5's conv1 on 9 images (split over threads), then shapes with a short last column block, a
-    /// second block of channels with 2 of its 6 used, no padding, and no bias.
+    /// LeNet-5's conv1 on 9 images (split over threads), then one-channel shapes with a short last column
+    /// block, a second block of channels with 2 of its 6 used, no padding, and no bias; then LeNet-5's conv2
+    /// (output channels in the vector lanes), one with two groups of 16 channels, and one without bias.
     @Test(arguments: [
-        (9, 28, 28, 6, 5, 2, true), (3, 12, 12, 8, 3, 1, true), (2, 10, 14, 7, 3, 0, true), (2, 16, 16, 6, 5, 2, false),
+        (9, 1, 28, 28, 6, 5, 2, true), (3, 1, 12, 12, 8, 3, 1, true), (2, 1, 10, 14, 7, 3, 0, true), (2, 1, 16, 16, 6, 5, 2, false),
+        (9, 6, 14, 14, 16, 5, 0, true), (3, 8, 12, 10, 32, 3, 0, true), (2, 6, 14, 14, 16, 5, 0, false),
     ])
-    func fusedPassMatchesItsThreeSteps(batch: Int, height: Int, width: Int, outputChannels: Int, kernel: Int, padding: Int, hasBias: Bool) {
+    func fusedPassMatchesItsThreeSteps(
+        batch: Int, inputChannels: Int, height: Int, width: Int, outputChannels: Int, kernel: Int, padding: Int, hasBias: Bool
+    ) {
         var numbers = Numbers(state: UInt64(batch * 7919 + height * 31 + outputChannels))
-        let shape = Convolution2DShape(batch: batch, inputChannels: 1, height: height, width: width, outputChannels: outputChannels,
+        let shape = Convolution2DShape(batch: batch, inputChannels: inputChannels, height: height, width: width, outputChannels: outputChannels,
                                        kernelHeight: kernel, kernelWidth: kernel, padding: padding)
         #expect(Convolution2D.usesFusedTanhAveragePool(shape))
         let input = sparseImages(shape, numbers: &numbers)
@@ -87,12 +91,17 @@ import Testing
     }
 
     @Test func shapesItDoesNotTake() {
+        let conv2 = Convolution2DShape(batch: 1, inputChannels: 6, height: 14, width: 14, outputChannels: 16, kernelHeight: 5, kernelWidth: 5)
+        #expect(Convolution2D.usesFusedTanhAveragePool(conv2))
+        var oddOutput = conv2
+        oddOutput.height = 15
+        #expect(!Convolution2D.usesFusedTanhAveragePool(oddOutput))
         func shape(channels: Int = 1, size: Int = 28, stride: Int = 1, padding: Int = 2) -> Convolution2DShape {
             Convolution2DShape(batch: 1, inputChannels: channels, height: size, width: size, outputChannels: 6,
                                kernelHeight: 5, kernelWidth: 5, stride: stride, padding: padding)
         }
         #expect(Convolution2D.usesFusedTanhAveragePool(shape()))
-        #expect(!Convolution2D.usesFusedTanhAveragePool(shape(channels: 2)))
+        #expect(!Convolution2D.usesFusedTanhAveragePool(shape(channels: 2)))  // padded, not 16 output channels
         #expect(!Convolution2D.usesFusedTanhAveragePool(shape(stride: 2)))
         #expect(!Convolution2D.usesFusedTanhAveragePool(shape(size: 27)))  // odd output
         #expect(!Convolution2D.usesFusedTanhAveragePool(shape(padding: 5)))  // padding not below the kernel
