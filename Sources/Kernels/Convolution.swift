@@ -424,10 +424,20 @@ public enum Convolution2D {
                             }
                         }
                         // [6 positions, 16 channels], then transposed into the output planes.
+                        // One by one: an array of the twelve would be allocated for every block.
                         let target = UnsafeMutableRawPointer(sums)
-                        for (index, sum) in [sum0a, sum0b, sum1a, sum1b, sum2a, sum2b, sum3a, sum3b, sum4a, sum4b, sum5a, sum5b].enumerated() {
-                            target.storeBytes(of: sum, toByteOffset: index * 32, as: SIMD8<Float>.self)
-                        }
+                        target.storeBytes(of: sum0a, toByteOffset: 0, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum0b, toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1a, toByteOffset: 64, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum1b, toByteOffset: 96, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2a, toByteOffset: 128, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum2b, toByteOffset: 160, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3a, toByteOffset: 192, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum3b, toByteOffset: 224, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4a, toByteOffset: 256, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum4b, toByteOffset: 288, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5a, toByteOffset: 320, as: SIMD8<Float>.self)
+                        target.storeBytes(of: sum5b, toByteOffset: 352, as: SIMD8<Float>.self)
                         for channel in 0..<16 {
                             let outputChannel = group * 16 + channel
                             let channelBias = bias?[outputChannel] ?? 0
