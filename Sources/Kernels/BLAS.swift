@@ -10,6 +10,12 @@ import CBLAS
 public enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
+    /// target[columns × rows] = source[rows × columns]ᵀ, row-major (OpenBLAS's blocked `somatcopy`).
+    public static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+        guard rows > 0, columns > 0 else { return }
+        cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, source, Int32(columns), target, Int32(rows))
+    }
+
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
     /// op(A) is [m×k] (A is [k×m] when `transposeA`), op(B) is [k×n] (B is [n×k] when `transposeB`).
     @inlinable

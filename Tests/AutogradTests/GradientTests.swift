@@ -91,6 +91,20 @@ import Testing
         #expect(fused.gradientNode == nil)
     }
 
+    /// In inference on mostly-zero inputs, `linear` sums over the nonzeros only (`SparseLinear`): the same
+    /// values as the recorded product to float rounding, and nothing recorded.
+    @Test func sparseLinearInInference() {
+        let values = randomTensor([40, 70], seed: 22, low: -1, high: 1).data
+        let x = Tensor(shape: [40, 70], data: values.map { $0 < 0.5 ? 0 : $0 })
+        let weight = randomTensor([30, 70], seed: 23), bias = randomTensor([30], seed: 24)
+        checkGradients(of: [weight, bias]) { x.linear(weight: $0[0], bias: $0[1]) }
+        let sparse = withoutGradients { x.linear(weight: weight, bias: bias) }
+        let dense = x.linear(weight: weight, bias: bias)
+        #expect(sparse.shape == dense.shape)
+        #expect(zip(sparse.data, dense.data).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(sparse.gradientNode == nil)
+    }
+
     @Test func losses() {
         let logits = randomTensor([5, 4], seed: 15, low: -3, high: 3)
         let labels: [Int32] = [0, 3, 1, 1, 2]

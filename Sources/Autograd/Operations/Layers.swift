@@ -2,13 +2,26 @@ import Foundation
 import Kernels
 
 extension Tensor {
-    /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out].
+    /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out]. In inference on
+    /// mostly-zero inputs (`SparseLinear.isWorthwhile`), a product over the nonzero inputs only.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
         precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
                      "linear needs input [N, in] and weight [out, in], got \(shape) and \(weight.shape)")
         let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
         let (x, w) = (data, weight.data)
+        // Inference on mostly-zero inputs (the MLP's first layer on MNIST): a product over the nonzeros only.
+        let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
+        if !recorded, SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs) {
+            let output = makeBuffer(count: rows * outputs) { y in
+                if let bias {
+                    SparseLinear.forward(input: x, rows: rows, inputs: inputs, weight: w, bias: bias.data, outputs: outputs, output: y)
+                } else {
+                    SparseLinear.forward(input: x, rows: rows, inputs: inputs, weight: w, bias: nil, outputs: outputs, output: y)
+                }
+            }
+            return Tensor(shape: [rows, outputs], data: output)
+        }
         let output = makeBuffer(count: rows * outputs) { y in
             if let bias {
                 for row in 0..<rows { (y + row * outputs).update(from: bias.data, count: outputs) }
