@@ -97,6 +97,16 @@ extension Convolution2D {
         #if arch(x86_64)
         let evenThenOdd = unsafeBitCast(SIMD8<Int32>(0, 2, 4, 6, 1, 3, 5, 7), to: SIMD4<Int64>.self)
         #endif
+        // A block's pooled outputs: four, or the two of a last block over 28 columns, as whole vectors.
+        @inline(__always) func store(_ values: SIMD4<Float>, _ target: UnsafeMutablePointer<Float>, count: Int) {
+            if count == 4 {
+                UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD4<Float>.self)
+            } else if count == 2 {
+                UnsafeMutableRawPointer(target).storeBytes(of: values.lowHalf, as: SIMD2<Float>.self)
+            } else {
+                for index in 0..<count { target[index] = values[index] }
+            }
+        }
         let blocksPerImage = pooledHeight * columnBlocks
         // One block's convolution outputs: [channelBlocks, 6 channels, 2 rows, 8 columns].
         let blockValues = channelBlocks * blockChannels * 2 * 8
@@ -144,16 +154,19 @@ extension Convolution2D {
                 }
                 let imageOutput = output + image * outputChannels * pooledPlane
                 var computedCount = 0
+                // Convolution rows 2i and 2i + 1 read padded rows 2i ..< 2i + K + 1: their nonzero columns.
+                var rowsUsed: UInt64 = 0
                 for block in 0..<blocksPerImage {
                     let pooledRow = block / columnBlocks, columnBlock = block % columnBlocks
-                    // Convolution rows 2i and 2i + 1 read padded rows 2i ..< 2i + K + 1.
                     let firstRow = 2 &* pooledRow, column = columnBlock &* 8, window = windowBits[columnBlock]
-                    var windowUsed: UInt64 = 0
-                    for row in firstRow..<(firstRow &+ kernel &+ 1) { windowUsed |= rowBits[row] & window }
-                    if windowUsed == 0 {
+                    if columnBlock == 0 {
+                        rowsUsed = 0
+                        for row in firstRow..<(firstRow &+ kernel &+ 1) { rowsUsed |= rowBits[row] }
+                    }
+                    if rowsUsed & window == 0 {
                         let outputOffset = pooledRow &* pooledWidth &+ column / 2, pooledColumns = min(4, (outputWidth &- column) / 2)
                         for channel in 0..<outputChannels {
-                            (imageOutput + (channel &* pooledPlane &+ outputOffset)).update(repeating: blankOutputs[channel], count: pooledColumns)
+                            store(SIMD4(repeating: blankOutputs[channel]), imageOutput + (channel &* pooledPlane &+ outputOffset), count: pooledColumns)
                         }
                         continue
                     }
@@ -233,12 +246,7 @@ extension Convolution2D {
                         #else
                         let pooled = (((top.evenHalf + top.oddHalf) + bottom.evenHalf) + bottom.oddHalf) * 0.25
                         #endif
-                        let target = imageOutput + (channel &* pooledPlane &+ outputOffset)
-                        if pooledColumns == 4 {
-                            UnsafeMutableRawPointer(target).storeBytes(of: pooled, as: SIMD4<Float>.self)
-                        } else {
-                            for index in 0..<pooledColumns { target[index] = pooled[index] }
-                        }
+                        store(pooled, imageOutput + (channel &* pooledPlane &+ outputOffset), count: pooledColumns)
                     }
                 }
             }
