@@ -58,6 +58,11 @@ public final class LeNet5: Module, UnaryLayer {
         fc2 = Linear(84, 10, generator: &generator)
     }
 
+    /// 256: its fused convolution stages keep each image's work in the first-level cache whatever the slice,
+    /// and larger slices spread the fixed costs of conv3's and the linear layers' products (OpenBLAS packs
+    /// their weights once per call) over more images: batch-1000 inference ~3% faster than at 64, measured.
+    public override var inferenceSliceSize: Int { 256 }
+
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = conv1.tanhAvgPool2d(input)  // conv1, tanh, avg-pool 2: [N, 6, 14, 14]
         x = conv2.tanhAvgPool2d(x)          // conv2, tanh, avg-pool 2: [N, 16, 5, 5]
