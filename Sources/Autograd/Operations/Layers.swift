@@ -14,10 +14,8 @@ extension Tensor {
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         if !recorded, SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs) {
             let output = makeBuffer(count: rows * outputs) { y in
-                if let bias {
-                    SparseLinear.forward(input: x, rows: rows, inputs: inputs, weight: w, bias: bias.data, outputs: outputs, output: y)
-                } else {
-                    SparseLinear.forward(input: x, rows: rows, inputs: inputs, weight: w, bias: nil, outputs: outputs, output: y)
+                withKernelPointers(x, w, bias?.data) {
+                    SparseLinear.forward(input: $0, rows: rows, inputs: inputs, weight: $1, bias: $2, outputs: outputs, output: y)
                 }
             }
             return Tensor(shape: [rows, outputs], data: output)
@@ -62,17 +60,7 @@ extension Tensor {
         if let bias { precondition(bias.shape == [geometry.outputChannels], "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)") }
         let (x, w, b) = (data, weight.data, bias?.data)
         let output = makeBuffer(count: geometry.batch * geometry.outputImageSize) { y in
-            x.withUnsafeBufferPointer { xs in
-                w.withUnsafeBufferPointer { ws in
-                    if let b {
-                        b.withUnsafeBufferPointer { bs in
-                            Convolution2D.forward(input: xs.baseAddress!, weight: ws.baseAddress!, bias: bs.baseAddress!, output: y, shape: geometry)
-                        }
-                    } else {
-                        Convolution2D.forward(input: xs.baseAddress!, weight: ws.baseAddress!, bias: nil, output: y, shape: geometry)
-                    }
-                }
-            }
+            withKernelPointers(x, w, b) { Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry) }
         }
         let operationInputs: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.result(
@@ -166,19 +154,22 @@ extension Tensor {
         let (pooledHeight, pooledWidth) = (geometry.outputHeight / 2, geometry.outputWidth / 2)
         let (x, w, b) = (data, weight.data, bias?.data)
         let output = makeBuffer(count: geometry.batch * geometry.outputChannels * pooledHeight * pooledWidth) { y in
-            x.withUnsafeBufferPointer { xs in
-                w.withUnsafeBufferPointer { ws in
-                    if let b {
-                        b.withUnsafeBufferPointer { bs in
-                            Convolution2D.forwardTanhAveragePool(input: xs.baseAddress!, weight: ws.baseAddress!, bias: bs.baseAddress!, output: y, shape: geometry)
-                        }
-                    } else {
-                        Convolution2D.forwardTanhAveragePool(input: xs.baseAddress!, weight: ws.baseAddress!, bias: nil, output: y, shape: geometry)
-                    }
-                }
-            }
+            withKernelPointers(x, w, b) { Convolution2D.forwardTanhAveragePool(input: $0, weight: $1, bias: $2, output: y, shape: geometry) }
         }
         return Tensor(shape: [geometry.batch, geometry.outputChannels, pooledHeight, pooledWidth], data: output)
+    }
+
+    /// Calls `body` with the storage of an input, a weight and an optional bias, as the kernels take them.
+    private func withKernelPointers(
+        _ input: [Float], _ weight: [Float], _ bias: [Float]?,
+        _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?) -> Void
+    ) {
+        input.withUnsafeBufferPointer { xs in
+            weight.withUnsafeBufferPointer { ws in
+                guard let bias else { return body(xs.baseAddress!, ws.baseAddress!, nil) }
+                bias.withUnsafeBufferPointer { bs in body(xs.baseAddress!, ws.baseAddress!, bs.baseAddress!) }
+            }
+        }
     }
 
     /// `tanh().avgPool2d(kernelSize:)`, LeNet-5's activation and pooling: [N, C, H, W] → [N, C, H / k, W / k].
