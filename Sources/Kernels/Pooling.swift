@@ -116,20 +116,9 @@ public enum AvgPool2D {
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
         let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
         if shape.kernelSize == 2 && shape.stride == 2 {
-            // LeNet-5's pooling: each output is the mean of two pairs from two rows, summed in the same order
-            // as the general loop below (row 0's pair, then row 1's).
-            let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
             Parallel.forEachChunk(of: shape.planes) { planes in
                 for plane in planes {
-                    let source = input + plane * shape.inputPlaneSize
-                    let target = output + plane * shape.outputPlaneSize
-                    for outputY in 0..<outputHeight {
-                        let top = source + 2 * outputY * width, bottom = top + width
-                        let row = target + outputY * outputWidth
-                        for outputX in 0..<outputWidth {
-                            row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
-                        }
-                    }
+                    poolPlaneTwoByTwo(input + plane * shape.inputPlaneSize, output + plane * shape.outputPlaneSize, shape: shape)
                 }
             }
             return
@@ -161,8 +150,7 @@ public enum AvgPool2D {
     /// kernels do.
     public static func tanhForwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
         precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
-        let (outputHeight, outputWidth, width, planeSize) = (shape.outputHeight, shape.outputWidth, shape.width, shape.inputPlaneSize)
-        let scale: Float = 0.25
+        let planeSize = shape.inputPlaneSize
         let groupPlanes = max(1, 2048 / planeSize)
         func run(_ planes: Range<Int>) {
             let activated = UnsafeMutablePointer<Float>.allocate(capacity: groupPlanes * planeSize)
@@ -172,17 +160,7 @@ public enum AvgPool2D {
                 let source = input + group * planeSize
                 for index in 0..<((groupEnd - group) * planeSize) { activated[index] = Activation.tanhApproximation(source[index]) }
                 for plane in group..<groupEnd {
-                    poolPlane(activated + (plane - group) * planeSize, output + plane * shape.outputPlaneSize)
-                }
-            }
-        }
-        // One plane's 2 × 2 means, summed in `forward`'s order.
-        func poolPlane(_ activated: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>) {
-            for outputY in 0..<outputHeight {
-                let top = activated + 2 * outputY * width, bottom = top + width
-                let row = target + outputY * outputWidth
-                for outputX in 0..<outputWidth {
-                    row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * scale
+                    poolPlaneTwoByTwo(activated + (plane - group) * planeSize, output + plane * shape.outputPlaneSize, shape: shape)
                 }
             }
         }
@@ -190,6 +168,20 @@ public enum AvgPool2D {
             run(0..<shape.planes)
         } else {
             Parallel.forEachChunk(of: shape.planes, run)
+        }
+    }
+
+    /// One plane's 2 × 2 means (stride 2), LeNet-5's pooling: each output the mean of two pairs from two
+    /// rows, summed in the general loop's order (row 0's pair, then row 1's). plane: [H, W] → target: [OH, OW].
+    @inline(__always)
+    static func poolPlaneTwoByTwo(_ plane: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+        let (outputWidth, width) = (shape.outputWidth, shape.width)
+        for outputY in 0..<shape.outputHeight {
+            let top = plane + 2 * outputY * width, bottom = top + width
+            let row = target + outputY * outputWidth
+            for outputX in 0..<outputWidth {
+                row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * 0.25
+            }
         }
     }
 
