@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// The geometry of a 2-D convolution: input [batch, inputChannels, height, width] (NCHW), weight
 /// [outputChannels, inputChannels, kernelHeight, kernelWidth] (OIHW, PyTorch's layout), zero padding on
 /// every side, the same stride both ways.
@@ -549,10 +553,7 @@ public enum Convolution2D {
                 }
                 if skipsZeroSpans {
                     for row in 0..<shape.height {
-                        let values = source + row &* shape.width
-                        var bits: UInt64 = 0
-                        for column in 0..<shape.width where values[column] != 0 { bits |= 1 << (padding &+ column) }
-                        rowBits[padding &+ row] = bits
+                        rowBits[padding &+ row] = nonzeroBits(source + row &* shape.width, count: shape.width, shift: padding)
                     }
                 }
                 for block in 0..<channelBlocks {
@@ -765,6 +766,30 @@ public enum Convolution2D {
             let (from, to) = (source + row &* width, target + row &* targetStride)
             for column in 0..<width { to[column] = from[column] }
         }
+    }
+
+    /// Bit `shift + i` set where values[i] is nonzero (NaN included), for i < count ≤ 64 − shift: which
+    /// columns of a padded row hold input, so the direct kernels can skip taps that read only zeros.
+    @inline(__always)
+    static func nonzeroBits(_ values: UnsafePointer<Float>, count: Int, shift: Int) -> UInt64 {
+        var bits: UInt64 = 0
+        var column = 0
+        #if arch(x86_64)
+        // Eight at a time: |x| as an integer is positive exactly when x is nonzero, so 0 − |x| has its sign
+        // bit set exactly then, and movemask gathers the eight sign bits.
+        while column &+ 8 <= count {
+            let lanes = UnsafeRawPointer(values + column).loadUnaligned(as: SIMD8<UInt32>.self)
+            let negated = SIMD8<UInt32>() &- (lanes & 0x7fff_ffff)
+            let laneBits = UInt64(truncatingIfNeeded: _mm256_movemask_ps(unsafeBitCast(negated, to: SIMD8<Float>.self)))
+            bits |= laneBits &<< UInt64(truncatingIfNeeded: shift &+ column)
+            column &+= 8
+        }
+        #endif
+        while column < count {
+            bits |= (values[column] != 0 ? 1 : 0) &<< UInt64(truncatingIfNeeded: shift &+ column)
+            column &+= 1
+        }
+        return bits
     }
 
     /// Unfolds one image [Cin, H, W] into columns [Cin·KH·KW × OH·OW]: column p holds the patch output

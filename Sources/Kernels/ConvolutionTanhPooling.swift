@@ -130,28 +130,8 @@ extension Convolution2D {
             }
             for image in images {
                 let source = input + image * shape.inputImageSize
-                for row in 0..<height {
-                    let values = source + row &* width, target = padded + ((padding &+ row) &* rowStride &+ padding)
-                    var bits: UInt64 = 0
-                    var column = 0
-                    #if arch(x86_64)
-                    // Eight at a time: |x| as an integer is positive exactly when x is nonzero (NaN included).
-                    while column &+ 8 <= width {
-                        let lanes = UnsafeRawPointer(values + column).loadUnaligned(as: SIMD8<UInt32>.self)
-                        UnsafeMutableRawPointer(target + column).storeBytes(of: lanes, as: SIMD8<UInt32>.self)
-                        let nonzero = SIMD8<UInt32>() &- (lanes & 0x7fff_ffff)
-                        let laneBits = UInt64(truncatingIfNeeded: _mm256_movemask_ps(unsafeBitCast(nonzero, to: SIMD8<Float>.self)))
-                        bits |= laneBits &<< UInt64(truncatingIfNeeded: padding &+ column)
-                        column &+= 8
-                    }
-                    #endif
-                    while column < width {
-                        target[column] = values[column]
-                        bits |= (values[column] != 0 ? 1 : 0) &<< UInt64(truncatingIfNeeded: padding &+ column)
-                        column &+= 1
-                    }
-                    rowBits[padding &+ row] = bits
-                }
+                copyRows(source, to: padded + (padding * rowStride + padding), rows: height, width: width, targetStride: rowStride)
+                for row in 0..<height { rowBits[padding &+ row] = nonzeroBits(source + row &* width, count: width, shift: padding) }
                 let imageOutput = output + image * outputChannels * pooledPlane
                 var computedCount = 0
                 // Convolution rows 2i and 2i + 1 read padded rows 2i ..< 2i + K + 1: their nonzero columns.
