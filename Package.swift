@@ -37,7 +37,7 @@ let package = Package(
         // Adam, AdamW, SGD, learning-rate schedules.
         .target(name: "Optimizers", dependencies: ["NN"]),
         // IDX files (raw or gzip), MNIST, DataLoader, checksums, download.
-        .target(name: "Datasets", dependencies: ["Autograd", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib"]),
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
         .target(name: "Imaging", dependencies: ["CPNG"]),
         // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.

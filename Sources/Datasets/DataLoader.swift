@@ -1,4 +1,5 @@
 import Autograd
+import Kernels
 
 /// Batches of an `MNISTDataset` as tensors, like PyTorch's `DataLoader` with torchvision's `ToTensor` and
 /// optional `Normalize`:
@@ -8,7 +9,8 @@ import Autograd
 ///         for (images, labels) in trainLoader.epoch(generator: &generator) { … }
 ///     }
 ///
-/// Each batch's images are `[B, 1, rows, columns]` Floats (byte / 255, then normalised), its labels Int32.
+/// Each batch's images are `[B, 1, rows, columns]` Floats (byte / 255, then randomly transformed if the
+/// loader augments, then normalised), its labels Int32.
 public struct DataLoader: Sendable {
     /// The per-channel normalisation applied after scaling to [0, 1]: `(x - mean) / standardDeviation`.
     public struct Normalization: Sendable, Equatable {
@@ -40,15 +42,18 @@ public struct DataLoader: Sendable {
     public let dropLast: Bool
     /// Applied after scaling to [0, 1]; nil leaves values in [0, 1].
     public let normalization: Normalization?
+    /// The random transform each image gets before normalisation, a new one every epoch; nil for none.
+    public let augmentation: RandomAffine?
 
     /// The Float value of each byte value, scaled and normalised: building a batch is one lookup per pixel.
     private let pixelValues: [Float]
 
     /// A loader of `dataset` in batches of `batchSize` (positive), in a new random order each epoch if
-    /// `shuffle`, without a last partial batch if `dropLast`, normalised if `normalization` is given.
+    /// `shuffle`, without a last partial batch if `dropLast`, randomly transformed by `augmentation` and
+    /// normalised if `normalization` is given.
     public init(
         dataset: MNISTDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-        normalization: Normalization? = nil
+        normalization: Normalization? = nil, augmentation: RandomAffine? = nil
     ) {
         precondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
@@ -56,6 +61,7 @@ public struct DataLoader: Sendable {
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.normalization = normalization
+        self.augmentation = augmentation
         // Same float32 operations as ToTensor (divide by 255) then Normalize (subtract, divide).
         pixelValues = (0...255).map { byte in
             let scaled = Float(byte) / 255
@@ -71,15 +77,22 @@ public struct DataLoader: Sendable {
 
     /// One pass over the dataset. A shuffling loader draws this epoch's order from `generator` — one
     /// permutation per call, so successive epochs differ and a generator restored from a saved `state`
-    /// repeats the order. A loader that does not shuffle leaves `generator` untouched.
+    /// repeats the order — and an augmenting one then draws a transform for each position of the epoch.
+    /// A loader that does neither leaves `generator` untouched.
     public func epoch(generator: inout RandomGenerator) -> Epoch {
-        Epoch(loader: self, order: shuffle ? generator.permutation(dataset.imageCount) : nil)
+        let order = shuffle ? generator.permutation(dataset.imageCount) : nil
+        let transforms = augmentation.map { augmentation in
+            (0..<dataset.imageCount).map { _ in
+                augmentation.draw(rows: dataset.rows, columns: dataset.columns, generator: &generator)
+            }
+        }
+        return Epoch(loader: self, order: order, transforms: transforms)
     }
 
-    /// One pass in dataset order, for a loader that does not shuffle (a test set).
+    /// One pass in dataset order, for a loader that neither shuffles nor augments (a test set).
     public func epoch() -> Epoch {
-        precondition(!shuffle, "a shuffling DataLoader needs a generator: use epoch(generator:)")
-        return Epoch(loader: self, order: nil)
+        precondition(!shuffle && augmentation == nil, "a shuffling or augmenting DataLoader needs a generator: use epoch(generator:)")
+        return Epoch(loader: self, order: nil, transforms: nil)
     }
 
     /// The batches of one epoch, built on access.
@@ -87,6 +100,8 @@ public struct DataLoader: Sendable {
         let loader: DataLoader
         /// The dataset index at each position, or nil for dataset order.
         let order: [Int]?
+        /// The transform of the image at each position, or nil for none.
+        let transforms: [AffineWarp.Matrix]?
 
         public var startIndex: Int { 0 }
         public var endIndex: Int { loader.batchCount }
@@ -96,12 +111,14 @@ public struct DataLoader: Sendable {
             precondition(indices.contains(position), "batch \(position) out of 0..<\(count)")
             let start = position * loader.batchSize
             let end = Swift.min(start + loader.batchSize, loader.dataset.imageCount)
-            return loader.makeBatch((start..<end).map { order?[$0] ?? $0 })
+            return loader.makeBatch(
+                (start..<end).map { order?[$0] ?? $0 }, transforms: transforms.map { Array($0[start..<end]) })
         }
     }
 
-    private func makeBatch(_ indices: [Int]) -> Batch {
+    private func makeBatch(_ indices: [Int], transforms: [AffineWarp.Matrix]?) -> Batch {
         let size = dataset.pixelsPerImage
+        if let transforms { return makeAugmentedBatch(indices, transforms: transforms) }
         let values = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             dataset.images.withUnsafeBufferPointer { images in
                 pixelValues.withUnsafeBufferPointer { pixelValues in
@@ -118,6 +135,35 @@ public struct DataLoader: Sendable {
         }
         return (
             Tensor(shape: [indices.count, 1, dataset.rows, dataset.columns], data: values),
+            indices.map { Int32(dataset.labels[$0]) }
+        )
+    }
+
+    /// Each image scaled to [0, 1], resampled through its transform (background 0 outside), then
+    /// normalised; the images are split over the cores.
+    private func makeAugmentedBatch(_ indices: [Int], transforms: [AffineWarp.Matrix]) -> Batch {
+        let (rows, columns, size) = (dataset.rows, dataset.columns, dataset.pixelsPerImage)
+        let values = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
+            let output = output.baseAddress!
+            dataset.images.withUnsafeBufferPointer { images in
+                Parallel.forEachChunk(of: indices.count) { slots in
+                    var scaled = [Float](repeating: 0, count: size)
+                    for slot in slots {
+                        let source = indices[slot] * size
+                        for offset in 0..<size { scaled[offset] = Float(images[source + offset]) / 255 }
+                        let target = output + slot * size
+                        AffineWarp.bilinear(source: scaled, output: target, rows: rows, columns: columns, matrix: transforms[slot])
+                        guard let normalization else { continue }
+                        for offset in 0..<size {
+                            target[offset] = (target[offset] - normalization.mean) / normalization.standardDeviation
+                        }
+                    }
+                }
+            }
+            initialized = indices.count * size
+        }
+        return (
+            Tensor(shape: [indices.count, 1, rows, columns], data: values),
             indices.map { Int32(dataset.labels[$0]) }
         )
     }

@@ -8,6 +8,26 @@ public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
     case sgd
 }
 
+/// How the learning rate moves over a run, stepped after every batch.
+public enum ScheduleKind: String, CaseIterable, Codable, Sendable {
+    /// The configured rate throughout, as the tutorial trains.
+    case constant
+    /// From the configured rate down to 0 along half a cosine (PyTorch's `CosineAnnealingLR`).
+    case cosine
+    /// Up to the configured rate over the first 30% of the run, then down to nearly 0 (PyTorch's
+    /// `OneCycleLR`, learning rate only).
+    case onecycle
+
+    /// The rate for the batch numbered `step` (from 0) of a run of `totalSteps` batches.
+    public func learningRate(base: Float, step: Int, totalSteps: Int) -> Float {
+        switch self {
+        case .constant: base
+        case .cosine: CosineSchedule(baseLearningRate: base, totalSteps: totalSteps).learningRate(at: step)
+        case .onecycle: OneCycleSchedule(maximumLearningRate: base, totalSteps: max(totalSteps, 2)).learningRate(at: step)
+        }
+    }
+}
+
 /// Everything that defines a training run. The defaults are the tutorial's recipe: LeNet5, Adam with
 /// learning rate 0.001, batches of 64 shuffled every epoch, 10 epochs, ToTensor scaling only.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
@@ -23,8 +43,29 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
     public var normalize = false
+    /// Rotate, scale and shift every training image at random each epoch (`RandomAffine.mnist`).
+    public var augment = false
+    /// How the learning rate moves over the run.
+    public var schedule: ScheduleKind = .constant
 
     public init() {}
+
+    /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
+    /// `schedule`), so older checkpoints still resume.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(ModelKind.self, forKey: .model)
+        epochs = try container.decode(Int.self, forKey: .epochs)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        learningRate = try container.decode(Float.self, forKey: .learningRate)
+        optimizer = try container.decode(OptimizerKind.self, forKey: .optimizer)
+        momentum = try container.decode(Float.self, forKey: .momentum)
+        weightDecay = try container.decode(Float.self, forKey: .weightDecay)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        normalize = try container.decode(Bool.self, forKey: .normalize)
+        augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
+        schedule = try container.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .constant
+    }
 }
 
 extension ModelKind: Codable {}
@@ -92,16 +133,24 @@ public final class Trainer {
 
     var normalization: DataLoader.Normalization? { configuration.normalize ? .mnist : nil }
 
-    /// One shuffled pass over `trainingSet`: returns the mean loss and the training accuracy.
-    /// `progress(batchesDone, batchCount)` is called after each batch.
+    /// One shuffled (and, if configured, augmented) pass over `trainingSet`: returns the mean loss and the
+    /// training accuracy on the images as the model saw them. `progress(batchesDone, batchCount)` is called
+    /// after each batch.
     public func trainEpoch(
         on trainingSet: MNISTDataset, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> (loss: Double, accuracy: Double) {
-        let loader = DataLoader(dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization)
+        let loader = DataLoader(
+            dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization,
+            augmentation: configuration.augment ? .mnist : nil)
         model.train()
         var totalLoss: Double = 0
         var correct = 0
         for (index, batch) in loader.epoch(generator: &generator).enumerated() {
+            if configuration.schedule != .constant {
+                optimizer.learningRate = configuration.schedule.learningRate(
+                    base: configuration.learningRate, step: completedEpochs * loader.batchCount + index,
+                    totalSteps: configuration.epochs * loader.batchCount)
+            }
             let step = gradientStep(images: batch.images, labels: batch.labels)
             guard step.loss.isFinite else {
                 throw TrainingError.nonFiniteLoss(epoch: completedEpochs + 1, batch: index + 1, loss: step.loss)

@@ -14,6 +14,10 @@ struct DataCommand: ParsableCommand {
     var png: String?
     @Flag(help: "Check the files' MD5 checksums against the published ones (the bundled MNIST's, not another dataset's).")
     var verify = false
+    @Flag(help: "Draw the samples as `mnist train --augment` shows them to the model: randomly rotated, scaled and shifted.")
+    var augment = false
+    @Option(help: "Seeds the random transforms of --augment.")
+    var seed: UInt64 = 0
 
     func run() throws {
         let directory = try dataOptions.directory()
@@ -34,16 +38,26 @@ struct DataCommand: ParsableCommand {
             let counts = dataset.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
             print("Label counts (\(name)): \(counts)")
         }
-        for index in 0..<min(max(show, 0), trainingSet.imageCount) {
-            print("\nTraining sample \(index), label \(trainingSet.labels[index]):")
-            print(trainingSet.asciiArt(at: index))
+        let samples = augment ? augmented(trainingSet.prefix(100)) : trainingSet
+        for index in 0..<min(max(show, 0), samples.imageCount) {
+            print("\nTraining sample \(index), label \(samples.labels[index])\(augment ? ", augmented" : ""):")
+            print(samples.asciiArt(at: index))
         }
         if let png {
-            let grid = trainingSet.sampleGrid(indices: Array(0..<min(100, trainingSet.imageCount)), columns: 10)
+            let grid = samples.sampleGrid(indices: Array(0..<min(100, trainingSet.imageCount)), columns: 10)
             let bytes = PNGWriter.encodeGrayscale(width: grid.width, height: grid.height, pixels: grid.pixels)
             try AtomicFile.write(bytes, to: URL(fileURLWithPath: png))
             print("\nWrote \(png) (\(grid.width)×\(grid.height))")
         }
+    }
+
+    /// `dataset`'s images as one augmented epoch of a loader in dataset order shows them, back in bytes.
+    func augmented(_ dataset: MNISTDataset) -> MNISTDataset {
+        var generator = RandomGenerator(seed: seed)
+        let loader = DataLoader(dataset: dataset, batchSize: max(dataset.imageCount, 1), augmentation: .mnist)
+        guard let batch = loader.epoch(generator: &generator).first else { return dataset }
+        let bytes = batch.images.data.map { UInt8(min(max(($0 * 255).rounded(), 0), 255)) }
+        return MNISTDataset(images: bytes, labels: dataset.labels, rows: dataset.rows, columns: dataset.columns)
     }
 }
 

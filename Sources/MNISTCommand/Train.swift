@@ -30,6 +30,10 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Flag(help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (the tutorial does not).")
     var normalize = false
+    @Flag(help: "Rotate (±15°), scale (85–115%) and shift (±10%) every training image at random each epoch (the tutorial does not).")
+    var augment = false
+    @Option(help: "How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then down) (default constant).")
+    var schedule: ScheduleKind?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
     @Option(help: ArgumentHelp("Where to write the weights (default <model>.safetensors).", valueName: "file"))
@@ -45,7 +49,8 @@ struct Train: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--lr must be a positive number") }
-        if resume != nil, model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize {
+        if resume != nil, model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize
+            || augment || schedule != nil {
             throw ValidationError("--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
         }
     }
@@ -66,6 +71,8 @@ struct Train: ParsableCommand {
             if let weightDecay { configuration.weightDecay = weightDecay }
             if let seed { configuration.seed = seed }
             configuration.normalize = normalize
+            configuration.augment = augment
+            if let schedule { configuration.schedule = schedule }
             trainer = Trainer(configuration: configuration)
         }
         let recipe = trainer.configuration
@@ -78,8 +85,10 @@ struct Train: ParsableCommand {
         let testSet = try dataOptions.load(.test)
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
-        print("Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate), "
+        print("Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
+              + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
               + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
+              + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
               + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
 
@@ -101,7 +110,8 @@ struct Train: ParsableCommand {
             metadata: [
                 "epochs": String(trainer.completedEpochs), "seed": String(recipe.seed),
                 "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
-                "normalize": String(recipe.normalize),
+                "normalize": String(recipe.normalize), "augment": String(recipe.augment),
+                "schedule": recipe.schedule.rawValue,
             ],
             to: outputURL)
         print("Wrote \(outputURL.path), \(metricsURL.path) and \(checkpointURL.path)")
@@ -117,6 +127,7 @@ struct Train: ParsableCommand {
 
 extension ModelKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
 
 /// A failure the user caused or can act on: printed as one line, exit status 1, no stack trace.
 struct ExitError: Error, CustomStringConvertible {

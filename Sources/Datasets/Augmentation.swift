@@ -1,0 +1,42 @@
+import Autograd
+import Kernels
+
+/// Random rotations, scalings and shifts of training images, like torchvision's `RandomAffine` with
+/// bilinear interpolation: each image of each epoch is drawn a new transform, so the model never sees the
+/// same picture twice and learns digits written a little tilted, larger, smaller or off-centre, as
+/// people's are. Pixels the transform brings in from outside the image are background (0).
+///
+///     let loader = DataLoader(dataset: train, batchSize: 64, shuffle: true, augmentation: .mnist)
+public struct RandomAffine: Codable, Equatable, Sendable {
+    /// Rotations are drawn uniformly from −maximumRotation…maximumRotation degrees.
+    public var maximumRotation: Float
+    /// Scale factors are drawn uniformly from this range (1 keeps the size).
+    public var scale: ClosedRange<Float>
+    /// Shifts are drawn uniformly from −maximumShift…maximumShift of the image's width (horizontally) and
+    /// height (vertically).
+    public var maximumShift: Float
+
+    /// A policy drawing rotations up to `maximumRotation` degrees either way, scale factors in `scale` and
+    /// shifts up to `maximumShift` of the image's side either way.
+    public init(maximumRotation: Float, scale: ClosedRange<Float>, maximumShift: Float) {
+        precondition(maximumRotation >= 0 && maximumShift >= 0 && scale.lowerBound > 0, "invalid augmentation ranges")
+        self.maximumRotation = maximumRotation
+        self.scale = scale
+        self.maximumShift = maximumShift
+    }
+
+    /// The `mnist train --augment` policy: rotations up to ±15°, scalings of 85–115% and shifts up to ±10%
+    /// (2.8 pixels), the ranges the best-documented single MNIST network trains with
+    /// (cdeotte/MNIST-CNN-99.75, 99.65% on average).
+    public static let mnist = RandomAffine(maximumRotation: 15, scale: 0.85...1.15, maximumShift: 0.1)
+
+    /// One transform for an image of `rows` × `columns`, drawing four uniforms from `generator` (angle,
+    /// scale, horizontal and vertical shift, in that order).
+    public func draw(rows: Int, columns: Int, generator: inout RandomGenerator) -> AffineWarp.Matrix {
+        let degrees = generator.nextUniform(low: -maximumRotation, high: maximumRotation)
+        let scaleFactor = generator.nextUniform(low: scale.lowerBound, high: scale.upperBound)
+        let shiftX = generator.nextUniform(low: -maximumShift, high: maximumShift) * Float(columns)
+        let shiftY = generator.nextUniform(low: -maximumShift, high: maximumShift) * Float(rows)
+        return .rotation(degrees: degrees, scale: scaleFactor, shiftX: shiftX, shiftY: shiftY, rows: rows, columns: columns)
+    }
+}
