@@ -87,4 +87,59 @@ import Testing
         #expect(epoch[937].images.shape == [32, 1, 28, 28])
         #expect(DataLoader(dataset: train, batchSize: 64, dropLast: true).batchCount == 937)
     }
+
+    /// Sixteen 8×8 images with a bright bar at a different place in each, labels 0–9 over and over.
+    let bars: MNISTDataset = {
+        var images = [UInt8](repeating: 0, count: 16 * 64)
+        for image in 0..<16 {
+            let row = image % 6 + 1
+            for column in 0..<8 { images[image * 64 + row * 8 + column] = UInt8(200 + image) }
+        }
+        return MNISTDataset(images: images, labels: (0..<16).map { UInt8($0 % 10) }, rows: 8, columns: 8)
+    }()
+
+    @Test func augmentationThatDrawsNoChangeGivesThePlainBatches() {
+        let still = RandomAffine(maximumRotation: 0, scale: 1...1, maximumShift: 0)
+        for normalization in [nil, DataLoader.Normalization.mnist] {
+            var generator = RandomGenerator(seed: 3)
+            var twin = RandomGenerator(seed: 3)
+            let augmented = DataLoader(dataset: bars, batchSize: 5, shuffle: true, normalization: normalization, augmentation: still)
+            let plain = DataLoader(dataset: bars, batchSize: 5, shuffle: true, normalization: normalization)
+            let augmentedBatches = augmented.epoch(generator: &generator)
+            let plainBatches = plain.epoch(generator: &twin)
+            #expect(augmentedBatches.map(\.images.data) == plainBatches.map(\.images.data))
+            #expect(augmentedBatches.map(\.labels) == plainBatches.map(\.labels))
+        }
+    }
+
+    @Test func augmentedEpochsAreReproducibleAndDifferFromEachOther() throws {
+        let loader = DataLoader(dataset: bars, batchSize: 4, shuffle: true, augmentation: .mnist)
+        var generator = RandomGenerator(seed: 11)
+        var restored = try #require(RandomGenerator(state: generator.state))
+        let first = loader.epoch(generator: &generator)
+        let again = loader.epoch(generator: &restored)
+        #expect(first.map(\.images.data) == again.map(\.images.data))
+        #expect(generator == restored)
+
+        let second = loader.epoch(generator: &generator)
+        #expect(first.map(\.images.data) != second.map(\.images.data))
+        // Each image is transformed, not replaced: its label goes with it, and its ink stays in 0…1.
+        let plainOrder = DataLoader(dataset: bars, batchSize: 4, shuffle: true)
+        var orderOnly = RandomGenerator(seed: 11)
+        #expect(first.map(\.labels) == plainOrder.epoch(generator: &orderOnly).map(\.labels))
+        for batch in first {
+            #expect(batch.images.data.allSatisfy { (0...1).contains($0) })
+            #expect(batch.images.data.contains { $0 > 0.3 })
+        }
+    }
+
+    @Test func augmentationIsAppliedBeforeNormalisation() {
+        var generator = RandomGenerator(seed: 5)
+        var twin = RandomGenerator(seed: 5)
+        let raw = DataLoader(dataset: bars, batchSize: 16, augmentation: .mnist).epoch(generator: &generator)[0]
+        let normalised = DataLoader(dataset: bars, batchSize: 16, normalization: .mnist, augmentation: .mnist)
+            .epoch(generator: &twin)[0]
+        let expected = raw.images.data.map { ($0 - 0.1307) / 0.3081 }
+        #expect(normalised.images.data == expected)
+    }
 }

@@ -37,12 +37,17 @@ import Testing
         #expect(evaluate(model: model, on: testSlice) == evaluate(model: trainer.model, on: testSlice))
     }
 
-    @Test func resumingFromACheckpointRepeatsTheUninterruptedRunBitForBit() throws {
+    /// The tutorial's recipe, and one with augmentation and a cosine schedule (whose transforms and rates
+    /// depend on the generator's state and the epoch the checkpoint carries).
+    @Test(arguments: [false, true])
+    func resumingFromACheckpointRepeatsTheUninterruptedRunBitForBit(augmented: Bool) throws {
         let trainingSlice = try Self.training.get().prefix(640)
         let testSlice = try Self.test.get().prefix(200)
         var configuration = TrainingConfiguration()
         configuration.seed = 7
         configuration.epochs = 2
+        configuration.augment = augmented
+        configuration.schedule = augmented ? .cosine : .constant
         let straight = Trainer(configuration: configuration)
         _ = try straight.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
         _ = try straight.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
@@ -61,6 +66,33 @@ import Testing
             #expect(expected.data == actual.data, "\(name) differs after resuming")
         }
         #expect(straight.history.map(\.testAccuracy) == resumed.history.map(\.testAccuracy))
+        #expect(straight.history.map(\.learningRate) == resumed.history.map(\.learningRate))
+    }
+
+    @Test func aCosineScheduleStepsTheRateEveryBatchDownTowardsZero() throws {
+        let trainingSlice = try Self.training.get().prefix(640)  // 10 batches of 64
+        let testSlice = try Self.test.get().prefix(100)
+        var configuration = TrainingConfiguration()
+        configuration.epochs = 2
+        configuration.schedule = .cosine
+        let trainer = Trainer(configuration: configuration)
+        _ = try trainer.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
+        _ = try trainer.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
+        // Each epoch records the rate of its last batch: steps 9 and 19 of 20.
+        let cosine = CosineSchedule(baseLearningRate: 0.001, totalSteps: 20)
+        #expect(trainer.history.map(\.learningRate) == [cosine.learningRate(at: 9), cosine.learningRate(at: 19)])
+        #expect(trainer.history[1].learningRate < 0.00001)
+    }
+
+    @Test func aCheckpointWrittenBeforeAugmentationAndSchedulesStillResumes() throws {
+        // A configuration as versions without `augment` and `schedule` wrote it.
+        let older = #"{"batchSize":64,"epochs":10,"learningRate":0.001,"model":"cnn","momentum":0.9,"normalize":false,"optimizer":"adam","seed":3,"weightDecay":0}"#
+        let configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(older.utf8))
+        var expected = TrainingConfiguration()
+        expected.model = .cnn
+        expected.seed = 3
+        #expect(configuration == expected)
+        #expect(!configuration.augment && configuration.schedule == .constant)
     }
 
     @Test func aDivergingRunStopsWithAClearError() throws {
