@@ -23,8 +23,13 @@ public struct ImageOutcome: Equatable, Sendable {
 /// The model's prediction and its probability for every image of `dataset`, in order, computed as
 /// `evaluate(model:on:normalization:batchSize:)` does (evaluation mode, nothing recorded, batches of
 /// `batchSize`), so `Evaluation(outcomes:)` of the result equals what `evaluate` returns.
+///
+/// With `augmentation`, each image is first randomly transformed as training augments it, the transforms
+/// drawn from `RandomGenerator(seed: augmentationSeed)`: how well the model copes with digits written
+/// tilted, larger, smaller or off-centre.
 public func classify(
-    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000
+    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000,
+    augmentation: RandomAffine? = nil, augmentationSeed: UInt64 = 0
 ) -> [ImageOutcome] {
     let wasTraining = model.isTraining
     model.eval()
@@ -32,7 +37,9 @@ public func classify(
     return withoutGradients {
         var outcomes = [ImageOutcome]()
         outcomes.reserveCapacity(dataset.imageCount)
-        for batch in DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch() {
+        var generator = RandomGenerator(seed: augmentationSeed)
+        let loader = DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization, augmentation: augmentation)
+        for batch in loader.epoch(generator: &generator) {
             let logits = model(batch.images)
             let probabilities = logits.softmax().data
             let classCount = logits.shape[1]

@@ -15,6 +15,10 @@ struct Evaluate: ParsableCommand {
     var weights: String
     @Flag(help: "Normalise pixels with MNIST's mean and std (for weights trained that way; read from the file's metadata when it says).")
     var normalize = false
+    @Flag(help: "Test on the test images randomly rotated, scaled and shifted as `mnist train --augment` transforms its images: how well the model copes with digits written tilted, larger, smaller or off-centre.")
+    var augment = false
+    @Option(help: "Seeds the random transforms of --augment.")
+    var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Write a report (confusion matrix, mistakes, learning curves, summary) into this folder.", valueName: "dir"))
     var report: String?
     @Option(help: ArgumentHelp("The training run's metrics for the report's learning curves (default: the weights path with .metrics.jsonl for its extension, as `mnist train` names it; skipped when that is absent).", valueName: "file"))
@@ -24,6 +28,9 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         if metrics != nil && report == nil { throw ValidationError("--metrics is for the report: add --report DIR") }
+        if augment && report != nil {
+            throw ValidationError("--report draws the test images as they are, so it does not go with --augment: run them separately")
+        }
     }
 
     func run() throws {
@@ -34,9 +41,11 @@ struct Evaluate: ParsableCommand {
         let (history, metricsURL) = report == nil ? ([], nil) : try readHistory(weightsURL: weightsURL)
         let testSet = try dataOptions.load(.test)
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
-        let outcomes = classify(model: model, on: testSet, normalization: normalization)
+        let outcomes = classify(
+            model: model, on: testSet, normalization: normalization, augmentation: augment ? .mnist : nil, augmentationSeed: seed)
         let evaluation = Evaluation(outcomes: outcomes)
-        print("Model: \(kind.rawValue), \(testSet.imageCount) test images")
+        print("Model: \(kind.rawValue), \(testSet.imageCount) test images"
+              + (augment ? ", each randomly rotated, scaled and shifted (seed \(seed))" : ""))
         print("Accuracy: \(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))")
         print()
         print(evaluation.report)
