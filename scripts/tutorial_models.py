@@ -1,4 +1,4 @@
-"""The tutorial's three MNIST models and an IDX (gzip) reader for the MNIST files.
+"""The tutorial's three MNIST models, the VGG-style network beyond it, and an IDX (gzip) reader for the MNIST files.
 
 Attribute names are the contract with the Swift side: they become the state-dict
 keys (layer1.weight, conv1.bias, ...) that fixtures and safetensors checkpoints use.
@@ -64,7 +64,29 @@ class LeNet5(nn.Module):
         return self.fc2(torch.tanh(self.fc1(x)))
 
 
-MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5}
+class VGGStyleCNN(nn.Module):
+    """The "vgg" (not the tutorial's): two blocks of two 3x3 convolutions without bias, each with batch norm and
+    ReLU, then max-pool 2; linear 1024 -> 256 without bias, batch norm, ReLU; linear 256 -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 32, 3, bias=False), nn.BatchNorm2d(32)
+        self.conv2, self.bn2 = nn.Conv2d(32, 32, 3, bias=False), nn.BatchNorm2d(32)
+        self.conv3, self.bn3 = nn.Conv2d(32, 64, 3, bias=False), nn.BatchNorm2d(64)
+        self.conv4, self.bn4 = nn.Conv2d(64, 64, 3, bias=False), nn.BatchNorm2d(64)
+        self.fc1, self.bn5 = nn.Linear(64 * 4 * 4, 256, bias=False), nn.BatchNorm1d(256)
+        self.fc2 = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        x = F.relu(self.bn3(self.conv3(x)))
+        x = F.max_pool2d(F.relu(self.bn4(self.conv4(x))), 2)
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.bn5(self.fc1(x))))
+
+
+MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5, "vgg": VGGStyleCNN}
 
 
 def read_idx(path):

@@ -36,7 +36,7 @@ struct Bench: ParsableCommand {
     var worker: String?
 
     func validate() throws {
-        guard model == "all" || ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp, cnn, lenet5 or all") }
+        guard model == "all" || ModelKind(rawValue: model).map(ModelKind.tutorialModels.contains) == true else { throw ValidationError("--model must be mlp, cnn, lenet5 or all") }
         guard epochs >= 1, batch1Images >= 1, (maxBatches ?? 1) >= 1 else {
             throw ValidationError("--epochs, --batch1-images and --max-batches must be positive")
         }
@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        let kinds = model == "all" ? ModelKind.allCases : [ModelKind(rawValue: model)!]
+        let kinds = model == "all" ? ModelKind.tutorialModels : [ModelKind(rawValue: model)!]
         let sgemm = measureSgemm()
         print("Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s")
         var swift: [String: [String: Any]] = [:]

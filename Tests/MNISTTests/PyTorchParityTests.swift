@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import MNIST
 
-/// The three tutorial models against PyTorch, an independent oracle: fixtures written by
+/// The three tutorial models and the VGG-style network against PyTorch, an independent oracle: fixtures written by
 /// scripts/make_fixtures.py (torch 2.15) hold a batch of 64 real MNIST images, PyTorch's initial weights,
 /// logits, loss, every gradient, and the weights after optimizer steps.
 ///
@@ -49,6 +49,11 @@ import Testing
         let model = try fixture.model()
         let logits = model(try fixture.tensor("input"))
         #expect(Self.relativeError(logits, try fixture.tensor("logits")) < 1e-4, "logits")
+        // Batch normalisation's running statistics after one training-mode forward pass.
+        for (name, buffer) in model.stateDict where fixture.file["after.\(name)"] != nil {
+            let error = Self.relativeError(buffer, try fixture.tensor("after.\(name)"))
+            #expect(error < 1e-5, "\(name) after the forward pass: relative error \(error)")
+        }
         let loss = logits.crossEntropy(labels: try fixture.labels)
         #expect(abs(loss.scalar - (try fixture.tensor("loss")).scalar) < 1e-4 * abs(try fixture.tensor("loss").scalar), "loss")
         loss.backward()
