@@ -37,6 +37,35 @@ import Testing
         #expect(evaluate(model: model, on: testSlice) == evaluate(model: trainer.model, on: testSlice))
     }
 
+    /// The VGG-style network's weights file carries batch normalisation's running statistics: after a few
+    /// training steps, the model read back predicts exactly what the trained one does in evaluation mode.
+    /// (How well it learns is shown by full runs, in the README: a few steps leave the running statistics
+    /// far from the data's, so evaluation-mode accuracy says little this early.)
+    @Test func theVGGStyleNetworksWeightsFileKeepsItsRunningStatistics() throws {
+        var configuration = TrainingConfiguration()
+        configuration.model = .vgg
+        configuration.augment = true
+        let trainer = Trainer(configuration: configuration)
+        let trainingSlice = try Self.training.get().prefix(192)  // 3 batches of 64
+        let testSlice = try Self.test.get().prefix(200)
+        let record = try trainer.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
+        #expect(record.trainingLoss.isFinite && record.trainingLoss < 3)
+
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("vgg.safetensors")
+        try WeightsFile.write(model: trainer.model, kind: .vgg, to: url)
+        let (kind, model, _) = try WeightsFile.read(from: url)
+        #expect(kind == .vgg)
+        for name in ["bn1.running_mean", "bn5.running_var", "bn5.num_batches_tracked"] {
+            let written = try #require(model.stateDict.first { $0.name == name }).tensor.data
+            let trained = try #require(trainer.model.stateDict.first { $0.name == name }).tensor.data
+            #expect(written == trained, "\(name)")
+        }
+        #expect(trainer.model.stateDict.first { $0.name == "bn5.num_batches_tracked" }?.tensor.data == [3])
+        #expect(evaluate(model: model, on: testSlice) == evaluate(model: trainer.model, on: testSlice))
+    }
+
     /// The tutorial's recipe, and one with augmentation and a cosine schedule (whose transforms and rates
     /// depend on the generator's state and the epoch the checkpoint carries).
     @Test(arguments: [false, true])
