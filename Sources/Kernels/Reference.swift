@@ -180,4 +180,73 @@ public enum Reference {
         }
         return (p, buffer)
     }
+
+    /// The flat indices of one channel's elements in [batch, channels, plane].
+    static func channelIndices(_ channel: Int, batch: Int, channels: Int, plane: Int) -> [Int] {
+        var indices: [Int] = []
+        for item in 0..<batch {
+            let start = (item * channels + channel) * plane
+            indices.append(contentsOf: start..<(start + plane))
+        }
+        return indices
+    }
+
+    /// Batch normalisation in training mode, in Double, element by element (`BatchNormalization.statistics`
+    /// and `.normalize`): input [batch, channels, plane] → (output, normalized, mean, biased variance).
+    public static func batchNormalizationForward(
+        input: [Float], batch: Int, channels: Int, plane: Int, scale: [Float], shift: [Float], epsilon: Float
+    ) -> (output: [Float], normalized: [Float], mean: [Float], variance: [Float]) {
+        var output = [Float](repeating: 0, count: input.count), normalized = output
+        var mean = [Float](repeating: 0, count: channels), variance = mean
+        let count = Double(batch * plane)
+        for channel in 0..<channels {
+            let indices = channelIndices(channel, batch: batch, channels: channels, plane: plane)
+            var sum: Double = 0
+            for index in indices { sum += Double(input[index]) }
+            let channelMean = sum / count
+            var squares: Double = 0
+            for index in indices {
+                let deviation = Double(input[index]) - channelMean
+                squares += deviation * deviation
+            }
+            let channelVariance = squares / count
+            mean[channel] = Float(channelMean)
+            variance[channel] = Float(channelVariance)
+            let inverseDeviation = 1 / (channelVariance + Double(epsilon)).squareRoot()
+            for index in indices {
+                let value = (Double(input[index]) - channelMean) * inverseDeviation
+                normalized[index] = Float(value)
+                output[index] = Float(value * Double(scale[channel]) + Double(shift[channel]))
+            }
+        }
+        return (output, normalized, mean, variance)
+    }
+
+    /// The training-mode backward pass in Double (`BatchNormalization.backward`): → (input, scale, shift)
+    /// gradients.
+    public static func batchNormalizationBackward(
+        outputGradient: [Float], normalized: [Float], batch: Int, channels: Int, plane: Int, scale: [Float],
+        inverseDeviation: [Float]
+    ) -> (input: [Float], scale: [Float], shift: [Float]) {
+        var inputGradient = [Float](repeating: 0, count: outputGradient.count)
+        var scaleGradient = [Float](repeating: 0, count: channels), shiftGradient = scaleGradient
+        let count = Double(batch * plane)
+        for channel in 0..<channels {
+            let indices = channelIndices(channel, batch: batch, channels: channels, plane: plane)
+            var sumGradient: Double = 0, sumGradientNormalized: Double = 0
+            for index in indices {
+                sumGradient += Double(outputGradient[index])
+                sumGradientNormalized += Double(outputGradient[index]) * Double(normalized[index])
+            }
+            scaleGradient[channel] = Float(sumGradientNormalized)
+            shiftGradient[channel] = Float(sumGradient)
+            let factor = Double(scale[channel]) * Double(inverseDeviation[channel])
+            let (meanGradient, meanGradientNormalized) = (sumGradient / count, sumGradientNormalized / count)
+            for index in indices {
+                let centred = Double(outputGradient[index]) - meanGradient - Double(normalized[index]) * meanGradientNormalized
+                inputGradient[index] = Float(factor * centred)
+            }
+        }
+        return (inputGradient, scaleGradient, shiftGradient)
+    }
 }

@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
 
     enum PyTorchMode: String, ExpressibleByArgument { case auto, on, off }
 
-    @Option(help: "mlp, cnn, lenet5 or all.")
+    @Option(help: "mlp, cnn, lenet5, vgg, or all (the tutorial's three).")
     var model = "all"
     @Option(help: "Training epochs per measurement.")
     var epochs = 1
@@ -36,7 +36,7 @@ struct Bench: ParsableCommand {
     var worker: String?
 
     func validate() throws {
-        guard model == "all" || ModelKind(rawValue: model).map(ModelKind.tutorialModels.contains) == true else { throw ValidationError("--model must be mlp, cnn, lenet5 or all") }
+        guard model == "all" || ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp, cnn, lenet5, vgg or all (the tutorial's three)") }
         guard epochs >= 1, batch1Images >= 1, (maxBatches ?? 1) >= 1 else {
             throw ValidationError("--epochs, --batch1-images and --max-batches must be positive")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 extension Tensor {
     /// Inverted dropout: zeroes each element with probability `probability` and scales the rest by
@@ -21,52 +22,25 @@ extension Tensor {
     public func batchNormalized(
         scale: Tensor, shift: Tensor, epsilon: Float
     ) -> (output: Tensor, mean: [Float], variance: [Float]) {
-        let (channels, planeSize, batch) = batchNormGeometry(scale: scale, shift: shift)
-        let elementsPerChannel = batch * planeSize
+        let (channels, plane, batch) = batchNormGeometry(scale: scale, shift: shift)
         var mean = [Float](repeating: 0, count: channels)
         var variance = [Float](repeating: 0, count: channels)
-        for channel in 0..<channels {
-            var sum: Double = 0, sumOfSquares: Double = 0
-            forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                let value = Double(data[index])
-                sum += value
-                sumOfSquares += value * value
-            }
-            let channelMean = sum / Double(elementsPerChannel)
-            mean[channel] = Float(channelMean)
-            variance[channel] = Float(Swift.max(sumOfSquares / Double(elementsPerChannel) - channelMean * channelMean, 0))
-        }
+        BatchNormalization.statistics(input: data, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         var normalized = [Float](repeating: 0, count: count)
         var output = [Float](repeating: 0, count: count)
-        for channel in 0..<channels {
-            let (gamma, beta) = (scale.data[channel], shift.data[channel])
-            forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                normalized[index] = (data[index] - mean[channel]) * inverseDeviation[channel]
-                output[index] = normalized[index] * gamma + beta
-            }
-        }
+        BatchNormalization.normalize(
+            input: data, batch: batch, channels: channels, plane: plane, mean: mean, inverseDeviation: inverseDeviation,
+            scale: scale.data, shift: shift.data, normalized: &normalized, output: &output)
         let gammas = scale.data
         let result = Tensor.result(shape: shape, data: output, operation: "batchNorm", inputs: [self, scale, shift]) { gradient in
             var inputGradient = [Float](repeating: 0, count: normalized.count)
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
-            for channel in 0..<channels {
-                var sumGradient: Double = 0, sumGradientNormalized: Double = 0
-                forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                    sumGradient += Double(gradient[index])
-                    sumGradientNormalized += Double(gradient[index] * normalized[index])
-                }
-                scaleGradient[channel] = Float(sumGradientNormalized)
-                shiftGradient[channel] = Float(sumGradient)
-                // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
-                let meanGradient = Float(sumGradient / Double(elementsPerChannel))
-                let meanGradientNormalized = Float(sumGradientNormalized / Double(elementsPerChannel))
-                let factor = gammas[channel] * inverseDeviation[channel]
-                forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                    inputGradient[index] = factor * (gradient[index] - meanGradient - normalized[index] * meanGradientNormalized)
-                }
-            }
+            BatchNormalization.backward(
+                outputGradient: gradient, normalized: normalized, batch: batch, channels: channels, plane: plane,
+                scale: gammas, inverseDeviation: inverseDeviation, inputGradient: &inputGradient,
+                scaleGradient: &scaleGradient, shiftGradient: &shiftGradient)
             return [inputGradient, scaleGradient, shiftGradient]
         }
         return (result, mean, variance)
@@ -76,7 +50,7 @@ extension Tensor {
     public func batchNormalized(
         scale: Tensor, shift: Tensor, mean: [Float], variance: [Float], epsilon: Float
     ) -> Tensor {
-        let (channels, planeSize, batch) = batchNormGeometry(scale: scale, shift: shift)
+        let (channels, plane, batch) = batchNormGeometry(scale: scale, shift: shift)
         var factors = [Float](repeating: 0, count: channels)
         var offsets = [Float](repeating: 0, count: channels)
         for channel in 0..<channels {
@@ -84,22 +58,22 @@ extension Tensor {
             offsets[channel] = shift.data[channel] - mean[channel] * factors[channel]
         }
         var output = [Float](repeating: 0, count: count)
-        for channel in 0..<channels {
-            forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                output[index] = data[index] * factors[channel] + offsets[channel]
-            }
-        }
+        BatchNormalization.affine(
+            input: data, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets, output: &output)
         let input = data
         return Tensor.result(shape: shape, data: output, operation: "batchNormInference", inputs: [self, scale, shift]) { gradient in
             var inputGradient = [Float](repeating: 0, count: gradient.count)
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
-            for channel in 0..<channels {
-                let inverseDeviation = 1 / (variance[channel] + epsilon).squareRoot()
-                forEachChannelElement(of: channel, channels: channels, planeSize: planeSize, batch: batch) { index in
-                    inputGradient[index] = gradient[index] * factors[channel]
-                    scaleGradient[channel] += gradient[index] * (input[index] - mean[channel]) * inverseDeviation
-                    shiftGradient[channel] += gradient[index]
+            for item in 0..<batch {
+                for channel in 0..<channels {
+                    let inverseDeviation = 1 / (variance[channel] + epsilon).squareRoot()
+                    let start = (item * channels + channel) * plane
+                    for index in start..<(start + plane) {
+                        inputGradient[index] = gradient[index] * factors[channel]
+                        scaleGradient[channel] += gradient[index] * (input[index] - mean[channel]) * inverseDeviation
+                        shiftGradient[channel] += gradient[index]
+                    }
                 }
             }
             return [inputGradient, scaleGradient, shiftGradient]
@@ -111,14 +85,5 @@ extension Tensor {
         let channels = shape[1]
         precondition(scale.shape == [channels] && shift.shape == [channels], "batch normalisation scale and shift must be [\(channels)]")
         return (channels, shape.dropFirst(2).reduce(1, *), shape[0])
-    }
-}
-
-/// Visits the flat indices of one channel's elements across the batch, for [N, C, plane] layouts.
-@inline(__always)
-private func forEachChannelElement(of channel: Int, channels: Int, planeSize: Int, batch: Int, _ body: (Int) -> Void) {
-    for item in 0..<batch {
-        let start = (item * channels + channel) * planeSize
-        for index in start..<(start + planeSize) { body(index) }
     }
 }

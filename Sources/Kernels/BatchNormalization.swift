@@ -1,0 +1,158 @@
+/// Batch normalisation over layouts [batch, channels, plane] (plane = H·W for [N, C, H, W], 1 for [N, C]):
+/// every channel normalised with its statistics over the batch and the plane. Work is split over the
+/// channels; each plane's sums run in Float vectors and are added up across the batch in Double.
+/// `Reference.batchNormalization…` is the naive twin.
+public enum BatchNormalization {
+    /// Each channel's mean and biased variance (two passes: the mean, then the mean squared deviation).
+    ///
+    /// input: [batch, channels, plane]; mean, variance: [channels].
+    public static func statistics(
+        input: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    ) {
+        let count = Double(batch * plane)
+        Parallel.forEachChunk(of: channels) { channelRange in
+            for channel in channelRange {
+                var sum: Double = 0
+                for item in 0..<batch {
+                    sum += Double(sumOfPlane(input + (item * channels + channel) * plane, plane) { $0 })
+                }
+                let channelMean = Float(sum / count)
+                var squares: Double = 0
+                for item in 0..<batch {
+                    squares += Double(sumOfPlane(input + (item * channels + channel) * plane, plane) {
+                        ($0 - channelMean) * ($0 - channelMean)
+                    })
+                }
+                mean[channel] = channelMean
+                variance[channel] = Float(squares / count)
+            }
+        }
+    }
+
+    /// normalized = (input − mean) · inverseDeviation, output = normalized · scale + shift, per channel.
+    ///
+    /// input, normalized, output: [batch, channels, plane]; mean, inverseDeviation, scale, shift: [channels].
+    public static func normalize(
+        input: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+        mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+        normalized: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        Parallel.forEachChunk(of: channels) { channelRange in
+            for channel in channelRange {
+                let (channelMean, deviation) = (mean[channel], inverseDeviation[channel])
+                let (gamma, beta) = (scale[channel], shift[channel])
+                for item in 0..<batch {
+                    let start = (item * channels + channel) * plane
+                    for index in start..<(start + plane) {
+                        let value = (input[index] - channelMean) * deviation
+                        normalized[index] = value
+                        output[index] = value * gamma + beta
+                    }
+                }
+            }
+        }
+    }
+
+    /// output = input · factors + offsets, per channel (evaluation mode, with the running statistics folded
+    /// into `factors` and `offsets`).
+    ///
+    /// input, output: [batch, channels, plane]; factors, offsets: [channels].
+    public static func affine(
+        input: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+        factors: UnsafePointer<Float>, offsets: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        if plane == 1 {
+            // [N, C]: rows of channels, so the inner loop runs along a row.
+            Parallel.forEachChunk(of: batch) { items in
+                for item in items {
+                    for channel in 0..<channels {
+                        output[item * channels + channel] = input[item * channels + channel] * factors[channel] + offsets[channel]
+                    }
+                }
+            }
+            return
+        }
+        Parallel.forEachChunk(of: batch * channels) { planes in
+            for planeIndex in planes {
+                let channel = planeIndex % channels
+                let (factor, offset) = (factors[channel], offsets[channel])
+                let start = planeIndex * plane
+                for index in start..<(start + plane) { output[index] = input[index] * factor + offset }
+            }
+        }
+    }
+
+    /// The training-mode backward pass, from the output gradient and the forward pass's normalized input:
+    /// shiftGradient = Σ dy, scaleGradient = Σ dy · x̂, and
+    /// inputGradient = γ · inverseDeviation · (dy − mean(dy) − x̂ · mean(dy · x̂)).
+    ///
+    /// outputGradient, normalized, inputGradient: [batch, channels, plane];
+    /// scale, inverseDeviation, scaleGradient, shiftGradient: [channels].
+    public static func backward(
+        outputGradient: UnsafePointer<Float>, normalized: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+        scale: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, scaleGradient: UnsafeMutablePointer<Float>,
+        shiftGradient: UnsafeMutablePointer<Float>
+    ) {
+        let count = Double(batch * plane)
+        Parallel.forEachChunk(of: channels) { channelRange in
+            for channel in channelRange {
+                var sumGradient: Double = 0, sumGradientNormalized: Double = 0
+                for item in 0..<batch {
+                    let start = (item * channels + channel) * plane
+                    sumGradient += Double(sumOfPlane(outputGradient + start, plane) { $0 })
+                    sumGradientNormalized += Double(sumOfProducts(outputGradient + start, normalized + start, plane))
+                }
+                scaleGradient[channel] = Float(sumGradientNormalized)
+                shiftGradient[channel] = Float(sumGradient)
+                let meanGradient = Float(sumGradient / count)
+                let meanGradientNormalized = Float(sumGradientNormalized / count)
+                let factor = scale[channel] * inverseDeviation[channel]
+                for item in 0..<batch {
+                    let start = (item * channels + channel) * plane
+                    for index in start..<(start + plane) {
+                        inputGradient[index] = factor * (outputGradient[index] - meanGradient - normalized[index] * meanGradientNormalized)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Σ transform(values[i]) over one plane, in eight Float lanes.
+    @inline(__always)
+    static func sumOfPlane(
+        _ values: UnsafePointer<Float>, _ count: Int, _ transform: (SIMD8<Float>) -> SIMD8<Float>
+    ) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            lanes += transform(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self))
+            index += 8
+        }
+        var sum = lanes.sum()
+        while index < count {
+            sum += transform(SIMD8(repeating: values[index]))[0]
+            index += 1
+        }
+        return sum
+    }
+
+    /// Σ a[i] · b[i] over one plane, in eight Float lanes.
+    @inline(__always)
+    static func sumOfProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
+            index += 8
+        }
+        var sum = lanes.sum()
+        while index < count {
+            sum += a[index] * b[index]
+            index += 1
+        }
+        return sum
+    }
+}
