@@ -113,6 +113,19 @@ import Testing
         #expect(trainer.history[1].learningRate < 0.00001)
     }
 
+    @Test func eachScheduleKindIsItsSchedule() {
+        let (base, total) = (Float(0.002), 100)
+        for step in [0, 1, 29, 50, 99, 150] {
+            #expect(ScheduleKind.constant.learningRate(base: base, step: step, totalSteps: total) == base)
+            #expect(ScheduleKind.cosine.learningRate(base: base, step: step, totalSteps: total)
+                    == CosineSchedule(baseLearningRate: base, totalSteps: total).learningRate(at: step))
+            #expect(ScheduleKind.onecycle.learningRate(base: base, step: step, totalSteps: total)
+                    == OneCycleSchedule(maximumLearningRate: base, totalSteps: total).learningRate(at: step))
+        }
+        // One-cycle peaks at the configured rate 30% of the way in.
+        #expect(abs(ScheduleKind.onecycle.learningRate(base: base, step: 29, totalSteps: total) - base) < 1e-9)
+    }
+
     @Test func aCheckpointWrittenBeforeAugmentationAndSchedulesStillResumes() throws {
         // A configuration as versions without `augment` and `schedule` wrote it.
         let older = #"{"batchSize":64,"epochs":10,"learningRate":0.001,"model":"cnn","momentum":0.9,"normalize":false,"optimizer":"adam","seed":3,"weightDecay":0}"#
