@@ -3,7 +3,7 @@ import Serving
 
 /// The HTTP server around a `PredictionService`: the drawing page (`GET /`, `/app.js`, `/style.css`),
 /// `GET /health` and `POST /predict`, bodies collected up to 1 MB, every error answered as
-/// `{"error": "..."}`.
+/// `{"error": "..."}`; another method on one of these paths gets 405 and an `Allow` header.
 public enum ServingApplication {
     /// The router answering every route from `service`.
     public static func makeRouter(service: PredictionService) -> Router<BasicRequestContext> {
@@ -14,6 +14,19 @@ public enum ServingApplication {
             router.get(RouterPath(path)) { _, _ in response }
         }
         router.get("/health") { _, _ in service.health().hummingbirdResponse }
+        var allowed: [String: HTTPRequest.Method] = ["/health": .get, "/predict": .post]
+        for path in service.pages.keys { allowed[path] = .get }
+        for (path, method) in allowed {
+            for other in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where other != method {
+                router.on(RouterPath(path), method: other) { request, _ in
+                    var response = ServingError(
+                        status: 405, message: "\(request.method) is not allowed on \(path): use \(method)"
+                    ).response.hummingbirdResponse
+                    response.headers[.allow] = method.rawValue
+                    return response
+                }
+            }
+        }
         router.post("/predict") { request, _ -> Response in
             let body: ByteBuffer
             do {

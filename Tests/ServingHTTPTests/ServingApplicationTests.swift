@@ -163,6 +163,17 @@ import Testing
         }
     }
 
+    @Test(arguments: [("/health", HTTPRequest.Method.post, "GET"), ("/predict", .get, "POST"), ("/", .delete, "GET")])
+    func aWrongMethodGets405WithTheAllowedOne(path: String, method: HTTPRequest.Method, allowed: String) async throws {
+        try await Self.application().test(.router) { client in
+            let response = try await client.execute(uri: path, method: method)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == allowed)
+            let object = try Self.object(response)
+            #expect(object["error"] as? String == "\(method) is not allowed on \(path): use \(allowed)")
+        }
+    }
+
     /// Over a real connection: bad requests in between good ones on one keep-alive connection.
     @Test func aLiveServerKeepsServingAfterBadRequests() async throws {
         let good = try Self.jsonBody(ofTestDigit: 0)
