@@ -39,7 +39,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// SGD's momentum (ignored by Adam and AdamW).
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
-    /// Seeds the initial weights and the shuffling.
+    /// Seeds the initial weights, the shuffling and the augmentation.
     public var seed: UInt64 = 0
     /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
     public var normalize = false

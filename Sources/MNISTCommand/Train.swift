@@ -26,7 +26,7 @@ struct Train: ParsableCommand {
     var momentum: Float?
     @Option(help: "Weight decay (default 0).")
     var weightDecay: Float?
-    @Option(help: "Seeds the initial weights and the shuffling (default 0).")
+    @Option(help: "Seeds the initial weights, the shuffling and the random transforms of --augment (default 0).")
     var seed: UInt64?
     @Flag(help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (the tutorial does not).")
     var normalize = false
