@@ -106,8 +106,8 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     public let model: any UnaryLayer
     public let optimizer: any Optimizer
-    /// Draws the initial weights, then each epoch's shuffle; saved in checkpoints so a resumed run repeats
-    /// the order an uninterrupted one would have used.
+    /// Draws the initial weights, then each epoch's shuffle (and transforms, when augmenting); saved in
+    /// checkpoints so a resumed run repeats what an uninterrupted one would have drawn.
     public internal(set) var generator: RandomGenerator
     /// Epochs completed so far, with their results.
     public internal(set) var history: [EpochRecord] = []
