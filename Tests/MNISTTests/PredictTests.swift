@@ -207,8 +207,8 @@ extension Range where Bound == Int {
     }
 }
 
-/// `mnist evaluate --augment` end to end: the tutorial-trained LeNet5 on transformed test digits.
-@Suite struct EvaluateAugmentedCommandTests {
+/// `mnist evaluate --augment` and `mnist data --augment` end to end.
+@Suite struct AugmentationCommandTests {
     /// The accuracy on the line `Accuracy: xx.xx% (correct/total)`.
     static func accuracy(_ output: String) throws -> Double {
         let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("Accuracy: ") }, "\(output)")
@@ -230,5 +230,21 @@ extension Range where Bound == Int {
         let report = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path, "--augment", "--report", "unused"])
         #expect(report.status != 0)
         #expect(report.error.contains("--report draws the test images as they are"))
+    }
+
+    @Test func dataDrawsTheAugmentedSamples() throws {
+        let tool = try #require(PredictCommandTests.tool, "the mnist tool should be built next to the tests")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plainGrid = directory.appendingPathComponent("plain.png"), augmentedGrid = directory.appendingPathComponent("augmented.png")
+        let plain = try PredictCommandTests.run(tool, ["data", "--show", "1", "--png", plainGrid.path])
+        let augmented = try PredictCommandTests.run(tool, ["data", "--show", "1", "--augment", "--png", augmentedGrid.path])
+        #expect(plain.status == 0 && augmented.status == 0)
+        #expect(augmented.output.contains("Training sample 0, label 5, augmented:"))
+        let (plainImage, augmentedImage) = (try PNGDecoder.decode(Array(Data(contentsOf: plainGrid)), file: "plain.png"),
+                                            try PNGDecoder.decode(Array(Data(contentsOf: augmentedGrid)), file: "augmented.png"))
+        #expect(plainImage.width == augmentedImage.width && plainImage.height == augmentedImage.height)
+        #expect(plainImage.pixels != augmentedImage.pixels)
     }
 }
