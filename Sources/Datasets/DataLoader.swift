@@ -117,9 +117,17 @@ public struct DataLoader: Sendable {
     }
 
     private func makeBatch(_ indices: [Int], transforms: [AffineWarp.Matrix]?) -> Batch {
+        let values = transforms.map { augmentedValues(indices, transforms: $0) } ?? values(indices)
+        return (
+            Tensor(shape: [indices.count, 1, dataset.rows, dataset.columns], data: values),
+            indices.map { Int32(dataset.labels[$0]) }
+        )
+    }
+
+    /// The images at `indices`, one table lookup per pixel.
+    private func values(_ indices: [Int]) -> [Float] {
         let size = dataset.pixelsPerImage
-        if let transforms { return makeAugmentedBatch(indices, transforms: transforms) }
-        let values = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
+        return [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             dataset.images.withUnsafeBufferPointer { images in
                 pixelValues.withUnsafeBufferPointer { pixelValues in
                     for (slot, index) in indices.enumerated() {
@@ -133,17 +141,13 @@ public struct DataLoader: Sendable {
             }
             initialized = indices.count * size
         }
-        return (
-            Tensor(shape: [indices.count, 1, dataset.rows, dataset.columns], data: values),
-            indices.map { Int32(dataset.labels[$0]) }
-        )
     }
 
-    /// Each image scaled to [0, 1], resampled through its transform (background 0 outside), then
-    /// normalised; the images are split over the cores.
-    private func makeAugmentedBatch(_ indices: [Int], transforms: [AffineWarp.Matrix]) -> Batch {
+    /// The images at `indices`, each scaled to [0, 1], resampled through its transform (background 0
+    /// outside), then normalised; the images are split over the cores.
+    private func augmentedValues(_ indices: [Int], transforms: [AffineWarp.Matrix]) -> [Float] {
         let (rows, columns, size) = (dataset.rows, dataset.columns, dataset.pixelsPerImage)
-        let values = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
+        return [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             let output = output.baseAddress!
             dataset.images.withUnsafeBufferPointer { images in
                 Parallel.forEachChunk(of: indices.count) { slots in
@@ -162,9 +166,5 @@ public struct DataLoader: Sendable {
             }
             initialized = indices.count * size
         }
-        return (
-            Tensor(shape: [indices.count, 1, rows, columns], data: values),
-            indices.map { Int32(dataset.labels[$0]) }
-        )
     }
 }

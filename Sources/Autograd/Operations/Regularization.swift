@@ -61,17 +61,17 @@ extension Tensor {
         BatchNormalization.affine(
             input: data, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets, output: &output)
         let input = data
+        let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         return Tensor.result(shape: shape, data: output, operation: "batchNormInference", inputs: [self, scale, shift]) { gradient in
             var inputGradient = [Float](repeating: 0, count: gradient.count)
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
             for item in 0..<batch {
                 for channel in 0..<channels {
-                    let inverseDeviation = 1 / (variance[channel] + epsilon).squareRoot()
                     let start = (item * channels + channel) * plane
                     for index in start..<(start + plane) {
                         inputGradient[index] = gradient[index] * factors[channel]
-                        scaleGradient[channel] += gradient[index] * (input[index] - mean[channel]) * inverseDeviation
+                        scaleGradient[channel] += gradient[index] * (input[index] - mean[channel]) * inverseDeviation[channel]
                         shiftGradient[channel] += gradient[index]
                     }
                 }
