@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MNIST
 
 @main
 struct MNISTTool: ParsableCommand {
@@ -10,6 +11,7 @@ struct MNISTTool: ParsableCommand {
             Start with `mnist train`: it trains LeNet5 on the bundled MNIST with the tutorial's recipe \
             (Adam, learning rate 0.001, batches of 64, 10 epochs) and writes lenet5.safetensors.
             """,
+        version: PackageVersion.current,
         subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, DataCommand.self, Download.self, Bench.self])
 
     static func main() {
