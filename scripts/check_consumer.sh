@@ -22,7 +22,10 @@ fail() {
 
 # The package, as a user's SwiftPM sees it: a git repository whose last path component is its identity.
 clone="$work/swift-mnist"
-git clone --quiet --no-hardlinks "$repository" "$clone"
+git -c advice.detachedHead=false clone --quiet --no-hardlinks "$repository" "$clone"
+# Exactly the commit checked out here, even a detached one that no branch holds (as CI checks out).
+git -C "$clone" fetch --quiet "$repository" HEAD
+git -C "$clone" -c advice.detachedHead=false checkout --quiet --detach FETCH_HEAD
 version=$(sed -n 's/^[[:space:]]*public static let current = "\([^"]*\)".*/\1/p' "$clone/Sources/MNIST/Version.swift")
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+([-+].*)?$ ]] ||
     fail "no semantic version found in Sources/MNIST/Version.swift (found '$version')"
