@@ -1,11 +1,24 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 // Handwritten-digit recognition in Swift: a small deep-learning engine (kernels ← autograd ← nn ←
 // optimizers ← datasets ← models) and the `mnist` command-line tool.
 import PackageDescription
 
-/// Kernels are compiled for the host CPU so Swift's SIMD types use AVX2/AVX-512 where the machine has them,
-/// and without errno for math functions, so loops calling `squareRoot()` (Adam) can vectorise.
-let hostCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-Xcc", "-fno-math-errno"])]
+// Tools version 6.2: SwiftPM then lets packages that depend on this one by version build targets with the
+// portable flags below (before 6.2 any `unsafeFlags` made the package unusable as a versioned dependency).
+
+#if arch(x86_64)
+/// The kernels' CPU baseline on x86-64: AVX2 and FMA (x86-64-v3, which Swift spells `haswell`), never the
+/// build machine's own CPU, so a binary built anywhere runs on any CPU from 2013 on. Wider units (AVX-512)
+/// are chosen at run time (`Hardware.CPUFeatures`, the OpenBLAS core). Read on the machine that evaluates
+/// this manifest: cross-compiling from x86-64 to another architecture needs this line changed.
+let cpuBaseline = ["-target-cpu", "haswell"]
+#else
+/// arm64 and others: the architecture's own baseline (NEON on arm64).
+let cpuBaseline: [String] = []
+#endif
+/// The kernels' code generation: the CPU baseline, and no errno for math functions, so loops calling
+/// `squareRoot()` (Adam) can vectorise.
+let kernelCodeGeneration: [SwiftSetting] = [.unsafeFlags(cpuBaseline + ["-Xcc", "-fno-math-errno"])]
 /// The kernels are optimised in debug builds too: unoptimised, their SIMD loops run tens of times slower,
 /// and the tests train real models on them (`swift test` is a debug build).
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -13,6 +26,9 @@ let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 let package = Package(
     name: "swift-mnist",
     products: [
+        /// The engine: tensors, autodiff, layers, losses, optimizers, data loading, safetensors.
+        .library(name: "DeepLearning", targets: ["DeepLearning"]),
+        /// The MNIST application as a library: the tutorial's models, training, evaluation, prediction.
         .library(name: "MNIST", targets: ["MNIST"]),
         .executable(name: "mnist", targets: ["MNISTCommand"]),
         // The drawing page and prediction API; its own product so `mnist train` never builds Hummingbird.
@@ -23,15 +39,22 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
-        // C libraries from Debian's -dev packages (libopenblas-dev, zlib1g-dev).
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // C libraries from Debian's -dev packages (zlib1g-dev, libpng-dev). OpenBLAS is loaded at run time
+        // (COpenBLAS), once its core type is chosen for the CPU.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // What the CPU has (CPUID), read in plain C compiled for any x86-64, so the check runs before any
+        // AVX2 instruction; and OpenBLAS, loaded with dlopen after its core type is chosen.
+        .target(name: "CHardware"),
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // The CPU's features and the baseline check, compiled for any CPU of the architecture.
+        .target(name: "Hardware", dependencies: ["CHardware"]),
+
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: hostCPU + optimizedInDebug),
+        .target(name: "Kernels", dependencies: ["Hardware", "COpenBLAS"], swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
-        .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: hostCPU),
+        .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),
         // Module, layers, losses, safetensors weights I/O.
         .target(name: "NN", dependencies: ["Autograd"]),
         // Adam, AdamW, SGD, learning-rate schedules.
@@ -40,6 +63,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib"]),
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
         .target(name: "Imaging", dependencies: ["CPNG"]),
+        // The engine as one module: `import DeepLearning`.
+        .target(name: "DeepLearning", dependencies: ["Optimizers", "Datasets"]),
         // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
         .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Imaging"]),
         // The prediction API's request handling (validation, JSON), without any HTTP server.
@@ -51,15 +76,16 @@ let package = Package(
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
-            dependencies: ["MNIST", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["MNIST", "Kernels", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // `mnist-serve`: the drawing page and prediction API over HTTP (ServingHTTP).
         .executableTarget(
             name: "MNISTServe",
             dependencies: [
-                "ServingHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ServingHTTP", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
@@ -75,5 +101,5 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

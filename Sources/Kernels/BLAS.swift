@@ -1,19 +1,62 @@
-import CBLAS
+import COpenBLAS
+import Hardware
 
 /// Single-precision matrix products through the system BLAS (OpenBLAS on Linux).
 ///
-/// OpenBLAS's own threading collapses on the small, skinny products of MNIST-sized layers (see
+/// OpenBLAS is loaded on first use (`COpenBLAS`) with its core type chosen for the CPU (`chosenCoreType`),
+/// unless `OPENBLAS_CORETYPE` is already set. OpenBLAS's own threading collapses on the small, skinny products of MNIST-sized layers (see
 /// ../shared/REFERENCES.md: conv1 as a GEMM runs 4× slower on 2 threads than on 1), so it is pinned to one
 /// thread and the kernels parallelise across the batch themselves (`Parallel`). Every call, from any
 /// thread, is then one single-threaded product: two training parts calling BLAS at once each get their
 /// own core and never wait on OpenBLAS's thread pool.
 public enum BLAS {
-    private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    /// Loads OpenBLAS and pins it to one thread; stops the process with the reason when it cannot be loaded.
+    private static let loaded: Void = {
+        var message = [CChar](repeating: 0, count: 512)
+        guard openblas_load(chosenCoreType(for: .current), &message, Int32(message.count)) == 0 else {
+            fatalError(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + " (Debian: apt-get install libopenblas0; scripts/setup does)")
+        }
+        openblas_set_threads(1)
+    }()
+
+    /// The OpenBLAS core whose kernels suit `cpu`, to set before OpenBLAS loads: the 0.3.21 that Debian ships
+    /// recognises CPUs by model number and falls back to its generic Prescott kernels (SSE3, a fifth of the
+    /// speed) on those it does not know, such as Emerald Rapids, whatever vector units they have. Chosen by
+    /// features instead: the AVX-512 cores where AVX-512 is there (Cooperlake's adds BF16), else the AVX2 ones
+    /// (Zen's and Haswell's share their single-precision kernels). nil off x86-64 (OpenBLAS chooses).
+    public static func chosenCoreType(for cpu: CPUFeatures) -> String? {
+        guard cpu.isX86 else { return nil }
+        switch cpu.level {
+        case .avx512: return cpu.hasAVX512BF16 ? "Cooperlake" : "SkylakeX"
+        case .avx2: return cpu.vendor == "AuthenticAMD" ? "Zen" : "Haswell"
+        case .baseline: return nil
+        }
+    }
+
+    /// The core OpenBLAS runs ("Cooperlake", "Haswell", …): what benchmark reports name beside their figures.
+    public static var coreName: String {
+        ensureSingleThreaded()
+        return String(cString: openblas_core_name())
+    }
+
+    /// OpenBLAS's build configuration ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64").
+    public static var configuration: String {
+        ensureSingleThreaded()
+        return String(cString: openblas_configuration())
+    }
+
+    /// Whether OpenBLAS runs a generic core that uses none of the CPU's AVX2 or AVX-512 units: what happens
+    /// when `OPENBLAS_CORETYPE` was set by hand to a lesser or unknown core.
+    public static var runsGenericCore: Bool {
+        let vectorCores: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+        return CPUFeatures.current.level >= .avx2 && !vectorCores.contains(coreName.lowercased())
+    }
 
     /// target[columns × rows] = source[rows × columns]ᵀ, row-major (OpenBLAS's blocked `somatcopy`).
     public static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
         guard rows > 0, columns > 0 else { return }
-        cblas_somatcopy(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, source, Int32(columns), target, Int32(rows))
+        ensureSingleThreaded()
+        openblas_somatcopy(Int32(openblas_row_major), Int32(openblas_transpose), Int32(rows), Int32(columns), 1, source, Int32(columns), target, Int32(rows))
     }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
@@ -31,13 +74,14 @@ public enum BLAS {
             // copying a whole weight matrix per call; sgemv reads it once. C's row is op(B)ᵀ · (A's row).
             // Row-major B [n×k] (transposed) gives C = B · a; B [k×n] gives C = Bᵀ · a. A's row is
             // contiguous, or a column of A [k×1] stored lda apart when transposed.
-            cblas_sgemv(
-                CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+            openblas_sgemv(
+                Int32(openblas_row_major), Int32(transposeB ? openblas_no_transpose : openblas_transpose), Int32(transposeB ? n : k), Int32(transposeB ? k : n),
                 alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), beta, c, 1)
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        openblas_sgemm(
+            Int32(openblas_row_major), Int32(transposeA ? openblas_transpose : openblas_no_transpose),
+            Int32(transposeB ? openblas_transpose : openblas_no_transpose),
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
@@ -74,5 +118,5 @@ public enum BLAS {
     }
 
     @usableFromInline
-    static func ensureSingleThreaded() { _ = singleThreaded }
+    static func ensureSingleThreaded() { _ = loaded }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Work split across CPU cores in fixed, contiguous chunks.
 ///
@@ -11,7 +12,11 @@ import Foundation
 public enum Parallel {
     /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
     /// (the `--threads` option) before running kernels.
-    nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public static var threadCount: Int {
+        get { storedThreadCount.load(ordering: .relaxed) }
+        set { storedThreadCount.store(max(1, newValue), ordering: .relaxed) }
+    }
+    private static let storedThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// True on a thread running one part of `forEachPart`; kernels then split nothing further.
     @TaskLocal static var insidePart = false
@@ -41,6 +46,9 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
+            // Not Sendable (kernels capture their buffers' pointers), but safe to share: concurrentPerform
+            // returns only after every call has, and each call gets its own chunk of the work.
+            nonisolated(unsafe) let body = body
             DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
         }
     }

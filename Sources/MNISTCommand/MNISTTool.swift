@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(Glibc)
+// C's stdout is a mutable global; these programs touch it from the main thread only (buffering, flushing).
+@preconcurrency import Glibc
+#endif
 import Foundation
+import Hardware
 import MNIST
 
 @main
@@ -15,6 +20,8 @@ struct MNISTTool: ParsableCommand {
         subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, DataCommand.self, Download.self, Bench.self])
 
     static func main() {
+        // First, before any code compiled for the AVX2 baseline runs: a clear message on an older CPU.
+        CPUBaseline.require(program: "mnist")
         // Line-buffered even into a pipe or file, so `mnist train | tee log` shows each epoch as it ends.
         setvbuf(stdout, nil, _IOLBF, 0)
         keepLargeBuffersInTheHeap()

@@ -1,4 +1,8 @@
 import ArgumentParser
+#if canImport(Glibc)
+// C's stdout is a mutable global; these programs touch it from the main thread only (buffering, flushing).
+@preconcurrency import Glibc
+#endif
 import Foundation
 
 /// `mnist serve`: runs the `mnist-serve` program built next to this one, which holds the HTTP server, so

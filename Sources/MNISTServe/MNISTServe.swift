@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(Glibc)
+// C's stdout is a mutable global; these programs touch it from the main thread only (buffering, flushing).
+@preconcurrency import Glibc
+#endif
 import Foundation
+import Hardware
 import Hummingbird
 import Serving
 import ServingHTTP
@@ -25,6 +30,8 @@ struct MNISTServe: AsyncParsableCommand {
     var port = 8080
 
     static func main() async {
+        // First, before any code compiled for the AVX2 baseline runs: a clear message on an older CPU.
+        CPUBaseline.require(program: "mnist-serve")
         // Line-buffered even into a pipe or file, so a log shows the address as soon as the server listens.
         setvbuf(stdout, nil, _IOLBF, 0)
         await main(nil)

@@ -172,7 +172,8 @@ import Testing
 @Suite struct GradientModeTests {
     @Test func withoutGradientsIsLocalToItsThread() {
         let entered = DispatchSemaphore(value: 0), checked = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
-        let seenInside = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
+        // Shared unchecked: the semaphores order the two threads' accesses.
+        nonisolated(unsafe) let seenInside = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
         defer { seenInside.deallocate() }
         Thread.detachNewThread {
             withoutGradients {

@@ -144,8 +144,12 @@ extension Range where Bound == Int {
     func concurrentMap<T>(_ transform: (Int) throws -> T) throws -> [T] {
         var results = [Result<T, any Error>?](repeating: nil, count: count)
         results.withUnsafeMutableBufferPointer { results in
-            DispatchQueue.concurrentPerform(iterations: count) { offset in
-                results[offset] = Result { try transform(lowerBound + offset) }
+            withoutActuallyEscaping(transform) { transform in
+                // Shared unchecked: concurrentPerform returns after every call, each writing its own element.
+                nonisolated(unsafe) let (results, transform) = (results, transform)
+                DispatchQueue.concurrentPerform(iterations: count) { offset in
+                    results[offset] = Result { try transform(lowerBound + offset) }
+                }
             }
         }
         return try results.map { try $0!.get() }

@@ -151,7 +151,8 @@ import Testing
         let service = try Self.service.get()
         let bodies = try (0..<32).map { try Self.jsonBody(ofTestDigit: $0) }
         let expected = try bodies.map { try service.predict(contentType: "application/json", body: $0) }
-        let results = UnsafeMutableBufferPointer<PredictionResult?>.allocate(capacity: bodies.count * 4)
+        // Shared unchecked: concurrentPerform returns after every call, each writing its own element.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<PredictionResult?>.allocate(capacity: bodies.count * 4)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: results.count) { index in

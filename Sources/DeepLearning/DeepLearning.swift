@@ -1,0 +1,5 @@
+// The engine as one module: tensors and reverse-mode autodiff (Autograd), modules, layers, losses and
+// safetensors weights (NN), optimizers and schedules (Optimizers), IDX files, MNIST and the DataLoader
+// (Datasets). `import DeepLearning` is all a program needs to define, train and save its own models.
+@_exported import Datasets
+@_exported import Optimizers
