@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hardware
 import Kernels
 import MNIST
 
@@ -51,6 +52,8 @@ struct Bench: ParsableCommand {
         }
         let kinds = model == "all" ? ModelKind.tutorialModels : [ModelKind(rawValue: model)!]
         let sgemm = measureSgemm()
+        // Figures mean little without the machine: name its CPU and the OpenBLAS kernels that ran.
+        print("CPU: \(CPUFeatures.current); OpenBLAS core \(BLAS.coreName) (\(BLAS.configuration))")
         print("Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s")
         var swift: [String: [String: Any]] = [:]
         for kind in kinds {
@@ -70,6 +73,7 @@ struct Bench: ParsableCommand {
         if let json {
             var report: [String: Any] = [
                 "swift": swift, "sgemm_gflops": sgemm, "threads": Parallel.threadCount, "epochs": epochs,
+                "cpu": CPUFeatures.current.description, "openblas_core": BLAS.coreName,
                 "max_batches": maxBatches as Any, "seed": seed,
             ]
             if let reference { report["pytorch"] = reference }

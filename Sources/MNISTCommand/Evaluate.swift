@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import MNIST
 
 struct Evaluate: ParsableCommand {
@@ -41,11 +42,16 @@ struct Evaluate: ParsableCommand {
         let (history, metricsURL) = report == nil ? ([], nil) : try readHistory(weightsURL: weightsURL)
         let testSet = try dataOptions.load(.test)
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
+        let start = Date()
         let outcomes = classify(
             model: model, on: testSet, normalization: normalization, augmentation: augment ? .mnist : nil, augmentationSeed: seed)
+        let seconds = Date().timeIntervalSince(start)
         let evaluation = Evaluation(outcomes: outcomes)
         print("Model: \(kind.rawValue), \(testSet.imageCount) test images"
               + (augment ? ", each randomly rotated, scaled and shifted (seed \(seed))" : ""))
+        // The whole classification pass (preparing batches, the forward passes, the argmax), on --threads cores.
+        print("Inference: \(String(format: "%.0f", Double(testSet.imageCount) / max(seconds, 1e-9))) images/s "
+              + "(\(String(format: "%.3f", seconds)) s, \(Parallel.threadCount) threads)")
         print("Accuracy: \(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))")
         print()
         print(evaluation.report)
