@@ -88,18 +88,20 @@ run() {
 training=(train --data "$data" --epochs 1 --threads 1 --seed 0)
 accuracy() { grep -o 'Epoch \[1/1\]: Accuracy: [0-9.]*%' "$work/$1.out" || true; }
 loss() { grep -o 'training loss [0-9.]*' "$work/$1.out" || echo "no epoch line"; }
+# OPENBLAS_VERBOSE=2 makes OpenBLAS name the core it loaded ("Core: Haswell") on stderr.
+core() { sed -n 's/^Core: //p' "$work/$1.err" | head -n 1; }
 
 # 1. Natively and as a Haswell, pinned to the same kernels.
 for variant in native haswell; do
     prefix=()
     [ "$variant" = haswell ] && prefix=(qemu-x86_64 -cpu Haswell)
     echo "check_portability: training one epoch ($variant, ${pinned[*]})"
-    run "$variant" "${pinned[@]}" -- "${prefix[@]}" "$binary" "${training[@]}" --output "$work/$variant.safetensors"
+    run "$variant" "${pinned[@]}" OPENBLAS_VERBOSE=2 -- "${prefix[@]}" "$binary" "${training[@]}" --output "$work/$variant.safetensors"
     if [ "$status" -ne 0 ]; then
         cat "$work/$variant.out" "$work/$variant.stderr" >&2
         failures+=("$variant training exited with status $status")
     fi
-    summary+=("$(printf '%-22s %s, %s (%d s, exit %d)' "$variant, pinned:" "$(accuracy "$variant")" "$(loss "$variant")" "$seconds" "$status")")
+    summary+=("$(printf '%-22s %s, %s (%d s, exit %d, OpenBLAS core %s)' "$variant, pinned:" "$(accuracy "$variant")" "$(loss "$variant")" "$seconds" "$status" "$(core "$variant")")")
 done
 native_accuracy=$(accuracy native)
 haswell_accuracy=$(accuracy haswell)
@@ -116,9 +118,9 @@ fi
 
 # 2. Natively, as a user runs it: whatever this CPU selects. Reported, not compared.
 echo "check_portability: training one epoch (native, nothing pinned)"
-run free -- "$binary" "${training[@]}" --output "$work/free.safetensors"
+run free OPENBLAS_VERBOSE=2 -- "$binary" "${training[@]}" --output "$work/free.safetensors"
 [ "$status" -eq 0 ] || failures+=("native training without pinned kernels exited with status $status")
-summary+=("$(printf '%-22s %s, %s (%d s, exit %d)' "native, this CPU's:" "$(accuracy free)" "$(loss free)" "$seconds" "$status")")
+summary+=("$(printf '%-22s %s, %s (%d s, exit %d, OpenBLAS core %s)' "native, this CPU's:" "$(accuracy free)" "$(loss free)" "$seconds" "$status" "$(core free)")")
 
 # 3. Below the baseline: a clear refusal, not an illegal instruction.
 refuses() {
