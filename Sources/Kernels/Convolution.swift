@@ -44,31 +44,93 @@ public struct Convolution2DShape: Equatable, Sendable {
     public var weightCount: Int { outputChannels * patchSize }
 }
 
-/// Convolution as im2col + one BLAS product per image, parallel over the batch.
-/// `Reference.convolution2DForward/Backward` is the naive twin the tests compare against.
+/// 2-D convolution kernels: im2col + BLAS, direct register-blocked SIMD kernels, and one product over the batch
+/// for fully connected shapes. `ConvolutionPlan` chooses which runs each phase (`ConvolutionPlan(shape:cpu:)`,
+/// the planner, unless a plan is given). `Reference.convolution2DForward/Backward` is the naive twin the tests
+/// compare every algorithm against.
 public enum Convolution2D {
-    /// output[N, Cout, OH, OW] = weight ⊛ input + bias.
+    /// output[N, Cout, OH, OW] = weight ⊛ input + bias, by `plan.forward` (default: the planner's).
     /// input: [N, Cin, H, W], weight: [Cout, Cin, KH, KW], bias: [Cout] or nil, output: [N, Cout, OH, OW].
+    /// A plan that cannot run `shape` (`ConvolutionPlan.isValid(for:)`) stops the program with the reason.
     public static func forward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, plan: ConvolutionPlan? = nil
+    ) {
+        let plan = plan ?? ConvolutionPlan(shape: shape)
+        plan.require(validFor: shape)
+        switch plan.forward {
+        case .direct: directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .directChannelsInLanes: directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .fullyConnected: fullyConnectedForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .imageToColumns: imageToColumnsForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        }
+    }
+
+    /// Gradients of `forward`, by `plan.weightGradient` and `plan.inputGradient` (default: the planner's).
+    /// outputGradient: [N, Cout, OH, OW]; weightGradient: [Cout, Cin, KH, KW] and biasGradient: [Cout] are
+    /// overwritten; inputGradient: [N, Cin, H, W] is overwritten when given (pass nil when the input needs no
+    /// gradient, as for a network's first layer: that saves a third of the work). A plan that cannot run
+    /// `shape` stops the program with the reason.
+    public static func backward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape, plan: ConvolutionPlan? = nil
+    ) {
+        let plan = plan ?? ConvolutionPlan(shape: shape)
+        plan.require(validFor: shape)
+        // im2col's weight gradient builds each image's columns anyway: the columns input gradient reuses its loop.
+        let inputGradientInWeightLoop = plan.weightGradient == .imageToColumns && plan.inputGradient == .columns
+        switch plan.weightGradient {
+        case .direct:
+            directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                 biasGradient: biasGradient, shape: shape)
+        case .directChannelsInLanes:
+            directWeightGradientChannelsInLanes(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                                biasGradient: biasGradient, shape: shape)
+        case .fullyConnected:
+            fullyConnectedWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                         biasGradient: biasGradient, shape: shape)
+        case .imageToColumns:
+            imageToColumnsWeightGradient(
+                input: input, weight: weight, outputGradient: outputGradient, weightGradient: weightGradient,
+                biasGradient: biasGradient, inputGradient: inputGradientInWeightLoop ? inputGradient : nil, shape: shape)
+        }
+        guard let inputGradient, !inputGradientInWeightLoop else { return }
+        runInputGradient(plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+    }
+
+    /// The input gradient alone, by `plan.inputGradient` (default: the planner's): the same values `backward`
+    /// writes. outputGradient: [N, Cout, OH, OW]; inputGradient: [N, Cin, H, W] is overwritten. A plan that
+    /// cannot run `shape` stops the program with the reason.
+    public static func inputGradient(
+        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        shape: Convolution2DShape, plan: ConvolutionPlan? = nil
+    ) {
+        let plan = plan ?? ConvolutionPlan(shape: shape)
+        plan.require(validFor: shape)
+        runInputGradient(plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+    }
+
+    static func runInputGradient(
+        _ algorithm: ConvolutionPlan.InputGradientAlgorithm, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        switch algorithm {
+        case .directTransposed:
+            directTransposedInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+        case .columns:
+            columnsInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+        case .fullyConnected:
+            fullyConnectedInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+        }
+    }
+
+    /// `forward` by im2col: each image's columns, then [Cout × P] = W[Cout × CKK] · columns[CKK × P] through
+    /// BLAS (bias first, then beta 1), parallel over the batch.
+    static func imageToColumnsForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
-        if usesDirectKernel(shape) {
-            if usesChannelsInLanes(shape) {
-                return directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
-            }
-            return directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
-        }
-        if isFullyConnected(shape) {
-            // Each image is exactly one patch: [N × Cout] = [N × CKK] · Wᵀ[CKK × Cout] + bias.
-            if let bias {
-                for image in 0..<shape.batch { (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels) }
-            }
-            BLAS.parallelGemm(transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
-                              a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
-                              beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
-            return
-        }
         let plane = shape.outputPlaneSize
         Parallel.forEachChunk(of: shape.batch) { images in
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
@@ -89,66 +151,15 @@ public enum Convolution2D {
         }
     }
 
-    /// Gradients of `forward`. outputGradient: [N, Cout, OH, OW]; weightGradient: [Cout, Cin, KH, KW] and
-    /// biasGradient: [Cout] are overwritten; inputGradient: [N, Cin, H, W] is overwritten when given (pass nil
-    /// when the input needs no gradient, as for a network's first layer: that saves a third of the work).
-    public static func backward(
+    /// The weight and bias gradients by im2col: dW[Cout × CKK] += dY[Cout × P] · colᵀ[P × CKK] per image, one
+    /// partial sum per chunk of the batch, added in chunk order (deterministic). When `inputGradient` is
+    /// given, each image's input gradient too (`columnsInputGradient`'s products, on the same columns buffer).
+    static func imageToColumnsWeightGradient(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+        weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+        inputGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
     ) {
-        if isFullyConnected(shape) {
-            return fullyConnectedBackward(
-                input: input, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
-                weightGradient: weightGradient, biasGradient: biasGradient, shape: shape)
-        }
         let plane = shape.outputPlaneSize
-        // The input gradient is the full correlation of outputGradient with the flipped, transposed kernel:
-        // a stride-1 convolution with padding K − 1 − padding, which the direct kernel does without columns.
-        let directInputGradient = usesDirectKernel(shape) && shape.padding < shape.kernelHeight
-            && shape.width >= 8 && shape.height >= 8
-        if let inputGradient, directInputGradient {
-            let flipped = UnsafeMutablePointer<Float>.allocate(capacity: shape.weightCount)
-            defer { flipped.deallocate() }
-            let (kernelHeight, kernelWidth) = (shape.kernelHeight, shape.kernelWidth)
-            for outputChannel in 0..<shape.outputChannels {
-                for inputChannel in 0..<shape.inputChannels {
-                    for kernelY in 0..<kernelHeight {
-                        for kernelX in 0..<kernelWidth {
-                            flipped[((inputChannel * shape.outputChannels + outputChannel) * kernelHeight + kernelHeight - 1 - kernelY) * kernelWidth + kernelWidth - 1 - kernelX] =
-                                weight[((outputChannel * shape.inputChannels + inputChannel) * kernelHeight + kernelY) * kernelWidth + kernelX]
-                        }
-                    }
-                }
-            }
-            let transposed = Convolution2DShape(
-                batch: shape.batch, inputChannels: shape.outputChannels, height: shape.outputHeight,
-                width: shape.outputWidth, outputChannels: shape.inputChannels, kernelHeight: kernelHeight,
-                kernelWidth: kernelWidth, stride: 1, padding: kernelHeight - 1 - shape.padding)
-            directForward(input: outputGradient, weight: flipped, bias: nil, output: inputGradient, shape: transposed)
-        }
-        if usesDirectKernel(shape) {
-            if usesChannelsInLanes(shape) {
-                directWeightGradientChannelsInLanes(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                                    biasGradient: biasGradient, shape: shape)
-            } else {
-                directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                     biasGradient: biasGradient, shape: shape)
-            }
-            guard let inputGradient, !directInputGradient else { return }
-            // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P] per image, then scattered back to the image.
-            Parallel.forEachChunk(of: shape.batch) { images in
-                let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * plane)
-                defer { columns.deallocate() }
-                for image in images {
-                    BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
-                              a: weight, lda: shape.patchSize, b: outputGradient + image * shape.outputImageSize, ldb: plane,
-                              c: columns, ldc: plane)
-                    columnsToImage(columns, inputGradient + image * shape.inputImageSize, shape)
-                }
-            }
-            return
-        }
         let chunks = Parallel.chunks(of: shape.batch)
         // One partial weight and bias gradient per chunk, summed in chunk order afterwards (deterministic).
         let partialStride = shape.weightCount + shape.outputChannels
@@ -175,11 +186,8 @@ public enum Convolution2D {
                     partialBias[channel] += sum
                 }
                 if let inputGradient {
-                    // dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P], then scattered back to the image.
-                    BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
-                              a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
-                              c: columns, ldc: plane)
-                    columnsToImage(columns, inputGradient + image * shape.inputImageSize, shape)
+                    columnsImageInputGradient(weight: weight, imageGradient: imageGradient, columns: columns,
+                                              inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
                 }
             }
         }
@@ -194,18 +202,79 @@ public enum Convolution2D {
         }
     }
 
-    /// Whether the kernel covers the whole unpadded input, so the output is 1 × 1 and each image is exactly
-    /// one patch in im2col order (LeNet-5's conv3): then the convolution is a fully connected layer and
-    /// runs as one matrix product over the batch, with no columns to build.
-    @inlinable
-    static func isFullyConnected(_ shape: Convolution2DShape) -> Bool {
-        shape.padding == 0 && shape.kernelHeight == shape.height && shape.kernelWidth == shape.width
+    /// The input gradient through BLAS and col2im, parallel over the batch (`columnsImageInputGradient`).
+    static func columnsInputGradient(
+        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        shape: Convolution2DShape
+    ) {
+        Parallel.forEachChunk(of: shape.batch) { images in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * shape.outputPlaneSize)
+            defer { columns.deallocate() }
+            for image in images {
+                columnsImageInputGradient(weight: weight, imageGradient: outputGradient + image * shape.outputImageSize, columns: columns,
+                                          inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
+            }
+        }
     }
 
-    /// `backward` for a fully connected shape (`isFullyConnected`): input [N × CKK], dY [N × Cout].
-    static func fullyConnectedBackward(
-        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>,
+    /// One image's input gradient: dcol[CKK × P] = Wᵀ[CKK × Cout] · dY[Cout × P], then scattered back to the
+    /// image (`columnsToImage`). `columns` is scratch of CKK · P values.
+    @inline(__always)
+    static func columnsImageInputGradient(
+        weight: UnsafePointer<Float>, imageGradient: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        let plane = shape.outputPlaneSize
+        BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
+                  a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
+                  c: columns, ldc: plane)
+        columnsToImage(columns, inputGradient, shape)
+    }
+
+    /// The input gradient as the full correlation of outputGradient with the flipped, transposed kernel: a
+    /// stride-1 convolution of dY [N, Cout, OH, OW] with padding K − 1 − p, whose output is [N, Cin, H, W],
+    /// run by `directForward` without columns.
+    static func directTransposedInputGradient(
+        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        shape: Convolution2DShape
+    ) {
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: shape.weightCount)
+        defer { flipped.deallocate() }
+        let (kernelHeight, kernelWidth) = (shape.kernelHeight, shape.kernelWidth)
+        for outputChannel in 0..<shape.outputChannels {
+            for inputChannel in 0..<shape.inputChannels {
+                for kernelY in 0..<kernelHeight {
+                    for kernelX in 0..<kernelWidth {
+                        flipped[((inputChannel * shape.outputChannels + outputChannel) * kernelHeight + kernelHeight - 1 - kernelY) * kernelWidth + kernelWidth - 1 - kernelX] =
+                            weight[((outputChannel * shape.inputChannels + inputChannel) * kernelHeight + kernelY) * kernelWidth + kernelX]
+                    }
+                }
+            }
+        }
+        let transposed = Convolution2DShape(
+            batch: shape.batch, inputChannels: shape.outputChannels, height: shape.outputHeight,
+            width: shape.outputWidth, outputChannels: shape.inputChannels, kernelHeight: kernelHeight,
+            kernelWidth: kernelWidth, stride: 1, padding: kernelHeight - 1 - shape.padding)
+        directForward(input: outputGradient, weight: flipped, bias: nil, output: inputGradient, shape: transposed)
+    }
+
+    /// `forward` for a fully connected shape: each image is exactly one patch in im2col order, so
+    /// [N × Cout] = X[N × CKK] · Wᵀ[CKK × Cout] + bias, one product over the batch with no columns to build.
+    static func fullyConnectedForward(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+    ) {
+        if let bias {
+            for image in 0..<shape.batch { (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels) }
+        }
+        BLAS.parallelGemm(transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
+                          a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
+                          beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
+    }
+
+    /// The weight and bias gradients of a fully connected shape: input [N × CKK], dY [N × Cout].
+    static func fullyConnectedWeightGradient(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
     ) {
         let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
@@ -218,21 +287,16 @@ public enum Convolution2D {
                 for channel in 0..<outputs { biasGradient[channel] += outputGradient[image * outputs + channel] }
             }
         }
-        if let inputGradient {
-            // dX[N × CKK] = dY[N × Cout] · W[Cout × CKK]
-            BLAS.parallelGemm(m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
-                              c: inputGradient, ldc: patch)
-        }
     }
 
-    /// Whether `forward` convolves directly (`directForward`) rather than through im2col and BLAS: stride 1,
-    /// a square kernel and output rows of at least 8 (the direct kernel computes runs of 16 positions, so
-    /// narrower planes waste most of each vector), where it measured faster on MNIST's layers; padding
-    /// below the kernel size (`paddedWidth`).
-    @inlinable
-    static func usesDirectKernel(_ shape: Convolution2DShape) -> Bool {
-        shape.stride == 1 && shape.kernelHeight == shape.kernelWidth && shape.padding < shape.kernelHeight
-            && shape.outputWidth >= 8 && shape.outputHeight >= 8
+    /// The input gradient of a fully connected shape: dX[N × CKK] = dY[N × Cout] · W[Cout × CKK].
+    static func fullyConnectedInputGradient(
+        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        shape: Convolution2DShape
+    ) {
+        let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
+        BLAS.parallelGemm(m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
+                          c: inputGradient, ldc: patch)
     }
 
     /// The row stride of the direct kernels' padded images: W + p, not W + 2p. Each row holds p zeros and
@@ -242,16 +306,7 @@ public enum Convolution2D {
     @inlinable
     static func paddedWidth(_ shape: Convolution2DShape) -> Int { shape.width + shape.padding }
 
-    /// Whether a direct layer puts output channels in the vector lanes (`directForwardChannelsInLanes`,
-    /// `directWeightGradientChannelsInLanes`): unpadded, a multiple of 16 channels, and enough taps that each
-    /// block's work outweighs writing its 96 sums out one by one — LeNet-5's conv2 (150 taps), not the
-    /// CNN's conv1 (25 taps), measured.
-    @inlinable
-    static func usesChannelsInLanes(_ shape: Convolution2DShape) -> Bool {
-        shape.padding == 0 && shape.outputChannels % 16 == 0 && shape.patchSize >= 64
-    }
-
-    /// `directWeightGradient` with output channels in the vector lanes, for `usesChannelsInLanes` shapes:
+    /// `directWeightGradient` with output channels in the vector lanes (`ConvolutionPlan.Algorithm.directChannelsInLanes`):
     /// six taps by sixteen channels of dW accumulate over every valid output position of a chunk of the
     /// batch, each position's sixteen gradients (transposed to channels-last first) loaded once for six
     /// broadcast inputs. No lanes are spent on the K − 1 columns per row that runs over the padded width
@@ -356,11 +411,11 @@ public enum Convolution2D {
         }
     }
 
-    /// Direct convolution with output channels in the vector lanes, for `usesChannelsInLanes` shapes
-    /// (LeNet-5's conv2): six output positions by sixteen
+    /// Direct convolution with output channels in the vector lanes (`ConvolutionPlan.Algorithm.directChannelsInLanes`:
+    /// stride 1, square kernel, no padding, a multiple of 16 output channels): six output positions by sixteen
     /// channels at a time, twelve fused multiply-add accumulators; per tap, six broadcast inputs and two
     /// vectors of packed weights. Only valid output positions are computed (`directForward` computes and
-    /// drops K − 1 columns per row, 40% of conv2's work).
+    /// drops K − 1 columns per row: 40% of the work for a 5 × 5 kernel on a 10-wide output).
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
     static func directForwardChannelsInLanes(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -467,8 +522,8 @@ public enum Convolution2D {
     /// Columns x ≥ OW of each run are computed and dropped when the rows are copied out. Kernel rows that
     /// see only padding for a whole block are skipped: with the input gradient's padding of K − 1, that is
     /// a third of the taps. A one-channel input (a network's first layer) also skips the kernel rows whose
-    /// inputs are all zero for the block: 38% of LeNet-5's conv1 taps on MNIST, whose digits leave most of
-    /// the image blank. Adding 0 · w changes no sum for a finite w, so the output is the same.
+    /// inputs are all zero for the block: 38% of the taps of a 5 × 5 kernel with padding 2 on MNIST's digits,
+    /// which leave most of the image blank. Adding 0 · w changes no sum for a finite w, so the output is the same.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape

@@ -3,42 +3,30 @@ import _Builtin_intrinsics.intel
 #endif
 
 extension Convolution2D {
-    /// Whether `forwardTanhAveragePool` takes this shape: LeNet-5's conv1 (`takesOneChannelTanhAveragePool`)
-    /// or its conv2 (`takesChannelsInLanesTanhAveragePool`).
-    public static func usesFusedTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
-        takesOneChannelTanhAveragePool(shape) || takesChannelsInLanesTanhAveragePool(shape)
+    /// Whether `forwardTanhAveragePool` takes this shape with the planner's plan: where
+    /// `ConvolutionPlan.fusedTanhAveragePool(for:plan:)` names a fused kernel (the rules are there).
+    public static func usesFusedTanhAveragePool(_ shape: Convolution2DShape, plan: ConvolutionPlan? = nil) -> Bool {
+        ConvolutionPlan.fusedTanhAveragePool(for: shape, plan: plan ?? ConvolutionPlan(shape: shape)) != nil
     }
 
     /// output[N, Cout, OH / 2, OW / 2] = mean of each 2 × 2 window (stride 2) of tanh(weight ⊛ input + bias),
-    /// for inference: bit for bit `forward`, then `Activation.tanhForward`, then `AvgPool2D.forward`, in one pass
-    /// whose convolution outputs are never written out. `usesFusedTanhAveragePool` shapes only.
+    /// for inference: bit for bit `forward` with the same plan, then `Activation.tanhForward`, then
+    /// `AvgPool2D.forward`, in one pass whose convolution outputs are never written out. Only where
+    /// `usesFusedTanhAveragePool` (with that plan, default the planner's); elsewhere a precondition failure.
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
     public static func forwardTanhAveragePool(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, plan: ConvolutionPlan? = nil
     ) {
-        if takesOneChannelTanhAveragePool(shape) {
+        let plan = plan ?? ConvolutionPlan(shape: shape)
+        switch ConvolutionPlan.fusedTanhAveragePool(for: shape, plan: plan) {
+        case .oneChannel:
             oneChannelForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
-        } else {
-            precondition(takesChannelsInLanesTanhAveragePool(shape), "forwardTanhAveragePool does not take \(shape)")
+        case .channelsInLanes:
             channelsInLanesForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case nil:
+            preconditionFailure("forwardTanhAveragePool has no fused kernel for \(shape) with the plan (\(plan))")
         }
-    }
-
-    /// Whether `oneChannelForwardTanhAveragePool` takes this shape: one input channel, stride 1, a square
-    /// kernel with padding below its size, an even output (so 2 × 2 pooling drops nothing), and padded rows
-    /// of at most 64 values (one bit each in the masks of nonzero inputs). LeNet-5's conv1: [N, 1, 28, 28],
-    /// 5 × 5, padding 2.
-    static func takesOneChannelTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
-        shape.inputChannels == 1 && shape.stride == 1 && shape.kernelHeight == shape.kernelWidth
-            && shape.padding < shape.kernelHeight && shape.outputHeight >= 2 && shape.outputWidth >= 2
-            && shape.outputHeight % 2 == 0 && shape.outputWidth % 2 == 0 && fusedRowStride(shape) <= 64
-    }
-
-    /// Whether `channelsInLanesForwardTanhAveragePool` takes this shape: one `forward` runs through
-    /// `directForwardChannelsInLanes`, with an even output. LeNet-5's conv2: [N, 6, 14, 14] → [N, 16, 10, 10].
-    static func takesChannelsInLanesTanhAveragePool(_ shape: Convolution2DShape) -> Bool {
-        usesDirectKernel(shape) && usesChannelsInLanes(shape) && shape.outputHeight % 2 == 0 && shape.outputWidth % 2 == 0
     }
 
     /// The row stride of `forwardTanhAveragePool`'s padded image: the padded width, or more, so the last
@@ -47,7 +35,7 @@ extension Convolution2D {
         max(shape.width + 2 * shape.padding, (shape.outputWidth + 7) / 8 * 8 + shape.kernelWidth - 1)
     }
 
-    /// `forwardTanhAveragePool` for `takesOneChannelTanhAveragePool` shapes (LeNet-5's conv1).
+    /// `forwardTanhAveragePool` for `ConvolutionPlan.FusedTanhAveragePool.oneChannel` shapes.
     /// input: [N, 1, H, W], weight: [Cout, 1, K, K], bias: [Cout] or nil, output: [N, Cout, OH / 2, OW / 2].
     ///
     /// Each image is copied into a zero-padded plane (`fusedRowStride`). A block is two convolution rows by
@@ -234,7 +222,7 @@ extension Convolution2D {
             }
         }
     }
-    /// `forwardTanhAveragePool` for `takesChannelsInLanesTanhAveragePool` shapes (LeNet-5's conv2), as
+    /// `forwardTanhAveragePool` for `ConvolutionPlan.FusedTanhAveragePool.channelsInLanes` shapes, as
     /// `directForwardChannelsInLanes` computes it but by pooling windows: per group of sixteen output channels
     /// (the vector lanes), the four positions of a 2 × 2 window at a time, eight fused multiply-add
     /// accumulators, per tap four broadcast inputs and two vectors of packed weights, the taps summed in that

@@ -15,10 +15,19 @@ import Testing
         mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int((next() + 1) / 2 * Float(range.count)) % range.count }
     }
 
-    /// Largest elementwise difference, relative to the largest reference magnitude.
+    /// Largest elementwise difference, relative to the largest reference magnitude: NaN when any value is NaN
+    /// (Swift's `max()` would drop it), infinity when the lengths differ, so `< tolerance` fails on both.
     func relativeError(_ values: [Float], _ reference: [Float]) -> Float {
-        let scale = max(reference.map(abs).max() ?? 0, 1e-6)
-        return zip(values, reference).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+        guard values.count == reference.count else { return .infinity }
+        var scale: Float = 1e-6
+        for value in reference where !(abs(value) <= scale) { scale = abs(value) }
+        var worst: Float = 0
+        for (value, expected) in zip(values, reference) {
+            let difference = abs(value - expected)
+            if difference.isNaN { return .nan }
+            if difference > worst { worst = difference }
+        }
+        return worst / scale
     }
 
     @Test(arguments: 0..<12)

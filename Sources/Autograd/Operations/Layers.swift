@@ -59,8 +59,10 @@ extension Tensor {
                      "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
         if let bias { precondition(bias.shape == [geometry.outputChannels], "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)") }
         let (x, w, b) = (data, weight.data, bias?.data)
+        // The planner chooses each phase's kernel once, for the forward pass and the pullback.
+        let plan = ConvolutionPlan(shape: geometry)
         let output = makeBuffer(count: geometry.batch * geometry.outputImageSize) { y in
-            withKernelPointers(x, w, b) { Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry) }
+            withKernelPointers(x, w, b) { Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan) }
         }
         let operationInputs: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.result(
@@ -80,7 +82,7 @@ extension Tensor {
                                     Convolution2D.backward(
                                         input: xs.baseAddress!, weight: ws.baseAddress!, outputGradient: dy.baseAddress!,
                                         inputGradient: dx, weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
-                                        shape: geometry)
+                                        shape: geometry, plan: plan)
                                 }
                                 if inputGradient != nil {
                                     inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
@@ -136,9 +138,9 @@ extension Tensor {
     }
 
     /// `conv2d(weight:bias:stride:padding:).tanhAvgPool2d(kernelSize: 2)`, a LeNet-5 stage. When nothing is
-    /// recorded (inference) and `Convolution2D.usesFusedTanhAveragePool` takes the shape (LeNet-5's conv1),
-    /// one fused pass with the same result bit for bit (`Convolution2D.forwardTanhAveragePool`); otherwise
-    /// the operations one after the other.
+    /// recorded (inference) and a fused kernel takes the shape with the planner's plan
+    /// (`ConvolutionPlan.fusedTanhAveragePool(for:plan:)`), one fused pass with the same result bit for bit
+    /// (`Convolution2D.forwardTanhAveragePool`); otherwise the operations one after the other.
     public func conv2dTanhAvgPool2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         guard !recorded, rank == 4, weight.rank == 4, shape[1] == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
@@ -148,13 +150,16 @@ extension Tensor {
             batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
             outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
             stride: stride, padding: padding)
-        guard Convolution2D.usesFusedTanhAveragePool(geometry) else {
+        let plan = ConvolutionPlan(shape: geometry)
+        guard Convolution2D.usesFusedTanhAveragePool(geometry, plan: plan) else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
         }
         let (pooledHeight, pooledWidth) = (geometry.outputHeight / 2, geometry.outputWidth / 2)
         let (x, w, b) = (data, weight.data, bias?.data)
         let output = makeBuffer(count: geometry.batch * geometry.outputChannels * pooledHeight * pooledWidth) { y in
-            withKernelPointers(x, w, b) { Convolution2D.forwardTanhAveragePool(input: $0, weight: $1, bias: $2, output: y, shape: geometry) }
+            withKernelPointers(x, w, b) {
+                Convolution2D.forwardTanhAveragePool(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan)
+            }
         }
         return Tensor(shape: [geometry.batch, geometry.outputChannels, pooledHeight, pooledWidth], data: output)
     }
