@@ -1,6 +1,12 @@
 import COpenBLAS
 import Hardware
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Single-precision matrix products through the system BLAS (OpenBLAS on Linux).
 ///
 /// OpenBLAS is loaded on first use (`COpenBLAS`) with its core type chosen for the CPU (`chosenCoreType`),
@@ -17,17 +23,28 @@ public enum BLAS {
             fatalError(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + " (Debian: apt-get install libopenblas0; scripts/setup does)")
         }
         openblas_set_threads(1)
+        // A core type OpenBLAS does not take (a misspelt OPENBLAS_CORETYPE, say) makes it fall back to its own
+        // detection, which may land on generic kernels: say so rather than run five times slower in silence.
+        let core = String(cString: openblas_core_name())
+        if isGeneric(core: core, on: .current) {
+            let warning = "warning: OpenBLAS runs its generic \(core) kernels on this CPU, which has \(CPUFeatures.current.level.rawValue): "
+                + "matrix products will be slow (OPENBLAS_CORETYPE=\(chosenCoreType(for: .current) ?? "?") selects the right ones)\n"
+            let bytes = Array(warning.utf8)
+            _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        }
     }()
 
     /// The OpenBLAS core whose kernels suit `cpu`, to set before OpenBLAS loads: the 0.3.21 that Debian ships
     /// recognises CPUs by model number and falls back to its generic Prescott kernels (SSE3, a fifth of the
     /// speed) on those it does not know, such as Emerald Rapids, whatever vector units they have. Chosen by
-    /// features instead: the AVX-512 cores where AVX-512 is there (Cooperlake's adds BF16), else the AVX2 ones
-    /// (Zen's and Haswell's share their single-precision kernels). nil off x86-64 (OpenBLAS chooses).
+    /// features instead: the AVX-512 core where AVX-512 is there, else the AVX2 ones (Zen's and Haswell's
+    /// share their single-precision kernels). nil off x86-64 (OpenBLAS chooses).
     public static func chosenCoreType(for cpu: CPUFeatures) -> String? {
         guard cpu.isX86 else { return nil }
         switch cpu.level {
-        case .avx512: return cpu.hasAVX512BF16 ? "Cooperlake" : "SkylakeX"
+        // SkylakeX also for CPUs with BF16: 0.3.21 does not take "Cooperlake" as a name (it falls back to its
+        // own detection), and the two share their single-precision kernels.
+        case .avx512: return "SkylakeX"
         case .avx2: return cpu.vendor == "AuthenticAMD" ? "Zen" : "Haswell"
         case .baseline: return nil
         }
@@ -47,9 +64,12 @@ public enum BLAS {
 
     /// Whether OpenBLAS runs a generic core that uses none of the CPU's AVX2 or AVX-512 units: what happens
     /// when `OPENBLAS_CORETYPE` was set by hand to a lesser or unknown core.
-    public static var runsGenericCore: Bool {
+    public static var runsGenericCore: Bool { isGeneric(core: coreName, on: .current) }
+
+    /// Whether OpenBLAS's `core` leaves the vector units of `cpu` unused.
+    static func isGeneric(core: String, on cpu: CPUFeatures) -> Bool {
         let vectorCores: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
-        return CPUFeatures.current.level >= .avx2 && !vectorCores.contains(coreName.lowercased())
+        return cpu.level >= .avx2 && !vectorCores.contains(core.lowercased())
     }
 
     /// target[columns × rows] = source[rows × columns]ᵀ, row-major (OpenBLAS's blocked `somatcopy`).
