@@ -59,20 +59,50 @@ public enum MaxPool2D {
         }
     }
 
-    /// `forward` for 2 × 2 windows with stride 2 (the CNN's pooling): the same comparisons in the same
-    /// order (top left, top right, bottom left, bottom right), as selects instead of branches.
+    /// `forward` for 2 × 2 windows with stride 2: the same comparisons in the same order (top left, top
+    /// right, bottom left, bottom right), as selects instead of branches, eight windows at a time. A row's
+    /// sixteen top and sixteen bottom inputs are two loads, split into even and odd columns; a row whose
+    /// width is not a multiple of 8 ends with a vector that overlaps the one before (those windows are
+    /// computed twice, the same way), and rows narrower than 8 windows take the scalar loop.
     static func forwardTwoByTwo(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
         shape: Pooling2DShape
     ) {
         let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+        // Window x's top-left input is column 2x: lane l of a vector starting at window x is column 2(x + l).
+        let laneColumns = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         Parallel.forEachChunk(of: shape.planes) { planes in
             for plane in planes {
                 let source = input + plane * shape.inputPlaneSize
                 let target = plane * shape.outputPlaneSize
                 for outputY in 0..<outputHeight {
                     let topStart = 2 * outputY * width
-                    for outputX in 0..<outputWidth {
+                    let outputRow = target + outputY * outputWidth
+                    var outputX = 0
+                    if outputWidth >= 8 {
+                        while outputX < outputWidth {
+                            // The last vector of a row ends at the row's last window.
+                            let first = min(outputX, outputWidth - 8)
+                            let topLeft = topStart + 2 * first
+                            let top = UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self)
+                            let bottom = UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self)
+                            let topLeftIndices = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
+                            var best = top.evenHalf, bestIndex = topLeftIndices
+                            @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
+                                // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
+                                let wins = (values .> best) .| (values .!= values)
+                                best.replace(with: values, where: wins)
+                                bestIndex.replace(with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
+                            }
+                            consider(top.oddHalf, 1)
+                            consider(bottom.evenHalf, width)
+                            consider(bottom.oddHalf, width + 1)
+                            UnsafeMutableRawPointer(output + outputRow + first).storeBytes(of: best, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(indices + outputRow + first).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+                            outputX = first + 8
+                        }
+                    }
+                    for outputX in outputX..<outputWidth {
                         let topLeft = topStart + 2 * outputX
                         var best = source[topLeft], bestIndex = topLeft
                         @inline(__always) func consider(_ candidate: Int) {
@@ -85,8 +115,8 @@ public enum MaxPool2D {
                         consider(topLeft + 1)
                         consider(topLeft + width)
                         consider(topLeft + width + 1)
-                        output[target + outputY * outputWidth + outputX] = best
-                        indices[target + outputY * outputWidth + outputX] = Int32(truncatingIfNeeded: bestIndex)
+                        output[outputRow + outputX] = best
+                        indices[outputRow + outputX] = Int32(truncatingIfNeeded: bestIndex)
                     }
                 }
             }
