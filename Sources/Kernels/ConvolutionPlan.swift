@@ -58,25 +58,29 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     ///
     /// 1. A kernel that covers the unpadded input (1 × 1 output) is a fully connected layer: one product
     ///    over the batch in every phase (`prefersFullyConnected`).
-    /// 2. Otherwise the direct kernels where they run and their blocks are well filled
-    ///    (`prefersDirect`), with channels in the lanes for the unpadded multiples of 16 channels with
-    ///    enough taps (`prefersChannelsInLanes`), the input gradient through the direct kernel when the
-    ///    input is wide and tall enough (`prefersDirectInputGradient`).
+    /// 2. Otherwise the direct kernels where they run and their blocks are well filled (`prefersDirect`),
+    ///    with channels in the lanes for the unpadded multiples of 16 channels with enough taps
+    ///    (`prefersChannelsInLanes`). The weight gradient leaves the plain direct kernel for im2col once
+    ///    the layer has many weights (`prefersDirectWeightGradient`); the input gradient goes through the
+    ///    direct kernel when the input is large enough and has enough channels (`prefersDirectInputGradient`).
     /// 3. Otherwise im2col and BLAS, which run anything.
     public init(shape: Convolution2DShape, cpu: CPUFeatures = .current) {
         if Self.prefersFullyConnected(shape) {
             self.init(forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected)
             return
         }
-        let direct: Algorithm
-        if Self.prefersDirect(shape, cpu: cpu) {
-            direct = Self.prefersChannelsInLanes(shape, cpu: cpu) ? .directChannelsInLanes : .direct
+        let forward: Algorithm, weightGradient: Algorithm
+        if !Self.prefersDirect(shape, cpu: cpu) {
+            (forward, weightGradient) = (.imageToColumns, .imageToColumns)
+        } else if Self.prefersChannelsInLanes(shape, cpu: cpu) {
+            (forward, weightGradient) = (.directChannelsInLanes, .directChannelsInLanes)
         } else {
-            direct = .imageToColumns
+            forward = .direct
+            weightGradient = Self.prefersDirectWeightGradient(shape, cpu: cpu) ? .direct : .imageToColumns
         }
         let inputGradient: InputGradientAlgorithm =
             Self.prefersDirectInputGradient(shape, cpu: cpu) ? .directTransposed : .columns
-        self.init(forward: direct, weightGradient: direct, inputGradient: inputGradient)
+        self.init(forward: forward, weightGradient: weightGradient, inputGradient: inputGradient)
     }
 
     /// "forward direct, weight gradient direct, input gradient directTransposed".
@@ -161,24 +165,49 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
 
     /// Rule 2: the direct kernels, where they run (`Algorithm.direct`), for output planes of at least 8 × 8.
     /// The direct forward kernel computes runs of sixteen positions along the padded rows, so a narrower
-    /// plane wastes most of each vector; on MNIST-sized layers (up to 32 input channels) it beats im2col and
-    /// OpenBLAS, whose products are too small and skinny to reach their peak.
+    /// plane wastes most of each vector. Measured (Benchmarks/README.md), its forward pass beats im2col and
+    /// OpenBLAS on every such layer there but the narrowest (nine taps), where neither wins consistently.
     public static func prefersDirect(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         directProblem(shape) == nil && shape.outputWidth >= 8 && shape.outputHeight >= 8
     }
 
     /// Rule 2a: output channels in the vector lanes for an unpadded layer with a multiple of 16 output
-    /// channels and at least 64 taps (Cin·K·K): each block of six positions by sixteen channels then has
-    /// enough multiply-adds to outweigh writing its 96 sums out one by one (measured: 150 taps win, 25 lose).
+    /// channels and at least 64 taps (Cin·K·K), forward and weight gradient: each block of six positions by
+    /// sixteen channels then has enough multiply-adds to outweigh writing its 96 sums out one by one.
+    /// Measured: 75 to 576 taps win over the plain direct kernel and im2col in both phases; 9 and 25 lose.
     public static func prefersChannelsInLanes(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         problem(running: .directChannelsInLanes, on: shape) == nil && shape.patchSize >= 64
     }
 
-    /// Rule 2b: the input gradient through the direct kernel (a convolution of dY, padded by K − 1 − p) where
-    /// the direct kernels are preferred and the input, which is that convolution's output, is at least 8 × 8
-    /// for the same reason as rule 2; otherwise Wᵀ · dY through BLAS and col2im.
+    /// The most weights (Cout·Cin·K·K) for which the plain direct weight gradient beats im2col.
+    public static let directWeightGradientWeightLimit = 8192
+
+    /// Rule 2b: the plain direct weight gradient (where the lanes do not apply) up to
+    /// `directWeightGradientWeightLimit` weights, im2col beyond. The direct kernel passes over the batch's
+    /// inputs and output gradients once per four channels by two taps, at a rate that does not grow with the
+    /// layer; im2col's product dW[Cout × CKK] runs nearer the multiply-add peak the larger it is. Measured:
+    /// 150 to 1,200 weights, direct wins by 1.2–2.9×; 18,432 weights (32→64, 3 × 3, padded), im2col by
+    /// 1.03–1.2×; 36,864 (64→64), im2col by 1.7–1.8×.
+    public static func prefersDirectWeightGradient(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
+        shape.weightCount <= directWeightGradientWeightLimit
+    }
+
+    /// The fewest input channels for which the input gradient goes through the direct kernel on `cpu`: the
+    /// input channels are that convolution's output channels, which the kernel computes six at a time. With
+    /// AVX-512, OpenBLAS's kernels (SkylakeX) make the columns product of a thin Wᵀ fast, and the direct
+    /// kernel needs its block of six full: measured, three channels lose by 1.3×, six win by 1.5×. With AVX2
+    /// only (OpenBLAS's Haswell and Zen kernels) three channels already win by 1.3×; one loses by 2.7×.
+    public static func directInputGradientChannelMinimum(cpu: CPUFeatures = .current) -> Int {
+        cpu.level >= .avx512 ? 6 : 3
+    }
+
+    /// Rule 2c: the input gradient through the direct kernel (a convolution of dY, padded by K − 1 − p) where
+    /// the direct kernels are preferred, the input (that convolution's output) is at least 8 × 8 for the same
+    /// reason as rule 2, and has at least `directInputGradientChannelMinimum` channels; otherwise Wᵀ · dY
+    /// through BLAS and col2im.
     public static func prefersDirectInputGradient(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         prefersDirect(shape, cpu: cpu) && shape.width >= 8 && shape.height >= 8
+            && shape.inputChannels >= directInputGradientChannelMinimum(cpu: cpu)
     }
 
     // MARK: Fused inference: convolution, tanh and 2 × 2 average pooling in one pass

@@ -17,7 +17,7 @@ import Testing
     /// Shapes for the forced plans: the MNIST models' layers, the benchmarks' layers (smaller batches), and
     /// shapes at the edges of each algorithm's conditions and of the planner's rules.
     static let shapes: [Convolution2DShape] = [
-        // 1 → 6, 5 × 5, padding 2, 28 × 28: direct forward and input gradient, one input channel (blank spans skipped).
+        // 1 → 6, 5 × 5, padding 2, 28 × 28: the direct forward kernel with one input channel (blank spans skipped).
         shape(3, 1, 28, 28, 6, 5, padding: 2),
         // 6 → 16, 5 × 5, 14 × 14 (150 taps, 16 channels): channels in lanes.
         shape(3, 6, 14, 14, 16, 5),
@@ -229,8 +229,35 @@ import Testing
             // Stride 2: im2col whatever the size.
             #expect(plan(Self.shape(64, 6, 28, 28, 16, 5, stride: 2)) == ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: .columns))
             // 3 × 3 with padding 2 on 6 × 6: an 8 × 8 output (direct forward) of a 6 × 6 input (columns for dX).
-            #expect(plan(Self.shape(64, 4, 6, 6, 8, 3, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
-            #expect(plan(Self.shape(64, 1, 28, 28, 6, 5, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed))
+            #expect(plan(Self.shape(64, 8, 6, 6, 8, 3, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
+            // The weight gradient: the plain direct kernel up to 8,192 weights, im2col beyond (padded 3 × 3
+            // layers: 16 → 32 has 4,608, 32 → 64 has 18,432); channels in the lanes whatever the count.
+            #expect(plan(Self.shape(64, 16, 14, 14, 32, 3, padding: 1)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed))
+            #expect(plan(Self.shape(64, 32, 14, 14, 64, 3, padding: 1)) == ConvolutionPlan(forward: .direct, weightGradient: .imageToColumns, inputGradient: .directTransposed))
+            #expect(plan(Self.shape(64, 64, 10, 10, 64, 3)).weightGradient == .directChannelsInLanes)
+            // The input gradient through the direct kernel needs enough input channels: never one, always six,
+            // three below AVX-512 only.
+            #expect(plan(Self.shape(64, 1, 28, 28, 6, 5, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
+            #expect(plan(Self.shape(64, 6, 28, 28, 16, 5, padding: 2)).inputGradient == .directTransposed)
+            #expect(plan(Self.shape(64, 3, 28, 28, 16, 5, padding: 2)).inputGradient == (cpu.level >= .avx512 ? .columns : .directTransposed))
+        }
+    }
+
+    /// The tutorial's models keep the kernels they had before the planner (the README's figures were
+    /// measured with them): LeNet-5's, the simple CNN's and the VGG-style network's layers, on every level.
+    @Test func theModelsLayersKeepTheirKernels() {
+        for cpu in Self.cpus {
+            func plan(_ shape: Convolution2DShape) -> ConvolutionPlan { ConvolutionPlan(shape: shape, cpu: cpu) }
+            let (direct, lanes) = (Algorithm.direct, Algorithm.directChannelsInLanes)
+            // First layers: their input gradient is never asked for.
+            for first in [Self.shape(32, 1, 28, 28, 6, 5, padding: 2), Self.shape(32, 1, 28, 28, 32, 5), Self.shape(64, 1, 28, 28, 32, 3)] {
+                #expect(plan(first).forward == direct && plan(first).weightGradient == direct, "\(first)")
+            }
+            #expect(plan(Self.shape(32, 6, 14, 14, 16, 5)) == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed))
+            #expect(plan(Self.shape(32, 16, 5, 5, 120, 5)) == ConvolutionPlan(forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected))
+            for vgg in [Self.shape(64, 32, 26, 26, 32, 3), Self.shape(64, 32, 12, 12, 64, 3), Self.shape(64, 64, 10, 10, 64, 3)] {
+                #expect(plan(vgg) == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed), "\(vgg)")
+            }
         }
     }
 
