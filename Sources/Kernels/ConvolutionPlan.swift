@@ -10,9 +10,11 @@ import Hardware
 /// (`isValid(for:)`, `problem(for:)`); the planner only makes valid plans, and a forced invalid one stops
 /// the program with a message.
 ///
-/// The planner's rules are on shape quantities (output width, channel counts, taps, padding, stride), and
-/// on the CPU's vector level where that changes the winner: never on a model's or a layer's name. The
-/// measurements behind each rule are in Benchmarks/README.md (`swift package benchmark` in Benchmarks/).
+/// The planner's rules are on shape quantities (output width, channel counts, taps, weights, padding,
+/// stride), and on the CPU's vector level (`CPUFeatures.level`, nothing else of the CPU) where that changes
+/// the winner: never on a model's or a layer's name. A run capped with `MNIST_CPU_LEVEL` therefore plans as
+/// the CPUs it imitates. The measurements behind each rule are in Benchmarks/README.md
+/// (`swift package benchmark` in Benchmarks/).
 public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// How the forward pass, or the weight and bias gradients, are computed.
     public enum Algorithm: String, Sendable, Hashable, CaseIterable {
@@ -158,7 +160,8 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     // MARK: The planner's rules: what is fastest where
 
     /// Rule 1: a fully connected shape always runs as one product over the batch. The columns of im2col
-    /// would be the input itself, copied; the direct kernels would fill one lane of sixteen.
+    /// would be the input itself, copied; the direct kernels would compute one position of sixteen.
+    /// Measured: 5–30× faster than either, in every phase.
     public static func prefersFullyConnected(_ shape: Convolution2DShape) -> Bool {
         fullyConnectedProblem(shape) == nil
     }
@@ -166,7 +169,8 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// Rule 2: the direct kernels, where they run (`Algorithm.direct`), for output planes of at least 8 × 8.
     /// The direct forward kernel computes runs of sixteen positions along the padded rows, so a narrower
     /// plane wastes most of each vector. Measured (Benchmarks/README.md), its forward pass beats im2col and
-    /// OpenBLAS on every such layer there but the narrowest (nine taps), where neither wins consistently.
+    /// OpenBLAS on every such layer there but one-channel inputs to 32 channels (9 and 25 taps), where
+    /// neither wins consistently.
     public static func prefersDirect(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         directProblem(shape) == nil && shape.outputWidth >= 8 && shape.outputHeight >= 8
     }
@@ -174,7 +178,8 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// Rule 2a: output channels in the vector lanes for an unpadded layer with a multiple of 16 output
     /// channels and at least 64 taps (Cin·K·K), forward and weight gradient: each block of six positions by
     /// sixteen channels then has enough multiply-adds to outweigh writing its 96 sums out one by one.
-    /// Measured: 75 to 576 taps win over the plain direct kernel and im2col in both phases; 9 and 25 lose.
+    /// Measured: 150 to 576 taps win (or tie) over the plain direct kernel and im2col in both phases; 9 and
+    /// 25 lose or tie.
     public static func prefersChannelsInLanes(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         problem(running: .directChannelsInLanes, on: shape) == nil && shape.patchSize >= 64
     }
@@ -186,8 +191,9 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// `directWeightGradientWeightLimit` weights, im2col beyond. The direct kernel passes over the batch's
     /// inputs and output gradients once per four channels by two taps, at a rate that does not grow with the
     /// layer; im2col's product dW[Cout × CKK] runs nearer the multiply-add peak the larger it is. Measured:
-    /// 150 to 1,200 weights, direct wins by 1.2–2.9×; 18,432 weights (32→64, 3 × 3, padded), im2col by
-    /// 1.03–1.2×; 36,864 (64→64), im2col by 1.7–1.8×.
+    /// 150 to 4,608 weights, direct wins by 1.1–2.9×; 18,432 weights (32→64, 3 × 3, padded), im2col by
+    /// 1.03–1.2×; 36,864 (64→64), im2col by 1.7–1.8×. The limit is a round number near 9,216, the middle
+    /// of 4,608 and 18,432 on a log scale.
     public static func prefersDirectWeightGradient(_ shape: Convolution2DShape, cpu: CPUFeatures = .current) -> Bool {
         shape.weightCount <= directWeightGradientWeightLimit
     }
@@ -196,7 +202,7 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// input channels are that convolution's output channels, which the kernel computes six at a time. With
     /// AVX-512, OpenBLAS's kernels (SkylakeX) make the columns product of a thin Wᵀ fast, and the direct
     /// kernel needs its block of six full: measured, three channels lose by 1.3×, six win by 1.5×. With AVX2
-    /// only (OpenBLAS's Haswell and Zen kernels) three channels already win by 1.3×; one loses by 2.7×.
+    /// only (OpenBLAS's Haswell and Zen kernels) three channels already win by 1.3×; one or two lose by 1.1–3.4×.
     public static func directInputGradientChannelMinimum(cpu: CPUFeatures = .current) -> Int {
         cpu.level >= .avx512 ? 6 : 3
     }
