@@ -130,11 +130,12 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A shape no kernel runs: empty, or a kernel that does not fit.
+    /// A shape no kernel runs: no channels or pixels, or a kernel that does not fit. (An empty batch is
+    /// allowed, as it was before plans.)
     static func shapeProblem(_ shape: Convolution2DShape) -> String? {
-        guard shape.batch >= 1, shape.inputChannels >= 1, shape.outputChannels >= 1, shape.height >= 1, shape.width >= 1,
+        guard shape.batch >= 0, shape.inputChannels >= 1, shape.outputChannels >= 1, shape.height >= 1, shape.width >= 1,
               shape.kernelHeight >= 1, shape.kernelWidth >= 1, shape.stride >= 1, shape.padding >= 0 else {
-            return "sizes must be positive (padding non-negative)"
+            return "sizes must be positive (batch and padding non-negative)"
         }
         guard shape.height + 2 * shape.padding >= shape.kernelHeight, shape.width + 2 * shape.padding >= shape.kernelWidth else {
             return "the kernel does not fit the padded input"

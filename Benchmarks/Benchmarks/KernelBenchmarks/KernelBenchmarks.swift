@@ -2,7 +2,7 @@
 // shapes, forced through `ConvolutionPlan`, and BLAS's sgemm at a few shapes: which algorithm wins where, on
 // the CPU this runs on. Benchmarks/README.md has the figures and what the planner picks.
 //
-//   swift package benchmark                                   # everything (about 3 minutes)
+//   swift package benchmark                                   # everything (about 2 minutes)
 //   swift package benchmark --filter 'forward'                # one phase
 //   MNIST_CPU_LEVEL=avx2 swift package benchmark              # as an AVX2 CPU: OpenBLAS's Haswell/Zen kernels
 //   KERNEL_BENCHMARK_THREADS=1 swift package benchmark        # one thread (default: every core)
