@@ -18,17 +18,38 @@ public struct Prediction: Equatable, Sendable, Codable {
 }
 
 /// A trained model ready to recognise 28×28 digits: evaluation mode, nothing recorded, the pixel
-/// normalisation it was trained with. Safe to call from several threads at once (it only reads weights).
-public final class Predictor: @unchecked Sendable {
+/// normalisation it was trained with. Safe to call from several threads at once.
+///
+/// What it shares between threads are values: the model's kind and its weights by state-dict name. A model
+/// (whose tensors are reference types) is never shared: each thread that predicts builds its own copy from
+/// those values on its first prediction and keeps it in its thread dictionary.
+public final class Predictor: Sendable {
     public let kind: ModelKind
-    public let model: any UnaryLayer
     public let normalization: DataLoader.Normalization?
+    /// Every parameter and buffer of the model by state-dict name, as values.
+    public let weights: [NamedWeights]
+    /// Where a thread keeps its copy of the model: a key no other predictor uses.
+    private let threadKey: String
 
+    /// One tensor of a state dict, as a value.
+    public struct NamedWeights: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let data: [Float]
+    }
+
+    /// A predictor for a model of `kind` holding `model`'s current weights (copied: later changes to `model`
+    /// do not reach it).
     public init(kind: ModelKind, model: any UnaryLayer, normalization: DataLoader.Normalization? = nil) {
         self.kind = kind
-        self.model = model
         self.normalization = normalization
-        model.eval()
+        weights = model.stateDict.map { NamedWeights(name: $0.name, shape: $0.tensor.shape, data: $0.tensor.data) }
+        threadKey = "swift-mnist.predictor.\(UUID().uuidString)"
+    }
+
+    deinit {
+        // Other threads' copies go with their threads; this one's can go now.
+        Thread.current.threadDictionary.removeObject(forKey: threadKey)
     }
 
     /// Loads a weights file (see `WeightsFile`); its metadata says the model and whether it was trained on
@@ -49,6 +70,7 @@ public final class Predictor: @unchecked Sendable {
             return (unit - normalization.mean) / normalization.standardDeviation
         }
         let batch = Tensor(shape: [images.count, 1, 28, 28], data: images.flatMap { $0.map(scale) })
+        let model = threadModel()
         let probabilities = withoutGradients { model(batch).softmax() }
         return (0..<images.count).map { index in
             Prediction(probabilities: Array(probabilities.data[(index * 10)..<((index + 1) * 10)]))
@@ -58,5 +80,24 @@ public final class Predictor: @unchecked Sendable {
     /// The prediction for one 28×28 image (784 values, 0 background to 255 ink).
     public func predict(image: [Float]) -> Prediction {
         predict(images: [image])[0]
+    }
+
+    /// This thread's copy of the model, built from `weights` in evaluation mode the first time.
+    private func threadModel() -> any UnaryLayer {
+        let dictionary = Thread.current.threadDictionary
+        if let model = dictionary[threadKey] as? any UnaryLayer { return model }
+        // Its initial weights are drawn and then overwritten; the seed does not matter.
+        var generator = RandomGenerator(seed: 0)
+        let model = kind.makeModel(generator: &generator)
+        let tensors = weights.map { (name: $0.name, tensor: Tensor(shape: $0.shape, data: $0.data)) }
+        do {
+            try model.loadStateDict(tensors, source: "the predictor's weights")
+        } catch {
+            // The same kind of model the weights were read from: names and shapes cannot differ.
+            preconditionFailure("\(error)")
+        }
+        model.eval()
+        dictionary[threadKey] = model
+        return model
     }
 }

@@ -86,6 +86,22 @@ import Testing
         Double(zip(predictions, labels).filter { $0.digit == Int($1) }.count) / Double(predictions.count)
     }
 
+    /// The predictor keeps values, not the model: changing the model afterwards changes no prediction, and
+    /// every thread's own copy answers as the first one did.
+    @Test func thePredictorHoldsACopyOfTheWeightsAndEachThreadItsOwnModel() throws {
+        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let (kind, model, _) = try WeightsFile.read(from: url)
+        let predictor = Predictor(kind: kind, model: model)
+        let images = try Self.testSet.get().images
+        let digits = (0..<8).map { index in images[(index * 784)..<((index + 1) * 784)].map(Float.init) }
+        let before = predictor.predict(images: digits)
+        for (_, tensor) in model.stateDict { tensor.data = [Float](repeating: 0, count: tensor.data.count) }
+        #expect(predictor.predict(images: digits) == before)
+        #expect(before.map(\.digit) == (0..<8).map { Int(try! Self.testSet.get().labels[$0]) })
+        let fromOtherThreads = try (0..<4).concurrentMap { _ in predictor.predict(images: digits) }
+        #expect(fromOtherThreads.allSatisfy { $0 == before })
+    }
+
     @Test func renderedTestDigitsAreRecognisedAfterPreparation() throws {
         let testSet = try Self.testSet.get()
         let predictor = try Self.predictor()
