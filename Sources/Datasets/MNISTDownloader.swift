@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -119,19 +120,21 @@ public struct MNISTDownloader {
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
         let done = DispatchSemaphore(value: 0)
-        // Written by the completion handler before it signals, read only after the wait.
-        nonisolated(unsafe) var result: Result<[UInt8], Error> = .success([])
+        // Written by the completion handler before it signals, read after the wait.
+        let result = Mutex<Result<[UInt8], any Error>>(.success([]))
         session.dataTask(with: url) { data, response, error in
+            let outcome: Result<[UInt8], any Error>
             if let error {
-                result = .failure(error)
+                outcome = .failure(error)
             } else if let status = (response as? HTTPURLResponse)?.statusCode, status != 200 {
-                result = .failure(HTTPStatusError(status: status))
+                outcome = .failure(HTTPStatusError(status: status))
             } else {
-                result = .success([UInt8](data ?? Data()))
+                outcome = .success([UInt8](data ?? Data()))
             }
+            result.withLock { $0 = outcome }
             done.signal()
         }.resume()
         done.wait()
-        return try result.get()
+        return try result.withLock { $0 }.get()
     }
 }
