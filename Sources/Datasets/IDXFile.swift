@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An IDX file of unsigned bytes, the format MNIST is distributed in, read from disk raw or gzip-compressed.
 ///
@@ -20,7 +23,7 @@ public struct IDXFile: Sendable, Equatable {
     ///   images), or nil to accept any. A file with another count has the wrong magic number.
     /// - Throws: `DatasetError` naming the file, the offset and what was expected and found.
     public init(contentsOf url: URL, dimensionCount: Int? = nil) throws {
-        try self.init(idxBytes: try Self.contents(of: url), fileName: url.lastPathComponent, dimensionCount: dimensionCount)
+        try self.init(idxBytes: try Self.contents(of: url, dimensionCount: dimensionCount), fileName: url.lastPathComponent, dimensionCount: dimensionCount)
     }
 
     /// Parses IDX `bytes` (raw, or gzip-compressed if they start with 1f 8b); `fileName` names them in errors.
@@ -29,15 +32,89 @@ public struct IDXFile: Sendable, Equatable {
         try self.init(idxBytes: content, fileName: fileName, dimensionCount: dimensionCount)
     }
 
+    /// The largest file read from disk, raw or gzip: 2 GiB (MNIST's largest file is 47 MB raw).
+    public static let maximumFileSize = 1 << 31
+
     /// The bytes of the file at `url`, decompressed if it is gzip.
-    static func contents(of url: URL) throws -> [UInt8] {
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: url))
-        } catch {
-            throw DatasetError(.unreadable, file: url.lastPathComponent, detail: error.localizedDescription)
+    ///
+    /// Only a regular file of at most `maximumFileSize` bytes is read (a FIFO, device or directory is
+    /// refused without reading it); a raw file's header is read first and the file's size checked against
+    /// it before the elements are read.
+    static func contents(of url: URL, dimensionCount expectedDimensionCount: Int? = nil) throws -> [UInt8] {
+        let fileName = url.lastPathComponent
+        func unreadable(_ detail: String) -> DatasetError { DatasetError(.unreadable, file: fileName, detail: detail) }
+        // Non-blocking, so opening a FIFO returns at once instead of waiting for a writer.
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw unreadable("cannot open \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw unreadable("cannot read \(url.path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            let kind = switch info.st_mode & S_IFMT {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a FIFO (named pipe)"
+            case S_IFCHR: "a character device"
+            default: "not a regular file"
+            }
+            throw unreadable("expected a regular file, found \(kind) at \(url.path)")
         }
-        return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, fileName: url.lastPathComponent) : bytes
+        let size = Int(info.st_size)
+        guard size <= maximumFileSize else {
+            throw unreadable("expected at most \(maximumFileSize) bytes (2 GiB), found \(size)")
+        }
+        func readExactly(_ count: Int) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var done = 0
+            while done < count {
+                let result = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, count - done) }
+                if result > 0 {
+                    done += result
+                } else if result == 0 {
+                    throw DatasetError(.truncated, file: fileName, offset: done, detail: "the file ended while being read (it shrank)")
+                } else if errno != EINTR && errno != EAGAIN {
+                    throw unreadable("cannot read \(url.path): \(String(cString: strerror(errno)))")
+                }
+            }
+            return bytes
+        }
+        var bytes = try readExactly(min(size, 4))
+        if Gzip.isCompressed(bytes) || bytes.count < 4 || bytes[0] != 0 || bytes[1] != 0 {
+            bytes += try readExactly(size - bytes.count)
+            return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, fileName: fileName) : bytes
+        }
+        // A raw IDX file of unsigned bytes with the dimensions expected (when the caller expects a count):
+        // its header first, and the size it
+        // announces against the file's, so a file of the wrong size is never read whole. (Anything else
+        // is read as it is and the parser names the problem.)
+        let dimensionCount = Int(bytes[3])
+        let headerSize = 4 + 4 * dimensionCount
+        guard bytes[2] == unsignedByteType, expectedDimensionCount == dimensionCount,
+              size >= headerSize else {
+            return bytes + (try readExactly(size - bytes.count))
+        }
+        bytes += try readExactly(headerSize - 4)
+        let dimensions = (0..<dimensionCount).map { bytes[(4 + 4 * $0)..<(8 + 4 * $0)].reduce(0) { $0 << 8 | Int($1) } }
+        var elementCount = 1
+        var overflowed = false
+        for dimension in dimensions {
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
+            elementCount = product
+            overflowed = overflowed || overflow
+        }
+        overflowed = overflowed && !dimensions.contains(0)
+        let shape = dimensions.map(String.init).joined(separator: "×")
+        if overflowed || elementCount > size - headerSize {
+            let expected = overflowed ? "more than \(Int.max)" : "\(headerSize + elementCount)"
+            throw DatasetError(
+                .truncated, file: fileName, offset: size,
+                detail: "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(size)")
+        }
+        guard elementCount == size - headerSize else {
+            throw DatasetError(
+                .trailingBytes, file: fileName, offset: headerSize + elementCount,
+                detail: "expected end of file after \(shape) elements, found \(size - headerSize - elementCount) more bytes")
+        }
+        return bytes + (try readExactly(size - headerSize))
     }
 
     private init(idxBytes bytes: [UInt8], fileName: String, dimensionCount expectedCount: Int?) throws {

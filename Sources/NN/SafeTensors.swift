@@ -27,10 +27,95 @@ public enum SafeTensors {
     /// The largest header the reader accepts, in bytes (the reference implementation's limit).
     public static let maximumHeaderLength = 100_000_000
 
+    /// The largest file `read(from:)` accepts: 1 GiB (the largest model here, the VGG-style network, is
+    /// 1.3 MB; its checkpoint, with Adam's state, 4 MB).
+    public static let maximumFileSize = 1 << 30
+
     /// Reads and decodes the file at `url`. Errors name the file by its last path component.
+    ///
+    /// Only a regular file is read (a FIFO, device or directory is refused without reading from it, so
+    /// `/dev/zero` or a pipe nobody writes to cannot exhaust memory or hang), of at most
+    /// `maximumFileSize` bytes; the header is read and checked, against the file's size too, before the
+    /// tensors' bytes are.
     public static func read(from url: URL) throws -> SafeTensorsFile {
         let source = url.lastPathComponent
-        return try decode(readContents(of: url, source: source), source: source)
+        func failure(_ problem: String) -> SafeTensorsError { SafeTensorsError(source: source, problem: problem) }
+        // Non-blocking, so opening a FIFO returns at once instead of waiting for a writer.
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw failure("cannot open \(url.path): \(systemError())") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw failure("cannot read \(url.path): \(systemError())") }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            let kind = switch type {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a FIFO (named pipe)"
+            case S_IFCHR: "a character device"
+            case S_IFBLK: "a block device"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            throw failure("\(url.path) is \(kind), not a regular file: only regular files are read as weights")
+        }
+        let size = Int(info.st_size)
+        guard size <= maximumFileSize else {
+            throw failure("file is \(size) bytes, over the \(maximumFileSize)-byte limit (1 GiB) for safetensors files")
+        }
+        guard size >= 8 else {
+            throw failure("file is \(size) bytes, too short for the 8-byte header length (truncated?)")
+        }
+        let lengthBytes = try readExactly(8, from: descriptor, path: url.path, failure: failure)
+        let headerLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(maximumHeaderLength) else {
+            throw failure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
+        }
+        let dataStart = 8 + Int(headerLength)
+        guard dataStart <= size else {
+            throw failure(
+                "file is \(size) bytes, but the header length \(headerLength) says the header ends at byte "
+                    + "\(dataStart) (truncated?)")
+        }
+        let headerBytes = try readExactly(Int(headerLength), from: descriptor, path: url.path, failure: failure)
+        let header = try decodeHeader(headerBytes, failure: failure)
+        // The header's size for the data against the file's, before reading the data.
+        try checkDataLength(header.dataEnd, available: size - dataStart, fileSize: size, dataStart: dataStart, failure: failure)
+        let body = try readExactly(size - dataStart, from: descriptor, path: url.path, failure: failure)
+        return try decode(lengthBytes + headerBytes + body, source: source)
+    }
+
+    /// Exactly `count` bytes from `descriptor`; a file that ends sooner (it shrank) is reported as truncated.
+    private static func readExactly(
+        _ count: Int, from descriptor: Int32, path: String, failure: (String) -> SafeTensorsError
+    ) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let result = bytes.withUnsafeMutableBytes { readFromDescriptor(descriptor, $0.baseAddress! + done, count - done) }
+            if result > 0 {
+                done += result
+            } else if result == 0 {
+                throw failure("the file ended after \(done) of \(count) bytes while being read (truncated while reading?)")
+            } else if errno != EINTR && errno != EAGAIN {
+                throw failure("cannot read \(path): \(systemError())")
+            }
+        }
+        return bytes
+    }
+
+    /// Throws unless the data section, `available` bytes from byte `dataStart`, ends where the header says.
+    fileprivate static func checkDataLength(
+        _ dataEnd: Int, available dataLength: Int, fileSize: Int, dataStart: Int, failure: (String) -> SafeTensorsError
+    ) throws {
+        guard dataEnd == dataLength else {
+            let headerSays = "the header says the data ends at byte \(UInt64(dataStart) + UInt64(dataEnd))"
+            if dataEnd > dataLength {
+                throw failure("file is \(fileSize) bytes, but \(headerSays) (truncated?)")
+            }
+            let trailing = dataLength - dataEnd
+            let trailingBytes = "\(trailing) trailing byte\(trailing == 1 ? "" : "s")"
+            throw failure("file is \(fileSize) bytes, but \(headerSays) (\(trailingBytes))")
+        }
     }
 
     /// Decodes the bytes of a safetensors file; `source` names the file in error messages.
@@ -52,55 +137,8 @@ public enum SafeTensors {
                     + "\(dataStart) (truncated?)")
         }
         let headerBytes = Array(bytes[8..<dataStart])
-        let isValidUTF8 = !transcode(
-            headerBytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
-        guard isValidUTF8 else { throw failure("header is not valid UTF-8") }
-
-        var parser = JSONParser(bytes: headerBytes)
-        let document: JSONValue
-        do {
-            document = try parser.parseDocument()
-        } catch {
-            throw failure("header is not valid JSON: \(error.problem) at byte \(error.offset) of the header")
-        }
-        guard case .object(let members) = document else {
-            throw failure("header must be a JSON object, found \(document.summary)")
-        }
-
-        var metadata: [String: String] = [:]
-        var entries: [HeaderEntry] = []
-        for (key, value) in members {
-            if key == metadataKey {
-                metadata = try parseMetadata(value, failure: failure)
-            } else {
-                entries.append(try parseEntry(named: key, value, failure: failure))
-            }
-        }
-
-        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        var previous: HeaderEntry?
-        for entry in entries {
-            let expectedBegin = previous?.end ?? 0
-            guard entry.begin == expectedBegin else {
-                let boundary = previous.map { "where tensor '\($0.name)' ends" } ?? "where the data section starts"
-                let kind = entry.begin > expectedBegin ? "gap" : "overlap"
-                throw failure(
-                    "tensor '\(entry.name)' data_offsets [\(entry.begin), \(entry.end)) should begin at byte "
-                        + "\(expectedBegin), \(boundary) (\(kind))")
-            }
-            previous = entry
-        }
-        let dataLength = bytes.count - dataStart
-        let dataEnd = previous?.end ?? 0
-        guard dataEnd == dataLength else {
-            let headerSays = "the header says the data ends at byte \(UInt64(dataStart) + UInt64(dataEnd))"
-            if dataEnd > dataLength {
-                throw failure("file is \(bytes.count) bytes, but \(headerSays) (truncated?)")
-            }
-            let trailing = dataLength - dataEnd
-            let trailingBytes = "\(trailing) trailing byte\(trailing == 1 ? "" : "s")"
-            throw failure("file is \(bytes.count) bytes, but \(headerSays) (\(trailingBytes))")
-        }
+        let (metadata, entries, dataEnd) = try decodeHeader(headerBytes, failure: failure)
+        try checkDataLength(dataEnd, available: bytes.count - dataStart, fileSize: bytes.count, dataStart: dataStart, failure: failure)
 
         let tensors = bytes.withUnsafeBytes { file in
             entries.map { entry in
@@ -318,6 +356,52 @@ extension SafeTensors {
             name: name, dataType: dataType, shape: shape, elementCount: elementCount, begin: begin, end: end)
     }
 
+    /// The metadata and tensor entries of a header (the JSON after the 8-byte length), checked: valid UTF-8
+    /// JSON, well-formed entries, data offsets without gaps or overlaps. `dataEnd` is where the data ends.
+    fileprivate static func decodeHeader(
+        _ headerBytes: [UInt8], failure: (String) -> SafeTensorsError
+    ) throws -> (metadata: [String: String], entries: [HeaderEntry], dataEnd: Int) {
+        let isValidUTF8 = !transcode(
+            headerBytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
+        guard isValidUTF8 else { throw failure("header is not valid UTF-8") }
+
+        var parser = JSONParser(bytes: headerBytes)
+        let document: JSONValue
+        do {
+            document = try parser.parseDocument()
+        } catch {
+            throw failure("header is not valid JSON: \(error.problem) at byte \(error.offset) of the header")
+        }
+        guard case .object(let members) = document else {
+            throw failure("header must be a JSON object, found \(document.summary)")
+        }
+
+        var metadata: [String: String] = [:]
+        var entries: [HeaderEntry] = []
+        for (key, value) in members {
+            if key == metadataKey {
+                metadata = try parseMetadata(value, failure: failure)
+            } else {
+                entries.append(try parseEntry(named: key, value, failure: failure))
+            }
+        }
+
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var previous: HeaderEntry?
+        for entry in entries {
+            let expectedBegin = previous?.end ?? 0
+            guard entry.begin == expectedBegin else {
+                let boundary = previous.map { "where tensor '\($0.name)' ends" } ?? "where the data section starts"
+                let kind = entry.begin > expectedBegin ? "gap" : "overlap"
+                throw failure(
+                    "tensor '\(entry.name)' data_offsets [\(entry.begin), \(entry.end)) should begin at byte "
+                        + "\(expectedBegin), \(boundary) (\(kind))")
+            }
+            previous = entry
+        }
+        return (metadata, entries, previous?.end ?? 0)
+    }
+
     /// The `count` little-endian elements of `dataType` in `raw`, converted to Float.
     fileprivate static func floats(
         from raw: UnsafeRawBufferPointer, dataType: SafeTensorsDataType, count: Int
@@ -438,25 +522,10 @@ extension SafeTensors {
 
 
 /// The whole contents of the file at `url`; errors name it `source`.
-private func readContents(of url: URL, source: String) throws -> [UInt8] {
-    let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-        throw SafeTensorsError(source: source, problem: "cannot open \(url.path): \(systemError())")
-    }
-    defer { close(descriptor) }
-    var contents: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count == 0 { return contents }
-        if count > 0 {
-            contents += chunk[0..<count]
-        } else if errno != EINTR {
-            throw SafeTensorsError(source: source, problem: "cannot read \(url.path): \(systemError())")
-        }
-    }
+/// The C library's `read` (inside `SafeTensors`, the name is its own `read(from:)`).
+private func readFromDescriptor(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
 }
-
 
 // MARK: - JSON
 
