@@ -38,6 +38,8 @@ public enum WeightsFile {
         var generator = RandomGenerator(seed: 0)
         let model = kind.makeModel(generator: &generator)
         try model.loadStateDict(file)
+        // After the strict match, so a file of another model is reported as that first.
+        try requireFiniteTensors(file.tensors, source: url.lastPathComponent)
         return (kind, model, file.metadata)
     }
 }
@@ -94,7 +96,24 @@ extension Trainer {
         guard let generator = RandomGenerator(state: words) else {
             throw fail("its generator state is missing or malformed")
         }
-        if let epochs { configuration.epochs = epochs }
+        if let epochs {
+            guard epochs >= history.count else {
+                throw InputError(
+                    "--epochs \(epochs) is fewer than the \(history.count) epoch\(history.count == 1 ? "" : "s") \(name) has already "
+                        + "trained: pass --epochs \(history.count) or more (\(history.count) writes the weights without training)")
+            }
+            configuration.epochs = epochs
+        }
+        // The recipe is held to the command line's ranges: a checkpoint is an input like any other.
+        do {
+            try configuration.validate()
+        } catch let error as InputError {
+            throw fail("its recipe cannot be trained: \(error.message)")
+        }
+        guard history.count <= configuration.epochs else {
+            throw fail("its history holds \(history.count) epochs, more than the \(configuration.epochs) its recipe asks for")
+        }
+        try requireFiniteTensors(file.tensors, source: name)
         let trainer = Trainer(configuration: configuration)
         let modelTensors = file.tensors.filter { $0.name.hasPrefix("model.") }
         try trainer.model.loadStateDict(

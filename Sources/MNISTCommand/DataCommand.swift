@@ -27,6 +27,10 @@ struct DataCommand: ParsableCommand {
         }
         let trainingSet = try MNISTDataset.load(directory: directory, split: .train)
         let testSet = try MNISTDataset.load(directory: directory, split: .test)
+        if let png, trainingSet.imageCount == 0 {
+            let imagesPath = (try? MNISTFile.trainImages.location(in: directory).path) ?? directory.path
+            throw ExitError(message: "--png \(png): \(imagesPath) holds no images (its header counts 0), so there are no samples to draw")
+        }
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
         if trainingSet.imageCount > 0 {

@@ -16,8 +16,19 @@ struct DataOptions: ParsableArguments {
         return bundled
     }
 
+    /// The MNIST files the data folder holds (those present).
+    func inputFiles() throws -> [URL] {
+        let directory = try directory()
+        return MNISTFile.allCases.compactMap { try? $0.location(in: directory) }
+    }
+
+    /// `split` of the data, checked for the models: 28×28 images, at least one of them.
     func load(_ split: MNISTDataset.Split) throws -> MNISTDataset {
-        try MNISTDataset.load(directory: directory(), split: split)
+        do {
+            return try MNISTDataset.loadForModels(directory: directory(), split: split)
+        } catch let error as InputError {
+            throw ExitError(message: error.message)
+        }
     }
 }
 
@@ -27,7 +38,9 @@ struct ThreadOptions: ParsableArguments {
 
     func apply() throws {
         guard let threads else { return }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard InputLimits.threads.contains(threads) else {
+            throw ValidationError("--threads must be between \(InputLimits.threads.lowerBound) and \(InputLimits.threads.upperBound), found \(threads)")
+        }
         Parallel.threadCount = threads
     }
 }

@@ -46,9 +46,18 @@ struct Train: ParsableCommand {
     var resume: String?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--lr must be a positive number") }
+        // The same check a checkpoint's recipe gets (`TrainingConfiguration.validate`).
+        do {
+            if resume == nil {
+                try configuration().validate()
+            } else if let epochs {
+                var extended = TrainingConfiguration()
+                extended.epochs = epochs
+                try extended.validate()
+            }
+        } catch let error as InputError {
+            throw ValidationError(error.message)
+        }
         if resume != nil, model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize
             || augment || schedule != nil {
             throw ValidationError("--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -59,21 +68,13 @@ struct Train: ParsableCommand {
         try threadOptions.apply()
         let trainer: Trainer
         if let resume {
-            trainer = try Trainer.resume(from: URL(fileURLWithPath: resume), epochs: epochs)
+            do {
+                trainer = try Trainer.resume(from: URL(fileURLWithPath: resume), epochs: epochs)
+            } catch let error as InputError {
+                throw ExitError(message: error.message)
+            }
         } else {
-            var configuration = TrainingConfiguration()
-            if let model { configuration.model = model }
-            if let epochs { configuration.epochs = epochs }
-            if let batchSize { configuration.batchSize = batchSize }
-            if let learningRate { configuration.learningRate = learningRate }
-            if let optimizer { configuration.optimizer = optimizer }
-            if let momentum { configuration.momentum = momentum }
-            if let weightDecay { configuration.weightDecay = weightDecay }
-            if let seed { configuration.seed = seed }
-            configuration.normalize = normalize
-            configuration.augment = augment
-            if let schedule { configuration.schedule = schedule }
-            trainer = Trainer(configuration: configuration)
+            trainer = Trainer(configuration: configuration())
         }
         let recipe = trainer.configuration
         let outputURL = URL(fileURLWithPath: output ?? "\(recipe.model.rawValue).safetensors")
@@ -83,6 +84,14 @@ struct Train: ParsableCommand {
 
         let trainingSet = try dataOptions.load(.train)
         let testSet = try dataOptions.load(.test)
+        // Before the first epoch, not after it: every file the run will write can be written, and none
+        // of them is another output or an input.
+        try OutputPaths.check(
+            outputs: [("--output", outputURL), ("--metrics", metricsURL), ("--checkpoint", checkpointURL)],
+            inputs: try dataOptions.inputFiles().map { ("--data", $0) }
+                + (resume.map { [("--resume", URL(fileURLWithPath: $0))] } ?? []),
+            // Continuing a run rewrites the checkpoint it resumed from, as it should.
+            replaceable: resume.map { [(output: "--checkpoint", input: URL(fileURLWithPath: $0))] } ?? [])
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
         print("Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
@@ -115,6 +124,23 @@ struct Train: ParsableCommand {
             ],
             to: outputURL)
         print("Wrote \(outputURL.path), \(metricsURL.path) and \(checkpointURL.path)")
+    }
+
+    /// The recipe the options give (the tutorial's defaults for the options not given).
+    func configuration() -> TrainingConfiguration {
+        var configuration = TrainingConfiguration()
+        if let model { configuration.model = model }
+        if let epochs { configuration.epochs = epochs }
+        if let batchSize { configuration.batchSize = batchSize }
+        if let learningRate { configuration.learningRate = learningRate }
+        if let optimizer { configuration.optimizer = optimizer }
+        if let momentum { configuration.momentum = momentum }
+        if let weightDecay { configuration.weightDecay = weightDecay }
+        if let seed { configuration.seed = seed }
+        configuration.normalize = normalize
+        configuration.augment = augment
+        if let schedule { configuration.schedule = schedule }
+        return configuration
     }
 
     func writeMetrics(_ history: [EpochRecord], to url: URL) throws {
