@@ -21,6 +21,10 @@ struct DataCommand: ParsableCommand {
 
     func run() throws {
         let directory = try dataOptions.directory()
+        if let png {
+            // Before the work, and never over the data it reads.
+            try OutputPaths.check(outputs: [("--png", URL(fileURLWithPath: png))], inputs: try dataOptions.inputFiles().map { ("--data", $0) })
+        }
         if verify {
             try MNISTChecksums.verifyAll(in: directory)
             print("Checksums: all four files match MNIST's published MD5s")

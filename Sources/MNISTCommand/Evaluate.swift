@@ -36,6 +36,8 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try threadOptions.apply()
+        // The report's folder first: a report that cannot be written should fail before the evaluation's work.
+        if let report { try OutputPaths.checkFolder(option: "--report", URL(fileURLWithPath: report)) }
         let weightsURL = URL(fileURLWithPath: weights)
         let (kind, model, metadata) = try WeightsFile.read(from: weightsURL)
         // The metrics first, so a bad file stops the command before the evaluation's work.

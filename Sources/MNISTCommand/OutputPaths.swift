@@ -52,6 +52,29 @@ enum OutputPaths {
         }
     }
 
+    /// Throws `ExitError` unless `url` is a writable folder, or a folder that can be created (its nearest
+    /// existing ancestor is a writable folder), as a report's files will be written into it.
+    static func checkFolder(option: String, _ url: URL) throws {
+        var info = stat()
+        if stat(url.path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw ExitError(message: "\(option) \(url.path) exists and is not a folder: give a folder to write into")
+            }
+            guard access(url.path, W_OK | X_OK) == 0 else {
+                throw ExitError(message: "\(option) \(url.path): the folder is not writable (\(String(cString: strerror(errno))))")
+            }
+            return
+        }
+        var ancestor = url.standardizedFileURL.deletingLastPathComponent()
+        while stat(ancestor.path, &info) != 0 && ancestor.path != "/" { ancestor.deleteLastPathComponent() }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw ExitError(message: "\(option) \(url.path): cannot create it, \(ancestor.path) is not a folder")
+        }
+        guard access(ancestor.path, W_OK | X_OK) == 0 else {
+            throw ExitError(message: "\(option) \(url.path): cannot create it, the folder \(ancestor.path) is not writable (\(String(cString: strerror(errno))))")
+        }
+    }
+
     /// What makes two paths the same file: its device and inode when it exists (hard links and symbolic
     /// links included), else the real path of its folder and its name.
     static func identity(_ url: URL) -> String {

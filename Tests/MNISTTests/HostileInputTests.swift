@@ -189,6 +189,31 @@ import Testing
 
     // MARK: 5. Output paths
 
+    @Test func dataPNGAndEvaluateReportPathsAreCheckedBeforeTheWork() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.writeDataset(in: directory, count: 20, testCount: 10)
+        let labels = directory.appendingPathComponent("t10k-labels-idx1-ubyte")
+        let before = try Data(contentsOf: labels)
+        let ontoData = try Self.run(["data", "--data", directory.path, "--png", labels.path])
+        Self.expectCleanFailure(ontoData, containing: "--png \(labels.path) is the same file as the input --data \(labels.path)")
+        #expect(try Data(contentsOf: labels) == before, "the test labels must be untouched")
+        let missing = directory.appendingPathComponent("missing/grid.png").path
+        Self.expectCleanFailure(try Self.run(["data", "--data", directory.path, "--png", missing]), containing: "the folder \(directory.appendingPathComponent("missing").path) does not exist")
+
+        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let file = directory.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let report = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", file.path])
+        Self.expectCleanFailure(report, containing: "--report \(file.path) exists and is not a folder")
+        #expect(!report.output.contains("Accuracy"))
+        let under = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", file.appendingPathComponent("report").path])
+        Self.expectCleanFailure(under, containing: "cannot create it, \(file.path) is not a folder")
+        // A new folder is fine.
+        let fine = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", directory.appendingPathComponent("new/report").path])
+        #expect(fine.status == 0, "\(fine.error)")
+    }
+
     @Test func outputPathsAreCheckedBeforeTheFirstEpoch() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
