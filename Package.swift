@@ -55,12 +55,14 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Hardware", "COpenBLAS"], swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
         .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),
+        // Reading regular files only, their size known first (weights and IDX files).
+        .target(name: "FileInput"),
         // Module, layers, losses, safetensors weights I/O.
-        .target(name: "NN", dependencies: ["Autograd"]),
+        .target(name: "NN", dependencies: ["Autograd", "FileInput"]),
         // Adam, AdamW, SGD, learning-rate schedules.
         .target(name: "Optimizers", dependencies: ["NN"]),
         // IDX files (raw or gzip), MNIST, DataLoader, checksums, download.
-        .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib", "FileInput"]),
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
         .target(name: "Imaging", dependencies: ["CPNG"]),
         // The engine as one module: `import DeepLearning`.

@@ -1,3 +1,4 @@
+import FileInput
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -43,39 +44,30 @@ public struct IDXFile: Sendable, Equatable {
     static func contents(of url: URL, dimensionCount expectedDimensionCount: Int? = nil) throws -> [UInt8] {
         let fileName = url.lastPathComponent
         func unreadable(_ detail: String) -> DatasetError { DatasetError(.unreadable, file: fileName, detail: detail) }
-        // Non-blocking, so opening a FIFO returns at once instead of waiting for a writer.
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw unreadable("cannot open \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw unreadable("cannot read \(url.path): \(String(cString: strerror(errno)))") }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            let kind = switch info.st_mode & S_IFMT {
-            case S_IFDIR: "a directory"
-            case S_IFIFO: "a FIFO (named pipe)"
-            case S_IFCHR: "a character device"
-            default: "not a regular file"
+        let file: RegularFile
+        do {
+            file = try RegularFile(path: url.path)
+        } catch {
+            switch error {
+            case .cannotOpen(let reason): throw unreadable("cannot open \(url.path): \(reason)")
+            case .cannotInspect(let reason): throw unreadable("cannot read \(url.path): \(reason)")
+            case .notRegular(let kind): throw unreadable("expected a regular file, found \(kind) at \(url.path)")
             }
-            throw unreadable("expected a regular file, found \(kind) at \(url.path)")
         }
-        let size = Int(info.st_size)
+        let size = file.size
         guard size <= maximumFileSize else {
             throw unreadable("expected at most \(maximumFileSize) bytes (2 GiB), found \(size)")
         }
         func readExactly(_ count: Int) throws -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: count)
-            var done = 0
-            while done < count {
-                let result = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, count - done) }
-                if result > 0 {
-                    done += result
-                } else if result == 0 {
+            do {
+                return try file.read(exactly: count)
+            } catch {
+                switch error {
+                case .endedEarly(let done):
                     throw DatasetError(.truncated, file: fileName, offset: done, detail: "the file ended while being read (it shrank)")
-                } else if errno != EINTR && errno != EAGAIN {
-                    throw unreadable("cannot read \(url.path): \(String(cString: strerror(errno)))")
+                case .failed(let reason): throw unreadable("cannot read \(url.path): \(reason)")
                 }
             }
-            return bytes
         }
         var bytes = try readExactly(min(size, 4))
         if Gzip.isCompressed(bytes) || bytes.count < 4 || bytes[0] != 0 || bytes[1] != 0 {
@@ -94,17 +86,10 @@ public struct IDXFile: Sendable, Equatable {
         }
         bytes += try readExactly(headerSize - 4)
         let dimensions = (0..<dimensionCount).map { bytes[(4 + 4 * $0)..<(8 + 4 * $0)].reduce(0) { $0 << 8 | Int($1) } }
-        var elementCount = 1
-        var overflowed = false
-        for dimension in dimensions {
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
-            elementCount = product
-            overflowed = overflowed || overflow
-        }
-        overflowed = overflowed && !dimensions.contains(0)
         let shape = dimensions.map(String.init).joined(separator: "×")
-        if overflowed || elementCount > size - headerSize {
-            let expected = overflowed ? "more than \(Int.max)" : "\(headerSize + elementCount)"
+        let count = Self.elementCount(dimensions)
+        guard let elementCount = count, elementCount <= size - headerSize else {
+            let expected = count.map { "\(headerSize + $0)" } ?? "more than \(Int.max)"
             throw DatasetError(
                 .truncated, file: fileName, offset: size,
                 detail: "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(size)")
@@ -115,6 +100,19 @@ public struct IDXFile: Sendable, Equatable {
                 detail: "expected end of file after \(shape) elements, found \(size - headerSize - elementCount) more bytes")
         }
         return bytes + (try readExactly(size - headerSize))
+    }
+
+    /// The product of `dimensions`, or nil when it overflows Int. Each is below 2³², so a product of several
+    /// can overflow (unless one is zero); that many bytes cannot be present anyway.
+    static func elementCount(_ dimensions: [Int]) -> Int? {
+        var count = 1
+        var overflowed = false
+        for dimension in dimensions {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            count = product
+            overflowed = overflowed || overflow
+        }
+        return overflowed && !dimensions.contains(0) ? nil : count
     }
 
     private init(idxBytes bytes: [UInt8], fileName: String, dimensionCount expectedCount: Int?) throws {
@@ -149,19 +147,10 @@ public struct IDXFile: Sendable, Equatable {
         }
         let dimensions = (0..<dimensionCount).map { bigEndianWord(at: 4 + 4 * $0) }
         let shape = dimensions.map(String.init).joined(separator: "×")
-        // Each size is below 2³², so the product can overflow Int (unless a size is zero); that many bytes
-        // cannot be present anyway.
-        var elementCount = 1
-        var overflowed = false
-        for size in dimensions {
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-            elementCount = product
-            overflowed = overflowed || overflow
-        }
-        overflowed = overflowed && !dimensions.contains(0)
         let available = bytes.count - headerSize
-        if overflowed || elementCount > available {
-            let expected = overflowed ? "more than \(Int.max)" : "\(headerSize + elementCount)"
+        let count = Self.elementCount(dimensions)
+        guard let elementCount = count, elementCount <= available else {
+            let expected = count.map { "\(headerSize + $0)" } ?? "more than \(Int.max)"
             throw DatasetError(
                 .truncated, file: fileName, offset: bytes.count,
                 detail: "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(bytes.count)")

@@ -1,13 +1,6 @@
 import Autograd
+import FileInput
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reading and writing the safetensors format, the weights format PyTorch writes with
 /// `safetensors.torch.save_file(model.state_dict(), path, metadata=...)`.
@@ -40,32 +33,36 @@ public enum SafeTensors {
     public static func read(from url: URL) throws -> SafeTensorsFile {
         let source = url.lastPathComponent
         func failure(_ problem: String) -> SafeTensorsError { SafeTensorsError(source: source, problem: problem) }
-        // Non-blocking, so opening a FIFO returns at once instead of waiting for a writer.
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw failure("cannot open \(url.path): \(systemError())") }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw failure("cannot read \(url.path): \(systemError())") }
-        let type = info.st_mode & S_IFMT
-        guard type == S_IFREG else {
-            let kind = switch type {
-            case S_IFDIR: "a directory"
-            case S_IFIFO: "a FIFO (named pipe)"
-            case S_IFCHR: "a character device"
-            case S_IFBLK: "a block device"
-            case S_IFSOCK: "a socket"
-            default: "not a regular file"
+        let file: RegularFile
+        do {
+            file = try RegularFile(path: url.path)
+        } catch {
+            switch error {
+            case .cannotOpen(let reason): throw failure("cannot open \(url.path): \(reason)")
+            case .cannotInspect(let reason): throw failure("cannot read \(url.path): \(reason)")
+            case .notRegular(let kind):
+                throw failure("\(url.path) is \(kind), not a regular file: only regular files are read as weights")
             }
-            throw failure("\(url.path) is \(kind), not a regular file: only regular files are read as weights")
         }
-        let size = Int(info.st_size)
+        func readExactly(_ count: Int) throws -> [UInt8] {
+            do {
+                return try file.read(exactly: count)
+            } catch {
+                switch error {
+                case .endedEarly(let done):
+                    throw failure("the file ended after \(done) of \(count) bytes while being read (truncated while reading?)")
+                case .failed(let reason): throw failure("cannot read \(url.path): \(reason)")
+                }
+            }
+        }
+        let size = file.size
         guard size <= maximumFileSize else {
             throw failure("file is \(size) bytes, over the \(maximumFileSize)-byte limit (1 GiB) for safetensors files")
         }
         guard size >= 8 else {
             throw failure("file is \(size) bytes, too short for the 8-byte header length (truncated?)")
         }
-        let lengthBytes = try readExactly(8, from: descriptor, path: url.path, failure: failure)
+        let lengthBytes = try readExactly(8)
         let headerLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(maximumHeaderLength) else {
             throw failure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
@@ -76,31 +73,12 @@ public enum SafeTensors {
                 "file is \(size) bytes, but the header length \(headerLength) says the header ends at byte "
                     + "\(dataStart) (truncated?)")
         }
-        let headerBytes = try readExactly(Int(headerLength), from: descriptor, path: url.path, failure: failure)
+        let headerBytes = try readExactly(Int(headerLength))
         let header = try decodeHeader(headerBytes, failure: failure)
         // The header's size for the data against the file's, before reading the data.
         try checkDataLength(header.dataEnd, available: size - dataStart, fileSize: size, dataStart: dataStart, failure: failure)
-        let body = try readExactly(size - dataStart, from: descriptor, path: url.path, failure: failure)
+        let body = try readExactly(size - dataStart)
         return try decode(lengthBytes + headerBytes + body, source: source)
-    }
-
-    /// Exactly `count` bytes from `descriptor`; a file that ends sooner (it shrank) is reported as truncated.
-    private static func readExactly(
-        _ count: Int, from descriptor: Int32, path: String, failure: (String) -> SafeTensorsError
-    ) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let result = bytes.withUnsafeMutableBytes { readFromDescriptor(descriptor, $0.baseAddress! + done, count - done) }
-            if result > 0 {
-                done += result
-            } else if result == 0 {
-                throw failure("the file ended after \(done) of \(count) bytes while being read (truncated while reading?)")
-            } else if errno != EINTR && errno != EAGAIN {
-                throw failure("cannot read \(path): \(systemError())")
-            }
-        }
-        return bytes
     }
 
     /// Throws unless the data section, `available` bytes from byte `dataStart`, ends where the header says.
@@ -522,10 +500,6 @@ extension SafeTensors {
 
 
 /// The whole contents of the file at `url`; errors name it `source`.
-/// The C library's `read` (inside `SafeTensors`, the name is its own `read(from:)`).
-private func readFromDescriptor(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    read(descriptor, buffer, count)
-}
 
 // MARK: - JSON
 
