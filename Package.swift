@@ -52,7 +52,9 @@ let package = Package(
         .target(name: "Hardware", dependencies: ["CHardware"]),
 
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
-        .target(name: "Kernels", dependencies: ["Hardware", "COpenBLAS"], swiftSettings: kernelCodeGeneration + optimizedInDebug),
+        .target(
+            name: "Kernels", dependencies: ["Hardware", "COpenBLAS"],
+            swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
         .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),
         // Reading regular files only, their size known first (weights and IDX files).
@@ -78,7 +80,9 @@ let package = Package(
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
-            dependencies: ["MNIST", "Kernels", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "MNIST", "Kernels", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // `mnist-serve`: the drawing page and prediction API over HTTP (ServingHTTP).
         .executableTarget(
             name: "MNISTServe",

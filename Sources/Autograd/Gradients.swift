@@ -66,7 +66,9 @@ extension Tensor {
     /// result does not depend on. Only leaves (parameters) can be asked for. Nothing shared is written, so
     /// separate graphs over the same parameters (a batch's parts, one per thread) can run at once.
     public func gradients(withRespectTo tensors: [Tensor], seed: [Float]) -> [[Float]?] {
-        let wanted = Dictionary(tensors.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }) { first, _ in first }
+        let wanted = Dictionary(tensors.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }) { first, _ in
+            first
+        }
         var results = [[Float]?](repeating: nil, count: tensors.count)
         propagate(seed: seed) { leaf, gradient in
             guard let index = wanted[ObjectIdentifier(leaf)] else { return }

@@ -54,7 +54,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     public mutating func nextNormal() -> Float {
         let u1 = Double(next() >> 11) * 0x1p-53
         let u2 = Double(next() >> 11) * 0x1p-53
-        let radius = (-2 * log(1 - u1)).squareRoot()  // 1 - u1 is in (0, 1]: log never sees 0
+        let radius = (-2 * log(1 - u1)).squareRoot() // 1 - u1 is in (0, 1]: log never sees 0
         return Float(radius * cos(2 * Double.pi * u2))
     }
 
@@ -85,4 +85,3 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         (value << amount) | (value >> (64 - amount))
     }
 }
-

@@ -103,7 +103,8 @@ public final class Tensor {
 
     /// Items `range` of the first dimension, as a new tensor (no gradient history): a batch slice.
     public func slice(_ range: Range<Int>) -> Tensor {
-        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) out of \(shape)")
+        precondition(
+            rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) out of \(shape)")
         let itemSize = shape.dropFirst().reduce(1, *)
         return Tensor(
             shape: [range.count] + shape.dropFirst(),

@@ -37,6 +37,7 @@ public struct RandomAffine: Codable, Equatable, Sendable {
         let scaleFactor = generator.nextUniform(low: scale.lowerBound, high: scale.upperBound)
         let shiftX = generator.nextUniform(low: -maximumShift, high: maximumShift) * Float(columns)
         let shiftY = generator.nextUniform(low: -maximumShift, high: maximumShift) * Float(rows)
-        return .rotation(degrees: degrees, scale: scaleFactor, shiftX: shiftX, shiftY: shiftY, rows: rows, columns: columns)
+        return .rotation(
+            degrees: degrees, scale: scaleFactor, shiftX: shiftX, shiftY: shiftY, rows: rows, columns: columns)
     }
 }

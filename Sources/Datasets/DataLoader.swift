@@ -91,7 +91,9 @@ public struct DataLoader: Sendable {
 
     /// One pass in dataset order, for a loader that neither shuffles nor augments (a test set).
     public func epoch() -> Epoch {
-        precondition(!shuffle && augmentation == nil, "a shuffling or augmenting DataLoader needs a generator: use epoch(generator:)")
+        precondition(
+            !shuffle && augmentation == nil,
+            "a shuffling or augmenting DataLoader needs a generator: use epoch(generator:)")
         return Epoch(loader: self, order: nil, transforms: nil)
     }
 
@@ -156,7 +158,8 @@ public struct DataLoader: Sendable {
                         let source = indices[slot] * size
                         for offset in 0..<size { scaled[offset] = Float(images[source + offset]) / 255 }
                         let target = output + slot * size
-                        AffineWarp.bilinear(source: scaled, output: target, rows: rows, columns: columns, matrix: transforms[slot])
+                        AffineWarp.bilinear(
+                            source: scaled, output: target, rows: rows, columns: columns, matrix: transforms[slot])
                         guard let normalization else { continue }
                         for offset in 0..<size {
                             target[offset] = (target[offset] - normalization.mean) / normalization.standardDeviation

@@ -17,7 +17,9 @@ enum Gzip {
     /// Several gzip members one after another decompress to their concatenation, as with `gunzip` (RFC 1952
     /// allows a file to hold a series of members). A damaged stream, a stream cut short, and bytes after the
     /// last member that do not start another member are errors; offsets in them count bytes of the file.
-    static func decompress(_ bytes: [UInt8], fileName: String, maximumSize: Int = maximumDecompressedSize) throws -> [UInt8] {
+    static func decompress(
+        _ bytes: [UInt8], fileName: String, maximumSize: Int = maximumDecompressedSize
+    ) throws -> [UInt8] {
         var stream = z_stream()
         // 15 + 32: the largest window, and zlib detects the gzip header itself.
         guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -30,9 +32,10 @@ enum Gzip {
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
         try bytes.withUnsafeBufferPointer { input in
             guard let inputBase = input.baseAddress else {
-                throw DatasetError(.truncated, file: fileName, offset: 0, detail: "expected gzip data, found an empty file")
+                throw DatasetError(
+                    .truncated, file: fileName, offset: 0, detail: "expected gzip data, found an empty file")
             }
-            var fed = 0  // bytes of `input` handed to zlib so far
+            var fed = 0 // bytes of `input` handed to zlib so far
             while true {
                 if stream.avail_in == 0 && fed < input.count {
                     let length = min(input.count - fed, Int(UInt32.max))

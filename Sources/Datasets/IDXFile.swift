@@ -24,7 +24,9 @@ public struct IDXFile: Sendable, Equatable {
     ///   images), or nil to accept any. A file with another count has the wrong magic number.
     /// - Throws: `DatasetError` naming the file, the offset and what was expected and found.
     public init(contentsOf url: URL, dimensionCount: Int? = nil) throws {
-        try self.init(idxBytes: try Self.contents(of: url, dimensionCount: dimensionCount), fileName: url.lastPathComponent, dimensionCount: dimensionCount)
+        try self.init(
+            idxBytes: try Self.contents(of: url, dimensionCount: dimensionCount), fileName: url.lastPathComponent,
+            dimensionCount: dimensionCount)
     }
 
     /// Parses IDX `bytes` (raw, or gzip-compressed if they start with 1f 8b); `fileName` names them in errors.
@@ -64,7 +66,8 @@ public struct IDXFile: Sendable, Equatable {
             } catch {
                 switch error {
                 case .endedEarly(let done):
-                    throw DatasetError(.truncated, file: fileName, offset: done, detail: "the file ended while being read (it shrank)")
+                    throw DatasetError(
+                        .truncated, file: fileName, offset: done, detail: "the file ended while being read (it shrank)")
                 case .failed(let reason): throw unreadable("cannot read \(url.path): \(reason)")
                 }
             }
@@ -81,7 +84,8 @@ public struct IDXFile: Sendable, Equatable {
         let dimensionCount = Int(bytes[3])
         let headerSize = 4 + 4 * dimensionCount
         guard bytes[2] == unsignedByteType, expectedDimensionCount == dimensionCount,
-              size >= headerSize else {
+            size >= headerSize
+        else {
             return bytes + (try readExactly(size - bytes.count))
         }
         bytes += try readExactly(headerSize - 4)
@@ -97,7 +101,9 @@ public struct IDXFile: Sendable, Equatable {
         guard elementCount == size - headerSize else {
             throw DatasetError(
                 .trailingBytes, file: fileName, offset: headerSize + elementCount,
-                detail: "expected end of file after \(shape) elements, found \(size - headerSize - elementCount) more bytes")
+                detail:
+                    "expected end of file after \(shape) elements, found \(size - headerSize - elementCount) more bytes"
+            )
         }
         return bytes + (try readExactly(size - headerSize))
     }
@@ -129,7 +135,8 @@ public struct IDXFile: Sendable, Equatable {
         // another kind of file (2051, images, where 2049, labels, was expected).
         func badMagic() -> DatasetError {
             let expected = expectedCount.map(Self.describeMagic) ?? "2049–2303 (unsigned bytes in 1 to 255 dimensions)"
-            return DatasetError(.badMagic, file: fileName, offset: 0, detail: "expected \(expected), found \(bigEndianWord(at: 0))")
+            return DatasetError(
+                .badMagic, file: fileName, offset: 0, detail: "expected \(expected), found \(bigEndianWord(at: 0))")
         }
         guard bytes[0] == 0 && bytes[1] == 0 else { throw badMagic() }
         guard bytes[2] == Self.unsignedByteType else {
@@ -143,7 +150,8 @@ public struct IDXFile: Sendable, Equatable {
         guard bytes.count >= headerSize else {
             throw DatasetError(
                 .truncated, file: fileName, offset: bytes.count,
-                detail: "expected a \(headerSize)-byte header for \(dimensionCount) dimensions, found \(bytes.count) bytes")
+                detail:
+                    "expected a \(headerSize)-byte header for \(dimensionCount) dimensions, found \(bytes.count) bytes")
         }
         let dimensions = (0..<dimensionCount).map { bigEndianWord(at: 4 + 4 * $0) }
         let shape = dimensions.map(String.init).joined(separator: "×")
@@ -153,7 +161,9 @@ public struct IDXFile: Sendable, Equatable {
             let expected = count.map { "\(headerSize + $0)" } ?? "more than \(Int.max)"
             throw DatasetError(
                 .truncated, file: fileName, offset: bytes.count,
-                detail: "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(bytes.count)")
+                detail:
+                    "expected \(expected) bytes (\(headerSize)-byte header and \(shape) elements), found \(bytes.count)"
+            )
         }
         guard elementCount == available else {
             throw DatasetError(

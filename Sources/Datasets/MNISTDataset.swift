@@ -32,7 +32,8 @@ public struct MNISTDataset: Sendable {
         precondition(rows >= 0 && columns >= 0, "negative image size \(rows)×\(columns)")
         precondition(
             images.count == labels.count * rows * columns,
-            "\(labels.count) images of \(rows)×\(columns) need \(labels.count * rows * columns) bytes, got \(images.count)")
+            "\(labels.count) images of \(rows)×\(columns) need \(labels.count * rows * columns) bytes, got \(images.count)"
+        )
         precondition(labels.allSatisfy { Int($0) < Self.classCount }, "labels must be below \(Self.classCount)")
         self.images = images
         self.labels = labels
@@ -49,7 +50,9 @@ public struct MNISTDataset: Sendable {
     /// The first `count` images and their labels (all of them when there are fewer): a quick subset.
     public func prefix(_ count: Int) -> MNISTDataset {
         let kept = min(max(count, 0), imageCount)
-        return MNISTDataset(images: Array(images.prefix(kept * pixelsPerImage)), labels: Array(labels.prefix(kept)), rows: rows, columns: columns)
+        return MNISTDataset(
+            images: Array(images.prefix(kept * pixelsPerImage)), labels: Array(labels.prefix(kept)), rows: rows,
+            columns: columns)
     }
 
     /// Loads `split` from `directory`, reading each file as `<name>.gz` or, failing that, `<name>` (see

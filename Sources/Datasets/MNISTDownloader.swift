@@ -35,7 +35,10 @@ public struct MNISTDownloader {
     var expectedMD5: (MNISTFile) -> String = { $0.compressedMD5 }
 
     /// A downloader trying `mirrors` in order, fetching with `fetch`.
-    public init(mirrors: [URL] = MNISTDownloader.torchvisionMirrors, fetch: @escaping Fetch = MNISTDownloader.fetchWithURLSession) {
+    public init(
+        mirrors: [URL] = MNISTDownloader.torchvisionMirrors,
+        fetch: @escaping Fetch = MNISTDownloader.fetchWithURLSession
+    ) {
         self.mirrors = mirrors
         self.fetch = fetch
     }
@@ -58,7 +61,9 @@ public struct MNISTDownloader {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw DatasetError(.unwritable, file: directory.lastPathComponent, detail: "\(error.localizedDescription) (\(directory.path))")
+            throw DatasetError(
+                .unwritable, file: directory.lastPathComponent,
+                detail: "\(error.localizedDescription) (\(directory.path))")
         }
         return try files.map { file in
             if (try? MNISTChecksums.verify(file, in: directory)) != nil { return (file, .alreadyPresent) }
@@ -89,7 +94,9 @@ public struct MNISTDownloader {
                 // `.atomic` writes a temporary file in the same directory and renames it over the destination.
                 try Data(bytes).write(to: destination, options: .atomic)
             } catch {
-                throw DatasetError(.unwritable, file: file.compressedName, detail: "\(error.localizedDescription) (\(destination.path))")
+                throw DatasetError(
+                    .unwritable, file: file.compressedName,
+                    detail: "\(error.localizedDescription) (\(destination.path))")
             }
             return mirror
         }
@@ -103,7 +110,8 @@ public struct MNISTDownloader {
     /// timeout, which Linux's Foundation describes only by its code; other errors as their description.
     private static func describe(_ error: Error, timeout: TimeInterval) -> String {
         guard let urlError = error as? URLError else { return String(describing: error) }
-        return urlError.code == .timedOut ? "timed out (nothing received for \(timeout) seconds)" : urlError.localizedDescription
+        return urlError.code == .timedOut
+            ? "timed out (nothing received for \(timeout) seconds)" : urlError.localizedDescription
     }
 
     /// A response other than 200 OK.

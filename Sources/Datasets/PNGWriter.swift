@@ -4,12 +4,14 @@ import CZlib
 public enum PNGWriter {
     /// A PNG file of the 8-bit grayscale image `pixels` (row-major, `width × height` bytes, 0 black).
     public static func encodeGrayscale(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] {
-        precondition(width > 0 && height > 0 && width <= Int(Int32.max) && height <= Int(Int32.max),
-                     "PNG sides must be in 1...\(Int32.max), got \(width)×\(height)")
-        precondition(pixels.count == width * height, "\(width)×\(height) needs \(width * height) pixels, got \(pixels.count)")
+        precondition(
+            width > 0 && height > 0 && width <= Int(Int32.max) && height <= Int(Int32.max),
+            "PNG sides must be in 1...\(Int32.max), got \(width)×\(height)")
+        precondition(
+            pixels.count == width * height, "\(width)×\(height) needs \(width * height) pixels, got \(pixels.count)")
 
         var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, 0, 0, 0, 0]  // bit depth 8, grayscale, deflate, adaptive filtering, no interlace
+        header += [8, 0, 0, 0, 0] // bit depth 8, grayscale, deflate, adaptive filtering, no interlace
 
         // Each scanline is preceded by its filter type; 0 (none) keeps the encoder trivial.
         var scanlines = [UInt8]()

@@ -43,14 +43,15 @@ public struct RegularFile: ~Copyable {
         let type = info.st_mode & S_IFMT
         guard type == S_IFREG else {
             close(descriptor)
-            let kind = switch type {
-            case S_IFDIR: "a directory"
-            case S_IFIFO: "a FIFO (named pipe)"
-            case S_IFCHR: "a character device"
-            case S_IFBLK: "a block device"
-            case S_IFSOCK: "a socket"
-            default: "not a regular file"
-            }
+            let kind =
+                switch type {
+                case S_IFDIR: "a directory"
+                case S_IFIFO: "a FIFO (named pipe)"
+                case S_IFCHR: "a character device"
+                case S_IFBLK: "a block device"
+                case S_IFSOCK: "a socket"
+                default: "not a regular file"
+                }
             throw .notRegular(kind: kind)
         }
         self.descriptor = descriptor
@@ -64,7 +65,9 @@ public struct RegularFile: ~Copyable {
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let result = bytes.withUnsafeMutableBytes { Self.readFromDescriptor(descriptor, $0.baseAddress! + done, count - done) }
+            let result = bytes.withUnsafeMutableBytes {
+                Self.readFromDescriptor(descriptor, $0.baseAddress! + done, count - done)
+            }
             if result > 0 {
                 done += result
             } else if result == 0 {
@@ -77,7 +80,8 @@ public struct RegularFile: ~Copyable {
     }
 
     /// The C library's `read` (inside this type, `read` is the method above).
-    private static func readFromDescriptor(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    private static func readFromDescriptor(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int
+    {
         #if canImport(Glibc)
         Glibc.read(descriptor, buffer, count)
         #elseif canImport(Musl)

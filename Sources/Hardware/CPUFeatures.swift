@@ -54,7 +54,8 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
     /// (`baseline`, `avx2` or `avx512`) when it is set, so that a run can take the code paths of a lesser CPU
     /// (to compare results with one, or to measure what the wider units bring).
     public static let current: CPUFeatures = {
-        guard let value = getenv("MNIST_CPU_LEVEL").map({ String(cString: $0) }), let level = Level(rawValue: value) else {
+        guard let value = getenv("MNIST_CPU_LEVEL").map({ String(cString: $0) }), let level = Level(rawValue: value)
+        else {
             return detected
         }
         return detected.capped(at: level)
@@ -92,7 +93,8 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
         var flags = [level.rawValue]
         if hasAVX512BF16 { flags.append("avx512-bf16") }
         if hasAMX { flags.append("amx") }
-        return "\(brand.isEmpty ? "x86-64 CPU" : brand) (\(vendor) family \(family) model \(model)): \(flags.joined(separator: ", "))"
+        return
+            "\(brand.isEmpty ? "x86-64 CPU" : brand) (\(vendor) family \(family) model \(model)): \(flags.joined(separator: ", "))"
     }
 }
 
@@ -144,7 +146,8 @@ extension String {
     fileprivate func trimmingSpaces() -> String {
         let characters = Array(self)
         guard let first = characters.firstIndex(where: { $0 != " " }),
-              let last = characters.lastIndex(where: { $0 != " " }) else { return "" }
+            let last = characters.lastIndex(where: { $0 != " " })
+        else { return "" }
         return String(characters[first...last])
     }
 }

@@ -3,10 +3,14 @@
 /// keeps every stroke (no aliasing) and preserves the total ink, scaled by the ratio of areas.
 public enum AreaResampling {
     /// `values` (`width × height`, row-major) resampled to `newWidth × newHeight`; all sides at least 1.
-    public static func resize(_ values: [Float], width: Int, height: Int, toWidth newWidth: Int, height newHeight: Int) -> [Float] {
-        precondition(width > 0 && height > 0 && newWidth > 0 && newHeight > 0,
-                     "sides must be positive, got \(width)×\(height) → \(newWidth)×\(newHeight)")
-        precondition(values.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(values.count)")
+    public static func resize(
+        _ values: [Float], width: Int, height: Int, toWidth newWidth: Int, height newHeight: Int
+    ) -> [Float] {
+        precondition(
+            width > 0 && height > 0 && newWidth > 0 && newHeight > 0,
+            "sides must be positive, got \(width)×\(height) → \(newWidth)×\(newHeight)")
+        precondition(
+            values.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(values.count)")
         let columns = coverage(from: width, to: newWidth)
         let rows = coverage(from: height, to: newHeight)
 
@@ -31,7 +35,9 @@ public enum AreaResampling {
                 for (row, weights) in rows.enumerated() {
                     for (index, weight) in weights {
                         let sourceRow = index * newWidth
-                        for column in 0..<newWidth { target[row * newWidth + column] += source[sourceRow + column] * weight }
+                        for column in 0..<newWidth {
+                            target[row * newWidth + column] += source[sourceRow + column] * weight
+                        }
                     }
                 }
             }
@@ -42,7 +48,7 @@ public enum AreaResampling {
     /// For each of `count` output pixels along one axis, the input pixels it covers and the share of its area
     /// each one makes (the shares sum to 1).
     static func coverage(from length: Int, to count: Int) -> [[(index: Int, weight: Float)]] {
-        let scale = Double(length) / Double(count)  // input pixels per output pixel
+        let scale = Double(length) / Double(count) // input pixels per output pixel
         return (0..<count).map { output in
             let start = Double(output) * scale
             let end = Double(output + 1) * scale

@@ -10,7 +10,8 @@ public struct GrayImage: Equatable, Sendable {
     /// An image of `width × height` pixels given row-major; `pixels.count` must be `width × height`.
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width >= 0 && height >= 0, "negative image size \(width)×\(height)")
-        precondition(pixels.count == width * height, "\(width)×\(height) needs \(width * height) pixels, got \(pixels.count)")
+        precondition(
+            pixels.count == width * height, "\(width)×\(height) needs \(width * height) pixels, got \(pixels.count)")
         self.width = width
         self.height = height
         self.pixels = pixels

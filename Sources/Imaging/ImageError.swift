@@ -37,11 +37,13 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .emptyFile:
             return "\(file): the file is empty"
         case .notPNG(let firstBytes):
-            return "\(file): not a PNG image (it starts with \(Self.describe(firstBytes)); a PNG starts with 89 50 4E 47 0D 0A 1A 0A, \"\\x89PNG\\r\\n\\x1a\\n\")"
+            return
+                "\(file): not a PNG image (it starts with \(Self.describe(firstBytes)); a PNG starts with 89 50 4E 47 0D 0A 1A 0A, \"\\x89PNG\\r\\n\\x1a\\n\")"
         case .corrupt(let message):
             return "\(file): corrupt or truncated PNG: \(message)"
         case .tooLarge(let width, let height):
-            return "\(file): image too large (\(width)×\(height) pixels; the limit is \(PNGDecoder.maximumSide) pixels a side and \(PNGDecoder.maximumPixelCount / 1_000_000) megapixels)"
+            return
+                "\(file): image too large (\(width)×\(height) pixels; the limit is \(PNGDecoder.maximumSide) pixels a side and \(PNGDecoder.maximumPixelCount / 1_000_000) megapixels)"
         case .blank:
             return "\(file): the image is blank (no ink to tell from the background)"
         }

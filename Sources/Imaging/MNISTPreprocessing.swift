@@ -66,7 +66,8 @@ public enum MNISTPreprocessing {
         let longer = max(cropWidth, cropHeight)
         let boxWidth = max(1, Int((Double(cropWidth * boxSide) / Double(longer)).rounded()))
         let boxHeight = max(1, Int((Double(cropHeight * boxSide) / Double(longer)).rounded()))
-        var digit = AreaResampling.resize(cropped, width: cropWidth, height: cropHeight, toWidth: boxWidth, height: boxHeight)
+        var digit = AreaResampling.resize(
+            cropped, width: cropWidth, height: cropHeight, toWidth: boxWidth, height: boxHeight)
         let strongest = digit.max() ?? 0
         guard strongest > 0 else { throw ImageError(file: file, problem: .blank) }
         digit = digit.map { $0 / strongest }
@@ -129,7 +130,8 @@ public enum MNISTPreprocessing {
                     for x in 0..<width where ink[y * width + x] > 0 {
                         let index = y * width + x
                         if !((x > 0 && ink[index - 1] > 0) || (x + 1 < width && ink[index + 1] > 0)
-                            || (y > 0 && ink[index - width] > 0) || (y + 1 < height && ink[index + width] > 0)) {
+                            || (y > 0 && ink[index - width] > 0) || (y + 1 < height && ink[index + width] > 0))
+                        {
                             isolated.append(index)
                         }
                     }

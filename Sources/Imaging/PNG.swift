@@ -112,11 +112,16 @@ public enum PNGEncoder {
         write(width: width, height: height, format: PNG_FORMAT_FLAG_COLOR, channels: 3, pixels: pixels, fast: fast)
     }
 
-    private static func write(width: Int, height: Int, format: UInt32, channels: Int, pixels: [UInt8], fast: Bool) -> [UInt8] {
-        precondition(width > 0 && height > 0 && width <= PNGDecoder.maximumSide && height <= PNGDecoder.maximumSide,
-                     "PNG sides must be in 1...\(PNGDecoder.maximumSide), got \(width)×\(height)")
-        precondition(pixels.count == width * height * channels,
-                     "\(width)×\(height) with \(channels) channels needs \(width * height * channels) bytes, got \(pixels.count)")
+    private static func write(
+        width: Int, height: Int, format: UInt32, channels: Int, pixels: [UInt8], fast: Bool
+    ) -> [UInt8] {
+        precondition(
+            width > 0 && height > 0 && width <= PNGDecoder.maximumSide && height <= PNGDecoder.maximumSide,
+            "PNG sides must be in 1...\(PNGDecoder.maximumSide), got \(width)×\(height)")
+        precondition(
+            pixels.count == width * height * channels,
+            "\(width)×\(height) with \(channels) channels needs \(width * height * channels) bytes, got \(pixels.count)"
+        )
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)
@@ -126,11 +131,15 @@ public enum PNGEncoder {
         defer { png_image_free(&image) }
         let stride = png_int_32(width * channels)
         var size: png_alloc_size_t = 0
-        let measured = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }
+        let measured = pixels.withUnsafeBytes {
+            png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil)
+        }
         precondition(measured != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
         var output = [UInt8](repeating: 0, count: Int(size))
         let written = output.withUnsafeMutableBytes { memory in
-            pixels.withUnsafeBytes { png_image_write_to_memory(&image, memory.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+            pixels.withUnsafeBytes {
+                png_image_write_to_memory(&image, memory.baseAddress, &size, 0, $0.baseAddress, stride, nil)
+            }
         }
         precondition(written != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
         return Array(output.prefix(Int(size)))

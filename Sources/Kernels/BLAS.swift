@@ -20,14 +20,17 @@ public enum BLAS {
     private static let loaded: Void = {
         var message = [CChar](repeating: 0, count: 512)
         guard openblas_load(chosenCoreType(for: .current), &message, Int32(message.count)) == 0 else {
-            fatalError(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + " (Debian: apt-get install libopenblas0; scripts/setup does)")
+            fatalError(
+                message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    + " (Debian: apt-get install libopenblas0; scripts/setup does)")
         }
         openblas_set_threads(1)
         // A core type OpenBLAS does not take (a misspelt OPENBLAS_CORETYPE, say) makes it fall back to its own
         // detection, which may land on generic kernels: say so rather than run five times slower in silence.
         let core = String(cString: openblas_core_name())
         if isGeneric(core: core, on: .current) {
-            let warning = "warning: OpenBLAS runs its generic \(core) kernels on this CPU, which has \(CPUFeatures.current.level.rawValue): "
+            let warning =
+                "warning: OpenBLAS runs its generic \(core) kernels on this CPU, which has \(CPUFeatures.current.level.rawValue): "
                 + "matrix products will be slow (OPENBLAS_CORETYPE=\(chosenCoreType(for: .current) ?? "?") selects the right ones)\n"
             let bytes = Array(warning.utf8)
             _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -73,10 +76,14 @@ public enum BLAS {
     }
 
     /// target[columns × rows] = source[rows × columns]ᵀ, row-major (OpenBLAS's blocked `somatcopy`).
-    public static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+    public static func transpose(
+        _ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>
+    ) {
         guard rows > 0, columns > 0 else { return }
         ensureSingleThreaded()
-        openblas_somatcopy(Int32(openblas_row_major), Int32(openblas_transpose), Int32(rows), Int32(columns), 1, source, Int32(columns), target, Int32(rows))
+        openblas_somatcopy(
+            Int32(openblas_row_major), Int32(openblas_transpose), Int32(rows), Int32(columns), 1, source,
+            Int32(columns), target, Int32(rows))
     }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
@@ -95,7 +102,8 @@ public enum BLAS {
             // Row-major B [n×k] (transposed) gives C = B · a; B [k×n] gives C = Bᵀ · a. A's row is
             // contiguous, or a column of A [k×1] stored lda apart when transposed.
             openblas_sgemv(
-                Int32(openblas_row_major), Int32(transposeB ? openblas_no_transpose : openblas_transpose), Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+                Int32(openblas_row_major), Int32(transposeB ? openblas_no_transpose : openblas_transpose),
+                Int32(transposeB ? n : k), Int32(transposeB ? k : n),
                 alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), beta, c, 1)
             return
         }
@@ -116,23 +124,26 @@ public enum BLAS {
     ) {
         let work = m * n * k
         guard Parallel.splitsWork, work >= 1 << 18 else {
-            gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         if m >= 2 * Parallel.threadCount {
             Parallel.forEachChunk(of: m) { rows in
                 // Row r of op(A) starts at A + r·lda, or at column r (A + r) when A is stored transposed.
                 let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-                gemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
-                     a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+                gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                    a: aStart, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
             }
         } else {
             Parallel.forEachChunk(of: n) { columns in
                 // Column j of op(B) starts at B + j, or at row j (B + j·ldb) when B is stored transposed.
                 let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-                gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
-                     a: a, lda: lda, b: bStart, ldb: ldb, beta: beta, c: c + columns.lowerBound, ldc: ldc)
+                gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+                    a: a, lda: lda, b: bStart, ldb: ldb, beta: beta, c: c + columns.lowerBound, ldc: ldc)
             }
         }
     }

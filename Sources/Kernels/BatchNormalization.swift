@@ -20,9 +20,10 @@ public enum BatchNormalization {
                 let channelMean = Float(sum / count)
                 var squares: Double = 0
                 for item in 0..<batch {
-                    squares += Double(sumOfPlane(input + (item * channels + channel) * plane, plane) {
-                        ($0 - channelMean) * ($0 - channelMean)
-                    })
+                    squares += Double(
+                        sumOfPlane(input + (item * channels + channel) * plane, plane) {
+                            ($0 - channelMean) * ($0 - channelMean)
+                        })
                 }
                 mean[channel] = channelMean
                 variance[channel] = Float(squares / count)
@@ -35,7 +36,8 @@ public enum BatchNormalization {
     /// input, normalized, output: [batch, channels, plane]; mean, inverseDeviation, scale, shift: [channels].
     public static func normalize(
         input: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-        mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+        shift: UnsafePointer<Float>,
         normalized: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
         Parallel.forEachChunk(of: channels) { channelRange in
@@ -67,7 +69,8 @@ public enum BatchNormalization {
             Parallel.forEachChunk(of: batch) { items in
                 for item in items {
                     for channel in 0..<channels {
-                        output[item * channels + channel] = input[item * channels + channel] * factors[channel] + offsets[channel]
+                        output[item * channels + channel] =
+                            input[item * channels + channel] * factors[channel] + offsets[channel]
                     }
                 }
             }
@@ -112,7 +115,8 @@ public enum BatchNormalization {
                 for item in 0..<batch {
                     let start = (item * channels + channel) * plane
                     for index in start..<(start + plane) {
-                        inputGradient[index] = factor * (outputGradient[index] - meanGradient - normalized[index] * meanGradientNormalized)
+                        inputGradient[index] =
+                            factor * (outputGradient[index] - meanGradient - normalized[index] * meanGradientNormalized)
                     }
                 }
             }
@@ -144,7 +148,8 @@ public enum BatchNormalization {
         var lanes = SIMD8<Float>()
         var index = 0
         while index + 8 <= count {
-            lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
+            lanes +=
+                UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
                 * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
             index += 8
         }

@@ -60,9 +60,12 @@ public enum Convolution2D {
         plan.require(validFor: shape)
         switch plan.forward {
         case .direct: directForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
-        case .directChannelsInLanes: directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
-        case .fullyConnected: fullyConnectedForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
-        case .imageToColumns: imageToColumnsForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .directChannelsInLanes:
+            directForwardChannelsInLanes(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .fullyConnected:
+            fullyConnectedForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
+        case .imageToColumns:
+            imageToColumnsForward(input: input, weight: weight, bias: bias, output: output, shape: shape)
         }
     }
 
@@ -82,21 +85,27 @@ public enum Convolution2D {
         let inputGradientInWeightLoop = plan.weightGradient == .imageToColumns && plan.inputGradient == .columns
         switch plan.weightGradient {
         case .direct:
-            directWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                 biasGradient: biasGradient, shape: shape)
+            directWeightGradient(
+                input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                biasGradient: biasGradient, shape: shape)
         case .directChannelsInLanes:
-            directWeightGradientChannelsInLanes(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                                biasGradient: biasGradient, shape: shape)
+            directWeightGradientChannelsInLanes(
+                input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                biasGradient: biasGradient, shape: shape)
         case .fullyConnected:
-            fullyConnectedWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
-                                         biasGradient: biasGradient, shape: shape)
+            fullyConnectedWeightGradient(
+                input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                biasGradient: biasGradient, shape: shape)
         case .imageToColumns:
             imageToColumnsWeightGradient(
                 input: input, weight: weight, outputGradient: outputGradient, weightGradient: weightGradient,
-                biasGradient: biasGradient, inputGradient: inputGradientInWeightLoop ? inputGradient : nil, shape: shape)
+                biasGradient: biasGradient, inputGradient: inputGradientInWeightLoop ? inputGradient : nil, shape: shape
+            )
         }
         guard let inputGradient, !inputGradientInWeightLoop else { return }
-        runInputGradient(plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+        runInputGradient(
+            plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
+            shape: shape)
     }
 
     /// The input gradient alone, by `plan.inputGradient` (default: the planner's): the same values `backward`
@@ -108,20 +117,26 @@ public enum Convolution2D {
     ) {
         let plan = plan ?? ConvolutionPlan(shape: shape)
         plan.require(validFor: shape)
-        runInputGradient(plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+        runInputGradient(
+            plan.inputGradient, weight: weight, outputGradient: outputGradient, inputGradient: inputGradient,
+            shape: shape)
     }
 
     static func runInputGradient(
-        _ algorithm: ConvolutionPlan.InputGradientAlgorithm, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        _ algorithm: ConvolutionPlan.InputGradientAlgorithm, weight: UnsafePointer<Float>,
+        outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
         switch algorithm {
         case .directTransposed:
-            directTransposedInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+            directTransposedInputGradient(
+                weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
         case .columns:
-            columnsInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+            columnsInputGradient(
+                weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
         case .fullyConnected:
-            fullyConnectedInputGradient(weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
+            fullyConnectedInputGradient(
+                weight: weight, outputGradient: outputGradient, inputGradient: inputGradient, shape: shape)
         }
     }
 
@@ -144,9 +159,10 @@ public enum Convolution2D {
                 }
                 imageToColumns(input + image * shape.inputImageSize, columns, shape)
                 // [Cout × P] = [Cout × CKK] · [CKK × P]
-                BLAS.gemm(m: shape.outputChannels, n: plane, k: shape.patchSize,
-                          a: weight, lda: shape.patchSize, b: columns, ldb: plane,
-                          beta: bias == nil ? 0 : 1, c: imageOutput, ldc: plane)
+                BLAS.gemm(
+                    m: shape.outputChannels, n: plane, k: shape.patchSize,
+                    a: weight, lda: shape.patchSize, b: columns, ldb: plane,
+                    beta: bias == nil ? 0 : 1, c: imageOutput, ldc: plane)
             }
         }
     }
@@ -176,9 +192,10 @@ public enum Convolution2D {
                 let imageGradient = outputGradient + image * shape.outputImageSize
                 imageToColumns(input + image * shape.inputImageSize, columns, shape)
                 // dW[Cout × CKK] += dY[Cout × P] · colᵀ[P × CKK]
-                BLAS.gemm(transposeB: true, m: shape.outputChannels, n: shape.patchSize, k: plane,
-                          a: imageGradient, lda: plane, b: columns, ldb: plane,
-                          beta: 1, c: partialWeight, ldc: shape.patchSize)
+                BLAS.gemm(
+                    transposeB: true, m: shape.outputChannels, n: shape.patchSize, k: plane,
+                    a: imageGradient, lda: plane, b: columns, ldb: plane,
+                    beta: 1, c: partialWeight, ldc: shape.patchSize)
                 for channel in 0..<shape.outputChannels {
                     var sum: Float = 0
                     let row = imageGradient + channel * plane
@@ -186,8 +203,9 @@ public enum Convolution2D {
                     partialBias[channel] += sum
                 }
                 if let inputGradient {
-                    columnsImageInputGradient(weight: weight, imageGradient: imageGradient, columns: columns,
-                                              inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
+                    columnsImageInputGradient(
+                        weight: weight, imageGradient: imageGradient, columns: columns,
+                        inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
                 }
             }
         }
@@ -197,7 +215,9 @@ public enum Convolution2D {
             let partial = partials + chunk * partialStride
             for index in 0..<shape.weightCount { weightGradient[index] += partial[index] }
             if let biasGradient {
-                for channel in 0..<shape.outputChannels { biasGradient[channel] += partial[shape.weightCount + channel] }
+                for channel in 0..<shape.outputChannels {
+                    biasGradient[channel] += partial[shape.weightCount + channel]
+                }
             }
         }
     }
@@ -211,8 +231,9 @@ public enum Convolution2D {
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: shape.patchSize * shape.outputPlaneSize)
             defer { columns.deallocate() }
             for image in images {
-                columnsImageInputGradient(weight: weight, imageGradient: outputGradient + image * shape.outputImageSize, columns: columns,
-                                          inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
+                columnsImageInputGradient(
+                    weight: weight, imageGradient: outputGradient + image * shape.outputImageSize, columns: columns,
+                    inputGradient: inputGradient + image * shape.inputImageSize, shape: shape)
             }
         }
     }
@@ -225,9 +246,10 @@ public enum Convolution2D {
         inputGradient: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
         let plane = shape.outputPlaneSize
-        BLAS.gemm(transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
-                  a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
-                  c: columns, ldc: plane)
+        BLAS.gemm(
+            transposeA: true, m: shape.patchSize, n: plane, k: shape.outputChannels,
+            a: weight, lda: shape.patchSize, b: imageGradient, ldb: plane,
+            c: columns, ldc: plane)
         columnsToImage(columns, inputGradient, shape)
     }
 
@@ -245,8 +267,12 @@ public enum Convolution2D {
             for inputChannel in 0..<shape.inputChannels {
                 for kernelY in 0..<kernelHeight {
                     for kernelX in 0..<kernelWidth {
-                        flipped[((inputChannel * shape.outputChannels + outputChannel) * kernelHeight + kernelHeight - 1 - kernelY) * kernelWidth + kernelWidth - 1 - kernelX] =
-                            weight[((outputChannel * shape.inputChannels + inputChannel) * kernelHeight + kernelY) * kernelWidth + kernelX]
+                        flipped[
+                            ((inputChannel * shape.outputChannels + outputChannel) * kernelHeight + kernelHeight - 1
+                                - kernelY) * kernelWidth + kernelWidth - 1 - kernelX] =
+                            weight[
+                                ((outputChannel * shape.inputChannels + inputChannel) * kernelHeight + kernelY)
+                                    * kernelWidth + kernelX]
                     }
                 }
             }
@@ -265,11 +291,14 @@ public enum Convolution2D {
         output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
     ) {
         if let bias {
-            for image in 0..<shape.batch { (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels) }
+            for image in 0..<shape.batch {
+                (output + image * shape.outputChannels).update(from: bias, count: shape.outputChannels)
+            }
         }
-        BLAS.parallelGemm(transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
-                          a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
-                          beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
+        BLAS.parallelGemm(
+            transposeB: true, m: shape.batch, n: shape.outputChannels, k: shape.patchSize,
+            a: input, lda: shape.patchSize, b: weight, ldb: shape.patchSize,
+            beta: bias == nil ? 0 : 1, c: output, ldc: shape.outputChannels)
     }
 
     /// The weight and bias gradients of a fully connected shape: input [N × CKK], dY [N × Cout].
@@ -279,8 +308,9 @@ public enum Convolution2D {
     ) {
         let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
         // dW[Cout × CKK] = dYᵀ[Cout × N] · X[N × CKK]
-        BLAS.parallelGemm(transposeA: true, m: outputs, n: patch, k: batch, a: outputGradient, lda: outputs,
-                          b: input, ldb: patch, c: weightGradient, ldc: patch)
+        BLAS.parallelGemm(
+            transposeA: true, m: outputs, n: patch, k: batch, a: outputGradient, lda: outputs,
+            b: input, ldb: patch, c: weightGradient, ldc: patch)
         if let biasGradient {
             biasGradient.update(repeating: 0, count: outputs)
             for image in 0..<batch {
@@ -295,8 +325,9 @@ public enum Convolution2D {
         shape: Convolution2DShape
     ) {
         let (batch, outputs, patch) = (shape.batch, shape.outputChannels, shape.patchSize)
-        BLAS.parallelGemm(m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
-                          c: inputGradient, ldc: patch)
+        BLAS.parallelGemm(
+            m: batch, n: patch, k: outputs, a: outputGradient, lda: outputs, b: weight, ldb: patch,
+            c: inputGradient, ldc: patch)
     }
 
     /// The row stride of the direct kernels' padded images: W + p, not W + 2p. Each row holds p zeros and
@@ -316,7 +347,9 @@ public enum Convolution2D {
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
     ) {
         let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
-        let (width, outputHeight, outputWidth, positions) = (shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize)
+        let (width, outputHeight, outputWidth, positions) = (
+            shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize
+        )
         let taps = shape.patchSize
         let blockTaps = 6
         let tapOffsets = (0..<taps).map { tap in
@@ -337,7 +370,9 @@ public enum Convolution2D {
                 let source = outputGradient + image * shape.outputImageSize
                 let target = gradients + index * positions * outputChannels
                 for channel in 0..<outputChannels {
-                    for position in 0..<positions { target[position &* outputChannels &+ channel] = source[channel &* positions &+ position] }
+                    for position in 0..<positions {
+                        target[position &* outputChannels &+ channel] = source[channel &* positions &+ position]
+                    }
                 }
             }
             for group in 0..<(outputChannels / 16) {
@@ -361,13 +396,16 @@ public enum Convolution2D {
                     var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
                     for (index, image) in images.enumerated() {
                         let source = input + image * shape.inputImageSize
-                        let imageGradients = UnsafeRawPointer(gradients + index * positions * outputChannels + group * 16)
+                        let imageGradients = UnsafeRawPointer(
+                            gradients + index * positions * outputChannels + group * 16)
                         for outputY in 0..<outputHeight {
                             for outputX in 0..<outputWidth {
                                 let inputs = source + (outputY &* width &+ outputX)
                                 let gradientOffset = (outputY &* outputWidth &+ outputX) &* outputChannels &* 4
-                                let gradientA = imageGradients.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
-                                let gradientB = imageGradients.loadUnaligned(fromByteOffset: gradientOffset &+ 32, as: SIMD8<Float>.self)
+                                let gradientA = imageGradients.loadUnaligned(
+                                    fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
+                                let gradientB = imageGradients.loadUnaligned(
+                                    fromByteOffset: gradientOffset &+ 32, as: SIMD8<Float>.self)
                                 var value = SIMD8<Float>(repeating: inputs[offset0])
                                 sum0a.addProduct(value, gradientA)
                                 sum0b.addProduct(value, gradientB)
@@ -389,7 +427,9 @@ public enum Convolution2D {
                             }
                         }
                     }
-                    let sums = [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b), (sum5a, sum5b)]
+                    let sums = [
+                        (sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b), (sum5a, sum5b),
+                    ]
                     for (offset, (sumA, sumB)) in sums.enumerated() {
                         let tap = min(firstTap + offset, taps - 1)
                         for lane in 0..<8 {
@@ -440,7 +480,9 @@ public enum Convolution2D {
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * taps)
         defer { packed.deallocate() }
         for channel in 0..<outputChannels {
-            for tap in 0..<taps { packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap] }
+            for tap in 0..<taps {
+                packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap]
+            }
         }
 
         Parallel.forEachChunk(of: shape.batch) { images in
@@ -452,16 +494,25 @@ public enum Convolution2D {
                     let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
                     for block in 0..<positionBlocks {
                         let first = block * blockPositions
-                        let (position0, position1, position2) = (positionOffsets[first], positionOffsets[first + 1], positionOffsets[first + 2])
-                        let (position3, position4, position5) = (positionOffsets[first + 3], positionOffsets[first + 4], positionOffsets[first + 5])
-                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
-                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
-                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                        let (position0, position1, position2) = (
+                            positionOffsets[first], positionOffsets[first + 1], positionOffsets[first + 2]
+                        )
+                        let (position3, position4, position5) = (
+                            positionOffsets[first + 3], positionOffsets[first + 4], positionOffsets[first + 5]
+                        )
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
+                            sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
+                            sum3b = SIMD8<Float>()
+                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
+                            sum5b = SIMD8<Float>()
                         tapOffsets.withUnsafeBufferPointer { tapOffsets in
                             for tap in 0..<taps {
                                 let tapInput = source + tapOffsets[tap]
-                                let weightsA = groupWeights.loadUnaligned(fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
-                                let weightsB = groupWeights.loadUnaligned(fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
+                                let weightsA = groupWeights.loadUnaligned(
+                                    fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
+                                let weightsB = groupWeights.loadUnaligned(
+                                    fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
                                 var value = SIMD8<Float>(repeating: tapInput[position0])
                                 sum0a.addProduct(value, weightsA)
                                 sum0b.addProduct(value, weightsB)
@@ -562,7 +613,8 @@ public enum Convolution2D {
                         for offset in 0..<blockChannels {
                             let outputChannel = min(block * blockChannels + offset, outputChannels - 1)
                             packed[(block * taps + tap) * blockChannels + offset] =
-                                weight[((outputChannel * inputChannels + channel) * kernel + kernelY) * kernel + kernelX]
+                                weight[
+                                    ((outputChannel * inputChannels + channel) * kernel + kernelY) * kernel + kernelX]
                         }
                     }
                 }
@@ -573,7 +625,8 @@ public enum Convolution2D {
         // reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
         let blockKernelRows: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
             let firstRow = positionBlock * 16 / paddedWidth, lastRow = (positionBlock * 16 + 15) / paddedWidth
-            let lowestKernelRow = max(0, padding - lastRow), highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
+            let lowestKernelRow = max(0, padding - lastRow),
+                highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
             return lowestKernelRow..<max(lowestKernelRow, highestKernelRow + 1)
         }
 
@@ -585,7 +638,10 @@ public enum Convolution2D {
         let spans: [(row: Int, first: UInt64, second: UInt64)] = (0..<positionBlocks).map { positionBlock in
             let start = positionBlock * 16, column = start % paddedWidth
             let firstEnd = min(paddedWidth, column + spanLength), secondEnd = column + spanLength - firstEnd
-            return (start / paddedWidth, (UInt64(1) << firstEnd &- 1) & ~(UInt64(1) << column &- 1), UInt64(1) << secondEnd &- 1)
+            return (
+                start / paddedWidth, (UInt64(1) << firstEnd &- 1) & ~(UInt64(1) << column &- 1),
+                UInt64(1) << secondEnd &- 1
+            )
         }
 
         Parallel.forEachChunk(of: shape.batch) { images in
@@ -603,21 +659,27 @@ public enum Convolution2D {
             for image in images {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
-                    copyRows(source + channel * shape.height * shape.width, to: padded + channel * paddedPlane + padding * paddedWidth + padding,
-                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
+                    copyRows(
+                        source + channel * shape.height * shape.width,
+                        to: padded + channel * paddedPlane + padding * paddedWidth + padding,
+                        rows: shape.height, width: shape.width, targetStride: paddedWidth)
                 }
                 if skipsZeroSpans {
                     for row in 0..<shape.height {
-                        rowBits[padding &+ row] = nonzeroBits(source + row &* shape.width, count: shape.width, shift: padding)
+                        rowBits[padding &+ row] = nonzeroBits(
+                            source + row &* shape.width, count: shape.width, shift: padding)
                     }
                 }
                 for block in 0..<channelBlocks {
                     let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
                     for positionBlock in 0..<positionBlocks {
                         let start = UnsafeRawPointer(padded + positionBlock &* 16)
-                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
-                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
-                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
+                            sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
+                            sum3b = SIMD8<Float>()
+                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
+                            sum5b = SIMD8<Float>()
                         let span = spans[positionBlock]
                         for kernelRow in blockKernelRows[positionBlock] {
                             if skipsZeroSpans {
@@ -627,7 +689,8 @@ public enum Convolution2D {
                             for tap in (kernelRow &* tapsPerKernelRow)..<((kernelRow &+ 1) &* tapsPerKernelRow) {
                                 let byteOffset = tapOffsets[tap] &* 4
                                 let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
-                                let valuesB = start.loadUnaligned(fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
+                                let valuesB = start.loadUnaligned(
+                                    fromByteOffset: byteOffset &+ 32, as: SIMD8<Float>.self)
                                 let tapWeights = blockWeights + tap &* blockChannels
                                 var weight = SIMD8<Float>(repeating: tapWeights[0])
                                 sum0a.addProduct(valuesA, weight)
@@ -708,7 +771,8 @@ public enum Convolution2D {
         for channel in 0..<inputChannels {
             for kernelY in 0..<kernel {
                 for kernelX in 0..<kernel {
-                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] = channel * paddedPlane + kernelY * paddedWidth + kernelX
+                    tapOffsets[(channel * kernel + kernelY) * kernel + kernelX] =
+                        channel * paddedPlane + kernelY * paddedWidth + kernelX
                 }
             }
         }
@@ -728,7 +792,8 @@ public enum Convolution2D {
             // K + 8 past the last plane.
             let paddedCount = imageCount * paddedImage + kernel + 8
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
-            let gradients = UnsafeMutablePointer<Float>.allocate(capacity: imageCount * outputChannels * gradientPlane + 8)
+            let gradients = UnsafeMutablePointer<Float>.allocate(
+                capacity: imageCount * outputChannels * gradientPlane + 8)
             defer {
                 padded.deallocate()
                 gradients.deallocate()
@@ -738,14 +803,17 @@ public enum Convolution2D {
             for (index, image) in images.enumerated() {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
-                    copyRows(source + channel * shape.height * shape.width,
-                             to: padded + index * paddedImage + channel * paddedPlane + padding * paddedWidth + padding,
-                             rows: shape.height, width: shape.width, targetStride: paddedWidth)
+                    copyRows(
+                        source + channel * shape.height * shape.width,
+                        to: padded + index * paddedImage + channel * paddedPlane + padding * paddedWidth + padding,
+                        rows: shape.height, width: shape.width, targetStride: paddedWidth)
                 }
                 let gradientSource = outputGradient + image * shape.outputImageSize
                 for channel in 0..<outputChannels {
-                    copyRows(gradientSource + channel * shape.outputPlaneSize, to: gradients + (index * outputChannels + channel) * gradientPlane,
-                             rows: outputHeight, width: outputWidth, targetStride: paddedWidth)
+                    copyRows(
+                        gradientSource + channel * shape.outputPlaneSize,
+                        to: gradients + (index * outputChannels + channel) * gradientPlane,
+                        rows: outputHeight, width: outputWidth, targetStride: paddedWidth)
                 }
             }
             for outputChannel in 0..<outputChannels {
@@ -753,7 +821,9 @@ public enum Convolution2D {
                 var sum = SIMD8<Float>()
                 for index in 0..<imageCount {
                     let plane = UnsafeRawPointer(gradients + (index * outputChannels + outputChannel) * gradientPlane)
-                    for vector in 0..<(gradientPlane / 8) { sum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
+                    for vector in 0..<(gradientPlane / 8) {
+                        sum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self)
+                    }
                 }
                 partialBias[outputChannel] = sum.sum()
             }
@@ -776,8 +846,10 @@ public enum Convolution2D {
                         let plane3 = UnsafeRawPointer(gradientImage + channels[3] &* gradientPlane)
                         for vector in 0..<vectors {
                             let gradientOffset = vector &* 32
-                            let valuesA = inputImage.loadUnaligned(fromByteOffset: firstOffset &+ gradientOffset, as: SIMD8<Float>.self)
-                            let valuesB = inputImage.loadUnaligned(fromByteOffset: secondOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            let valuesA = inputImage.loadUnaligned(
+                                fromByteOffset: firstOffset &+ gradientOffset, as: SIMD8<Float>.self)
+                            let valuesB = inputImage.loadUnaligned(
+                                fromByteOffset: secondOffset &+ gradientOffset, as: SIMD8<Float>.self)
                             var gradient = plane0.loadUnaligned(fromByteOffset: gradientOffset, as: SIMD8<Float>.self)
                             sum0a.addProduct(gradient, valuesA)
                             sum0b.addProduct(gradient, valuesB)
@@ -793,7 +865,9 @@ public enum Convolution2D {
                         }
                     }
                     let patch = shape.patchSize
-                    for (channel, (sumA, sumB)) in zip(channels, [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b)]) {
+                    for (channel, (sumA, sumB)) in zip(
+                        channels, [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b)])
+                    {
                         partialWeight[channel * patch + firstTap] = sumA.sum()
                         partialWeight[channel * patch + secondTap] = sumB.sum()
                     }

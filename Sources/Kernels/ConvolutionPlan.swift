@@ -102,11 +102,12 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
         if let problem = Self.problem(running: weightGradient, on: shape) {
             return "weight gradient \(weightGradient.rawValue): \(problem)"
         }
-        let inputProblem: String? = switch inputGradient {
-        case .columns: nil
-        case .directTransposed: Self.directProblem(shape)
-        case .fullyConnected: Self.fullyConnectedProblem(shape)
-        }
+        let inputProblem: String? =
+            switch inputGradient {
+            case .columns: nil
+            case .directTransposed: Self.directProblem(shape)
+            case .fullyConnected: Self.fullyConnectedProblem(shape)
+            }
         return inputProblem.map { "input gradient \(inputGradient.rawValue): \($0)" }
     }
 
@@ -125,7 +126,8 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
         case .directChannelsInLanes:
             directProblem(shape)
                 ?? (shape.padding != 0 ? "needs no padding, not \(shape.padding)" : nil)
-                ?? (shape.outputChannels % 16 != 0 ? "needs a multiple of 16 output channels, not \(shape.outputChannels)" : nil)
+                ?? (shape.outputChannels % 16 != 0
+                    ? "needs a multiple of 16 output channels, not \(shape.outputChannels)" : nil)
         case .fullyConnected: fullyConnectedProblem(shape)
         }
     }
@@ -133,11 +135,15 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// A shape no kernel runs: no channels or pixels, or a kernel that does not fit. (An empty batch is
     /// allowed, as it was before plans.)
     static func shapeProblem(_ shape: Convolution2DShape) -> String? {
-        guard shape.batch >= 0, shape.inputChannels >= 1, shape.outputChannels >= 1, shape.height >= 1, shape.width >= 1,
-              shape.kernelHeight >= 1, shape.kernelWidth >= 1, shape.stride >= 1, shape.padding >= 0 else {
+        guard shape.batch >= 0, shape.inputChannels >= 1, shape.outputChannels >= 1, shape.height >= 1,
+            shape.width >= 1,
+            shape.kernelHeight >= 1, shape.kernelWidth >= 1, shape.stride >= 1, shape.padding >= 0
+        else {
             return "sizes must be positive (batch and padding non-negative)"
         }
-        guard shape.height + 2 * shape.padding >= shape.kernelHeight, shape.width + 2 * shape.padding >= shape.kernelWidth else {
+        guard shape.height + 2 * shape.padding >= shape.kernelHeight,
+            shape.width + 2 * shape.padding >= shape.kernelWidth
+        else {
             return "the kernel does not fit the padded input"
         }
         return nil
@@ -147,8 +153,12 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// and padding below the kernel size (`Convolution2D.paddedWidth`: an output row then fits in W + p).
     static func directProblem(_ shape: Convolution2DShape) -> String? {
         if shape.stride != 1 { return "needs stride 1, not \(shape.stride)" }
-        if shape.kernelHeight != shape.kernelWidth { return "needs a square kernel, not \(shape.kernelHeight)×\(shape.kernelWidth)" }
-        if shape.padding >= shape.kernelHeight { return "needs padding below the kernel size \(shape.kernelHeight), not \(shape.padding)" }
+        if shape.kernelHeight != shape.kernelWidth {
+            return "needs a square kernel, not \(shape.kernelHeight)×\(shape.kernelWidth)"
+        }
+        if shape.padding >= shape.kernelHeight {
+            return "needs padding below the kernel size \(shape.kernelHeight), not \(shape.padding)"
+        }
         return nil
     }
 

@@ -23,7 +23,8 @@ extension Convolution2D {
         case .oneChannel:
             oneChannelForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
         case .channelsInLanes:
-            channelsInLanesForwardTanhAveragePool(input: input, weight: weight, bias: bias, output: output, shape: shape)
+            channelsInLanesForwardTanhAveragePool(
+                input: input, weight: weight, bias: bias, output: output, shape: shape)
         case nil:
             preconditionFailure("forwardTanhAveragePool has no fused kernel for \(shape) with the plan (\(plan))")
         }
@@ -66,14 +67,17 @@ extension Convolution2D {
         for block in 0..<channelBlocks {
             for tap in 0..<taps {
                 for offset in 0..<blockChannels {
-                    packed[(block * taps + tap) * blockChannels + offset] = weight[min(block * blockChannels + offset, outputChannels - 1) * taps + tap]
+                    packed[(block * taps + tap) * blockChannels + offset] =
+                        weight[min(block * blockChannels + offset, outputChannels - 1) * taps + tap]
                 }
             }
         }
         // Per packed channel (a short last block repeating its last channel): the bias, 0 without one.
         let blockBias = UnsafeMutablePointer<Float>.allocate(capacity: channelBlocks * blockChannels)
         defer { blockBias.deallocate() }
-        for index in 0..<(channelBlocks * blockChannels) { blockBias[index] = bias?[min(index, outputChannels - 1)] ?? 0 }
+        for index in 0..<(channelBlocks * blockChannels) {
+            blockBias[index] = bias?[min(index, outputChannels - 1)] ?? 0
+        }
         // What the unfused path gives a window of zeros: tanh(0 + bias), pooled in `AvgPool2D.forward`'s order.
         let blankOutputs: [Float] = (0..<outputChannels).map { channel in
             let activated = Activation.tanhApproximation(0 + (bias?[channel] ?? 0))
@@ -118,8 +122,12 @@ extension Convolution2D {
             }
             for image in images {
                 let source = input + image * shape.inputImageSize
-                copyRows(source, to: padded + (padding * rowStride + padding), rows: height, width: width, targetStride: rowStride)
-                for row in 0..<height { rowBits[padding &+ row] = nonzeroBits(source + row &* width, count: width, shift: padding) }
+                copyRows(
+                    source, to: padded + (padding * rowStride + padding), rows: height, width: width,
+                    targetStride: rowStride)
+                for row in 0..<height {
+                    rowBits[padding &+ row] = nonzeroBits(source + row &* width, count: width, shift: padding)
+                }
                 let imageOutput = output + image * outputChannels * pooledPlane
                 var computedCount = 0
                 // Convolution rows 2i and 2i + 1 read padded rows 2i ..< 2i + K + 1: their nonzero columns.
@@ -132,9 +140,12 @@ extension Convolution2D {
                         for row in firstRow..<(firstRow &+ kernel &+ 1) { rowsUsed |= rowBits[row] }
                     }
                     if rowsUsed & window == 0 {
-                        let outputOffset = pooledRow &* pooledWidth &+ column / 2, pooledColumns = min(4, (outputWidth &- column) / 2)
+                        let outputOffset = pooledRow &* pooledWidth &+ column / 2,
+                            pooledColumns = min(4, (outputWidth &- column) / 2)
                         for channel in 0..<outputChannels {
-                            store(SIMD4(repeating: blankOutputs[channel]), imageOutput + (channel &* pooledPlane &+ outputOffset), count: pooledColumns)
+                            store(
+                                SIMD4(repeating: blankOutputs[channel]),
+                                imageOutput + (channel &* pooledPlane &+ outputOffset), count: pooledColumns)
                         }
                         continue
                     }
@@ -146,13 +157,17 @@ extension Convolution2D {
                         // sumNa: channel N at convolution row 2i; sumNb: at row 2i + 1. The tap's twelve fused
                         // multiply-adds are written out as in `directForward`: the same block behind a shared
                         // accumulator struct measured 7% slower there (CNN inference, LeNet5 training).
-                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
-                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
-                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
+                            sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
+                            sum3b = SIMD8<Float>()
+                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
+                            sum5b = SIMD8<Float>()
                         for kernelRow in 0..<kernel {
                             let row = firstRow &+ kernelRow
                             if (rowBits[row] | rowBits[row &+ 1]) & window == 0 { continue }
-                            let rowA = UnsafeRawPointer(padded + (row &* rowStride &+ column)), rowB = rowA + rowStride &* 4
+                            let rowA = UnsafeRawPointer(padded + (row &* rowStride &+ column)),
+                                rowB = rowA + rowStride &* 4
                             for kernelX in 0..<kernel {
                                 let valuesA = rowA.loadUnaligned(fromByteOffset: kernelX &* 4, as: SIMD8<Float>.self)
                                 let valuesB = rowB.loadUnaligned(fromByteOffset: kernelX &* 4, as: SIMD8<Float>.self)
@@ -179,31 +194,45 @@ extension Convolution2D {
                         }
                         let target = values + channelBlock &* blockChannels &* 64
                         let channelBias = blockBias + channelBlock &* blockChannels
-                        target.storeBytes(of: sum0a + SIMD8(repeating: channelBias[0]), toByteOffset: 0, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum0b + SIMD8(repeating: channelBias[0]), toByteOffset: 32, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum1a + SIMD8(repeating: channelBias[1]), toByteOffset: 64, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum1b + SIMD8(repeating: channelBias[1]), toByteOffset: 96, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum2a + SIMD8(repeating: channelBias[2]), toByteOffset: 128, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum2b + SIMD8(repeating: channelBias[2]), toByteOffset: 160, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum3a + SIMD8(repeating: channelBias[3]), toByteOffset: 192, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum3b + SIMD8(repeating: channelBias[3]), toByteOffset: 224, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum4a + SIMD8(repeating: channelBias[4]), toByteOffset: 256, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum4b + SIMD8(repeating: channelBias[4]), toByteOffset: 288, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum5a + SIMD8(repeating: channelBias[5]), toByteOffset: 320, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum5b + SIMD8(repeating: channelBias[5]), toByteOffset: 352, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum0a + SIMD8(repeating: channelBias[0]), toByteOffset: 0, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum0b + SIMD8(repeating: channelBias[0]), toByteOffset: 32, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum1a + SIMD8(repeating: channelBias[1]), toByteOffset: 64, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum1b + SIMD8(repeating: channelBias[1]), toByteOffset: 96, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum2a + SIMD8(repeating: channelBias[2]), toByteOffset: 128, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum2b + SIMD8(repeating: channelBias[2]), toByteOffset: 160, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum3a + SIMD8(repeating: channelBias[3]), toByteOffset: 192, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum3b + SIMD8(repeating: channelBias[3]), toByteOffset: 224, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum4a + SIMD8(repeating: channelBias[4]), toByteOffset: 256, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum4b + SIMD8(repeating: channelBias[4]), toByteOffset: 288, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum5a + SIMD8(repeating: channelBias[5]), toByteOffset: 320, as: SIMD8<Float>.self)
+                        target.storeBytes(
+                            of: sum5b + SIMD8(repeating: channelBias[5]), toByteOffset: 352, as: SIMD8<Float>.self)
                     }
                 }
                 let vectors = UnsafeMutableRawPointer(activated)
                 for index in 0..<(computedCount &* blockValues / 8) {
                     let row = vectors.load(fromByteOffset: index &* 32, as: SIMD8<Float>.self)
-                    vectors.storeBytes(of: Activation.tanhApproximation(row), toByteOffset: index &* 32, as: SIMD8<Float>.self)
+                    vectors.storeBytes(
+                        of: Activation.tanhApproximation(row), toByteOffset: index &* 32, as: SIMD8<Float>.self)
                 }
                 // Each output's window summed as AvgPool2D.forward sums it: ((top[2x] + top[2x + 1]) +
                 // bottom[2x]) + bottom[2x + 1], times 1/4.
                 for computed in 0..<computedCount {
                     let block = computedBlocks[computed]
                     let pooledRow = block / columnBlocks, column = block % columnBlocks &* 8
-                    let outputOffset = pooledRow &* pooledWidth &+ column / 2, pooledColumns = min(4, (outputWidth &- column) / 2)
+                    let outputOffset = pooledRow &* pooledWidth &+ column / 2,
+                        pooledColumns = min(4, (outputWidth &- column) / 2)
                     let values = UnsafeRawPointer(activated + computed &* blockValues)
                     for channel in 0..<outputChannels {
                         let top = values.load(fromByteOffset: channel &* 64, as: SIMD8<Float>.self)
@@ -211,8 +240,12 @@ extension Convolution2D {
                         #if arch(x86_64)
                         // Even columns to the low half, odd ones to the high half (SIMD8's evenHalf and oddHalf
                         // compile to lane-by-lane moves here).
-                        let (sortedTop, sortedBottom) = (_mm256_permutevar8x32_ps(top, evenThenOdd), _mm256_permutevar8x32_ps(bottom, evenThenOdd))
-                        let pooled = (((sortedTop.lowHalf + sortedTop.highHalf) + sortedBottom.lowHalf) + sortedBottom.highHalf) * 0.25
+                        let (sortedTop, sortedBottom) = (
+                            _mm256_permutevar8x32_ps(top, evenThenOdd), _mm256_permutevar8x32_ps(bottom, evenThenOdd)
+                        )
+                        let pooled =
+                            (((sortedTop.lowHalf + sortedTop.highHalf) + sortedBottom.lowHalf) + sortedBottom.highHalf)
+                            * 0.25
                         #else
                         let pooled = (((top.evenHalf + top.oddHalf) + bottom.evenHalf) + bottom.oddHalf) * 0.25
                         #endif
@@ -249,10 +282,13 @@ extension Convolution2D {
             laneBias.deallocate()
         }
         for tap in 0..<taps {
-            tapOffsets[tap] = (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
+            tapOffsets[tap] =
+                (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
         }
         for channel in 0..<outputChannels {
-            for tap in 0..<taps { packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap] }
+            for tap in 0..<taps {
+                packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap]
+            }
             laneBias[channel] = bias?[channel] ?? 0
         }
 
@@ -270,12 +306,15 @@ extension Convolution2D {
                     for window in 0..<windows {
                         // The window's top-left position; the others are one column right, one row down, both.
                         let topLeft = 2 &* (window / pooledWidth) &* width &+ 2 &* (window % pooledWidth)
-                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
-                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
+                            sum1b = SIMD8<Float>()
+                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
+                            sum3b = SIMD8<Float>()
                         for tap in 0..<taps {
                             let tapInput = source + (tapOffsets[tap] &+ topLeft)
                             let weightsA = groupWeights.loadUnaligned(fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
-                            let weightsB = groupWeights.loadUnaligned(fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
+                            let weightsB = groupWeights.loadUnaligned(
+                                fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
                             var value = SIMD8<Float>(repeating: tapInput[0])
                             sum0a.addProduct(value, weightsA)
                             sum0b.addProduct(value, weightsB)
@@ -302,7 +341,8 @@ extension Convolution2D {
                 }
                 for index in 0..<(channelGroups &* windows &* 8) {
                     let vector = values.load(fromByteOffset: index &* 32, as: SIMD8<Float>.self)
-                    values.storeBytes(of: Activation.tanhApproximation(vector), toByteOffset: index &* 32, as: SIMD8<Float>.self)
+                    values.storeBytes(
+                        of: Activation.tanhApproximation(vector), toByteOffset: index &* 32, as: SIMD8<Float>.self)
                 }
                 // ((top-left + top-right) + bottom-left) + bottom-right, times 1/4: AvgPool2D.forward's order.
                 let imageOutput = output + image * outputChannels * windows

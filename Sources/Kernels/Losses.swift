@@ -92,13 +92,15 @@ public enum Activation {
         let limit = SIMD8<Float>(repeating: 9)
         let clamped = _mm256_min_ps(limit, _mm256_max_ps(-limit, x))
         let square = clamped * clamped
-        var numerator = SIMD8<Float>(repeating: 2.00018790482477e-13).addingProduct(SIMD8(repeating: -2.76076847742355e-16), square)
+        var numerator = SIMD8<Float>(repeating: 2.00018790482477e-13).addingProduct(
+            SIMD8(repeating: -2.76076847742355e-16), square)
         numerator = SIMD8(repeating: -8.60467152213735e-11).addingProduct(numerator, square)
         numerator = SIMD8(repeating: 5.12229709037114e-08).addingProduct(numerator, square)
         numerator = SIMD8(repeating: 1.48572235717979e-05).addingProduct(numerator, square)
         numerator = SIMD8(repeating: 6.37261928875436e-04).addingProduct(numerator, square)
         numerator = SIMD8(repeating: 4.89352518554385e-03).addingProduct(numerator, square)
-        var denominator = SIMD8<Float>(repeating: 1.18534705686654e-04).addingProduct(SIMD8(repeating: 1.19825839466702e-06), square)
+        var denominator = SIMD8<Float>(repeating: 1.18534705686654e-04).addingProduct(
+            SIMD8(repeating: 1.19825839466702e-06), square)
         denominator = SIMD8(repeating: 2.26843463243900e-03).addingProduct(denominator, square)
         denominator = SIMD8(repeating: 4.89352518554385e-03).addingProduct(denominator, square)
         let one = SIMD8<Float>(repeating: 1)

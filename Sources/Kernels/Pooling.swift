@@ -85,20 +85,25 @@ public enum MaxPool2D {
                             let first = min(outputX, outputWidth - 8)
                             let topLeft = topStart + 2 * first
                             let top = UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self)
-                            let bottom = UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self)
-                            let topLeftIndices = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
+                            let bottom = UnsafeRawPointer(source + topLeft + width).loadUnaligned(
+                                as: SIMD16<Float>.self)
+                            let topLeftIndices =
+                                SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
                             var best = top.evenHalf, bestIndex = topLeftIndices
                             @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
                                 // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
                                 let wins = (values .> best) .| (values .!= values)
                                 best.replace(with: values, where: wins)
-                                bestIndex.replace(with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
+                                bestIndex.replace(
+                                    with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
                             }
                             consider(top.oddHalf, 1)
                             consider(bottom.evenHalf, width)
                             consider(bottom.oddHalf, width + 1)
-                            UnsafeMutableRawPointer(output + outputRow + first).storeBytes(of: best, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(indices + outputRow + first).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+                            UnsafeMutableRawPointer(output + outputRow + first).storeBytes(
+                                of: best, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(indices + outputRow + first).storeBytes(
+                                of: bestIndex, as: SIMD8<Int32>.self)
                             outputX = first + 8
                         }
                     }
@@ -143,12 +148,14 @@ public enum MaxPool2D {
 
 public enum AvgPool2D {
     /// output[P, OH, OW] = mean of each kernelSize × kernelSize window of input[P, H, W].
-    public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+    public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape)
+    {
         let scale = 1 / Float(shape.kernelSize * shape.kernelSize)
         if shape.kernelSize == 2 && shape.stride == 2 {
             Parallel.forEachChunk(of: shape.planes) { planes in
                 for plane in planes {
-                    poolPlaneTwoByTwo(input + plane * shape.inputPlaneSize, output + plane * shape.outputPlaneSize, shape: shape)
+                    poolPlaneTwoByTwo(
+                        input + plane * shape.inputPlaneSize, output + plane * shape.outputPlaneSize, shape: shape)
                 }
             }
             return
@@ -178,7 +185,9 @@ public enum AvgPool2D {
     /// plane's own would spend much of its time starting, ending and in its scalar tail. Splits the planes
     /// over threads only when there is enough work (`Activation.parallelThreshold`), as the elementwise
     /// kernels do.
-    public static func tanhForwardTwoByTwo(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+    public static func tanhForwardTwoByTwo(
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
         precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
         let planeSize = shape.inputPlaneSize
         let groupPlanes = max(1, 2048 / planeSize)
@@ -188,9 +197,12 @@ public enum AvgPool2D {
             for group in stride(from: planes.lowerBound, to: planes.upperBound, by: groupPlanes) {
                 let groupEnd = min(group + groupPlanes, planes.upperBound)
                 let source = input + group * planeSize
-                for index in 0..<((groupEnd - group) * planeSize) { activated[index] = Activation.tanhApproximation(source[index]) }
+                for index in 0..<((groupEnd - group) * planeSize) {
+                    activated[index] = Activation.tanhApproximation(source[index])
+                }
                 for plane in group..<groupEnd {
-                    poolPlaneTwoByTwo(activated + (plane - group) * planeSize, output + plane * shape.outputPlaneSize, shape: shape)
+                    poolPlaneTwoByTwo(
+                        activated + (plane - group) * planeSize, output + plane * shape.outputPlaneSize, shape: shape)
                 }
             }
         }
@@ -204,13 +216,16 @@ public enum AvgPool2D {
     /// One plane's 2 × 2 means (stride 2), LeNet-5's pooling: each output the mean of two pairs from two
     /// rows, summed in the general loop's order (row 0's pair, then row 1's). plane: [H, W] → target: [OH, OW].
     @inline(__always)
-    static func poolPlaneTwoByTwo(_ plane: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, shape: Pooling2DShape) {
+    static func poolPlaneTwoByTwo(
+        _ plane: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
         let (outputWidth, width) = (shape.outputWidth, shape.width)
         for outputY in 0..<shape.outputHeight {
             let top = plane + 2 * outputY * width, bottom = top + width
             let row = target + outputY * outputWidth
             for outputX in 0..<outputWidth {
-                row[outputX] = (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * 0.25
+                row[outputX] =
+                    (((top[2 * outputX] + top[2 * outputX + 1]) + bottom[2 * outputX]) + bottom[2 * outputX + 1]) * 0.25
             }
         }
     }
@@ -228,7 +243,9 @@ public enum AvgPool2D {
                 for plane in planes {
                     let source = outputGradient + plane * shape.outputPlaneSize
                     let target = inputGradient + plane * shape.inputPlaneSize
-                    if shape.height % 2 != 0 || width % 2 != 0 { target.update(repeating: 0, count: shape.inputPlaneSize) }
+                    if shape.height % 2 != 0 || width % 2 != 0 {
+                        target.update(repeating: 0, count: shape.inputPlaneSize)
+                    }
                     for outputY in 0..<outputHeight {
                         let top = target + 2 * outputY * width, bottom = top + width
                         let row = source + outputY * outputWidth

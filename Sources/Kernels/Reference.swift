@@ -29,14 +29,22 @@ public enum Reference {
                                 for kernelX in 0..<s.kernelWidth {
                                     let inputY = outputY * s.stride - s.padding + kernelY
                                     let inputX = outputX * s.stride - s.padding + kernelX
-                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else { continue }
-                                    let inputValue = input[((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width + inputX]
-                                    let weightValue = weight[((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY) * s.kernelWidth + kernelX]
+                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else {
+                                        continue
+                                    }
+                                    let inputValue = input[
+                                        ((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width
+                                            + inputX]
+                                    let weightValue = weight[
+                                        ((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY)
+                                            * s.kernelWidth + kernelX]
                                     sum += Double(inputValue) * Double(weightValue)
                                 }
                             }
                         }
-                        output[((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth + outputX] = Float(sum)
+                        output[
+                            ((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth
+                                + outputX] = Float(sum)
                     }
                 }
             }
@@ -55,16 +63,25 @@ public enum Reference {
             for outputChannel in 0..<s.outputChannels {
                 for outputY in 0..<s.outputHeight {
                     for outputX in 0..<s.outputWidth {
-                        let gradient = Double(outputGradient[((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth + outputX])
+                        let gradient = Double(
+                            outputGradient[
+                                ((image * s.outputChannels + outputChannel) * s.outputHeight + outputY) * s.outputWidth
+                                    + outputX])
                         biasGradient[outputChannel] += gradient
                         for inputChannel in 0..<s.inputChannels {
                             for kernelY in 0..<s.kernelHeight {
                                 for kernelX in 0..<s.kernelWidth {
                                     let inputY = outputY * s.stride - s.padding + kernelY
                                     let inputX = outputX * s.stride - s.padding + kernelX
-                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else { continue }
-                                    let inputIndex = ((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width + inputX
-                                    let weightIndex = ((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY) * s.kernelWidth + kernelX
+                                    guard inputY >= 0, inputY < s.height, inputX >= 0, inputX < s.width else {
+                                        continue
+                                    }
+                                    let inputIndex =
+                                        ((image * s.inputChannels + inputChannel) * s.height + inputY) * s.width
+                                        + inputX
+                                    let weightIndex =
+                                        ((outputChannel * s.inputChannels + inputChannel) * s.kernelHeight + kernelY)
+                                        * s.kernelWidth + kernelX
                                     inputGradient[inputIndex] += gradient * Double(weight[weightIndex])
                                     weightGradient[weightIndex] += gradient * Double(input[inputIndex])
                                 }
@@ -79,7 +96,8 @@ public enum Reference {
 
     /// Max pooling from the definition: each window's maximum and its index in the plane (the first on
     /// ties; NaN wins, as in PyTorch).
-    public static func maxPool2DForward(input: [Float], shape s: Pooling2DShape) -> (output: [Float], indices: [Int32]) {
+    public static func maxPool2DForward(input: [Float], shape s: Pooling2DShape) -> (output: [Float], indices: [Int32])
+    {
         var output = [Float](repeating: 0, count: s.planes * s.outputPlaneSize)
         var indices = [Int32](repeating: 0, count: output.count)
         for plane in 0..<s.planes {
@@ -90,12 +108,16 @@ public enum Reference {
                         for kernelX in 0..<s.kernelSize {
                             let index = (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX
                             let value = input[plane * s.inputPlaneSize + index]
-                            if bestIndex < 0 || value.isNaN || value > input[plane * s.inputPlaneSize + bestIndex] && !input[plane * s.inputPlaneSize + bestIndex].isNaN {
+                            if bestIndex < 0 || value.isNaN
+                                || value > input[plane * s.inputPlaneSize + bestIndex]
+                                    && !input[plane * s.inputPlaneSize + bestIndex].isNaN
+                            {
                                 bestIndex = index
                             }
                         }
                     }
-                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = input[plane * s.inputPlaneSize + bestIndex]
+                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] =
+                        input[plane * s.inputPlaneSize + bestIndex]
                     indices[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = Int32(bestIndex)
                 }
             }
@@ -112,10 +134,14 @@ public enum Reference {
                     var sum: Double = 0
                     for kernelY in 0..<s.kernelSize {
                         for kernelX in 0..<s.kernelSize {
-                            sum += Double(input[plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX])
+                            sum += Double(
+                                input[
+                                    plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX
+                                        * s.stride + kernelX])
                         }
                     }
-                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = Float(sum / Double(s.kernelSize * s.kernelSize))
+                    output[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX] = Float(
+                        sum / Double(s.kernelSize * s.kernelSize))
                 }
             }
         }
@@ -128,10 +154,14 @@ public enum Reference {
         for plane in 0..<s.planes {
             for outputY in 0..<s.outputHeight {
                 for outputX in 0..<s.outputWidth {
-                    let share = Double(outputGradient[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX]) / Double(s.kernelSize * s.kernelSize)
+                    let share =
+                        Double(outputGradient[plane * s.outputPlaneSize + outputY * s.outputWidth + outputX])
+                        / Double(s.kernelSize * s.kernelSize)
                     for kernelY in 0..<s.kernelSize {
                         for kernelX in 0..<s.kernelSize {
-                            inputGradient[plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX * s.stride + kernelX] += share
+                            inputGradient[
+                                plane * s.inputPlaneSize + (outputY * s.stride + kernelY) * s.width + outputX * s.stride
+                                    + kernelX] += share
                         }
                     }
                 }
@@ -243,7 +273,8 @@ public enum Reference {
             let factor = Double(scale[channel]) * Double(inverseDeviation[channel])
             let (meanGradient, meanGradientNormalized) = (sumGradient / count, sumGradientNormalized / count)
             for index in indices {
-                let centred = Double(outputGradient[index]) - meanGradient - Double(normalized[index]) * meanGradientNormalized
+                let centred =
+                    Double(outputGradient[index]) - meanGradient - Double(normalized[index]) * meanGradientNormalized
                 inputGradient[index] = Float(factor * centred)
             }
         }

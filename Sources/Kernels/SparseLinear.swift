@@ -61,7 +61,8 @@ public enum SparseLinear {
                 }
                 rowStarts[groupEnd &- group] = count
                 func start(_ vector: Int) -> SIMD8<Float> {
-                    bias.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) } ?? SIMD8()
+                    bias.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
+                        ?? SIMD8()
                 }
                 // Block by block of outputs, so a block's columns of the transposed weights (inputs × 256
                 // bytes) stay in cache for every row of the group.
@@ -69,8 +70,10 @@ public enum SparseLinear {
                     let first = block &* 8
                     let columns = UnsafeRawPointer(transposed + first &* 8)
                     for row in group..<groupEnd {
-                        var sum0 = start(first), sum1 = start(first &+ 1), sum2 = start(first &+ 2), sum3 = start(first &+ 3)
-                        var sum4 = start(first &+ 4), sum5 = start(first &+ 5), sum6 = start(first &+ 6), sum7 = start(first &+ 7)
+                        var sum0 = start(first), sum1 = start(first &+ 1), sum2 = start(first &+ 2),
+                            sum3 = start(first &+ 3)
+                        var sum4 = start(first &+ 4), sum5 = start(first &+ 5), sum6 = start(first &+ 6),
+                            sum7 = start(first &+ 7)
                         for entry in rowStarts[row &- group]..<rowStarts[row &- group &+ 1] {
                             let value = SIMD8<Float>(repeating: values[entry])
                             let weights = columns + positions[entry] &* 4
@@ -95,18 +98,24 @@ public enum SparseLinear {
                     }
                 }
                 for row in group..<groupEnd {
-                    let (entries, rowOutput) = (rowStarts[row &- group]..<rowStarts[row &- group &+ 1], output + row * outputs)
+                    let (entries, rowOutput) = (
+                        rowStarts[row &- group]..<rowStarts[row &- group &+ 1], output + row * outputs
+                    )
                     for vector in (wholeBlocks &* 8)..<wholeVectors {
                         var sum = start(vector)
                         let columns = UnsafeRawPointer(transposed + vector &* 8)
                         for entry in entries {
-                            sum.addProduct(SIMD8(repeating: values[entry]), (columns + positions[entry] &* 4).loadUnaligned(as: SIMD8<Float>.self))
+                            sum.addProduct(
+                                SIMD8(repeating: values[entry]),
+                                (columns + positions[entry] &* 4).loadUnaligned(as: SIMD8<Float>.self))
                         }
                         UnsafeMutableRawPointer(rowOutput + vector &* 8).storeBytes(of: sum, as: SIMD8<Float>.self)
                     }
                     for column in (wholeVectors &* 8)..<outputs {
                         var sum = bias?[column] ?? 0
-                        for entry in entries { sum = sum.addingProduct(values[entry], transposed[positions[entry] &+ column]) }
+                        for entry in entries {
+                            sum = sum.addingProduct(values[entry], transposed[positions[entry] &+ column])
+                        }
                         rowOutput[column] = sum
                     }
                 }

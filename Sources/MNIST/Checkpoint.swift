@@ -8,30 +8,41 @@ import Foundation
 /// optimizer's state, the shuffling generator's state, the configuration and the epochs so far.
 public enum WeightsFile {
     /// Writes `model`'s state dict and `metadata` (plus `model: kind`) to `url`, atomically.
-    public static func write(model: any UnaryLayer, kind: ModelKind, metadata: [String: String] = [:], to url: URL) throws {
+    public static func write(
+        model: any UnaryLayer, kind: ModelKind, metadata: [String: String] = [:], to url: URL
+    ) throws {
         var allMetadata = metadata
         allMetadata["model"] = kind.rawValue
-        allMetadata["format"] = "pt"  // what Hugging Face tools expect of a PyTorch state dict
+        allMetadata["format"] = "pt" // what Hugging Face tools expect of a PyTorch state dict
         try SafeTensors.write(model.stateDict, metadata: allMetadata, to: url)
     }
 
     /// Reads a weights file: the model named in its metadata, with the file's weights loaded strictly.
     /// A file without that metadata (PyTorch's `save_file(model.state_dict(), path)` writes none) is
     /// matched by its tensor names and shapes against each model's state dict.
-    public static func read(from url: URL) throws -> (kind: ModelKind, model: any UnaryLayer, metadata: [String: String]) {
+    public static func read(
+        from url: URL
+    ) throws -> (kind: ModelKind, model: any UnaryLayer, metadata: [String: String]) {
         let file = try SafeTensors.read(from: url)
         let known = ModelKind.allCases.map(\.rawValue).joined(separator: ", ")
         let kind: ModelKind
         if let name = file.metadata["model"] {
             guard let named = ModelKind(rawValue: name) else {
-                throw WeightsFileError(file: url.lastPathComponent, problem: "unknown model '\(name)' (expected one of \(known))")
+                throw WeightsFileError(
+                    file: url.lastPathComponent, problem: "unknown model '\(name)' (expected one of \(known))")
             }
             kind = named
         } else {
-            guard let matched = ModelKind.allCases.first(where: { (try? file.checkStateDict(expected: $0.stateDictShapes)) != nil }) else {
+            guard
+                let matched = ModelKind.allCases.first(where: {
+                    (try? file.checkStateDict(expected: $0.stateDictShapes)) != nil
+                })
+            else {
                 throw WeightsFileError(
                     file: url.lastPathComponent,
-                    problem: "its metadata names no model, and its tensors match none of \(known) (add \"model\" to its metadata)")
+                    problem:
+                        "its metadata names no model, and its tensors match none of \(known) (add \"model\" to its metadata)"
+                )
             }
             kind = matched
         }
@@ -72,7 +83,8 @@ extension Trainer {
             "history": String(decoding: try encoder.encode(history), as: UTF8.self),
             "generator": generator.state.map(String.init).joined(separator: ","),
         ]
-        let tensors = model.stateDict.map { ("model.\($0.name)", $0.tensor) }
+        let tensors =
+            model.stateDict.map { ("model.\($0.name)", $0.tensor) }
             + optimizer.state.namedTensors.map { ("optimizer.\($0.name)", $0.tensor) }
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
@@ -83,13 +95,23 @@ extension Trainer {
         let name = url.lastPathComponent
         func fail(_ problem: String) -> WeightsFileError { WeightsFileError(file: name, problem: problem) }
         guard file.metadata["format"] == checkpointFormat else {
-            throw fail("not a training checkpoint (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(checkpointFormat)')")
+            throw fail(
+                "not a training checkpoint (metadata format is \(file.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(checkpointFormat)')"
+            )
         }
         let decoder = JSONDecoder()
-        guard var configuration = file.metadata["configuration"].flatMap({ try? decoder.decode(TrainingConfiguration.self, from: Data($0.utf8)) }) else {
+        guard
+            var configuration = file.metadata["configuration"].flatMap({
+                try? decoder.decode(TrainingConfiguration.self, from: Data($0.utf8))
+            })
+        else {
             throw fail("its configuration metadata is missing or malformed")
         }
-        guard let history = file.metadata["history"].flatMap({ try? decoder.decode([EpochRecord].self, from: Data($0.utf8)) }) else {
+        guard
+            let history = file.metadata["history"].flatMap({
+                try? decoder.decode([EpochRecord].self, from: Data($0.utf8))
+            })
+        else {
             throw fail("its history metadata is missing or malformed")
         }
         let words = file.metadata["generator"]?.split(separator: ",").compactMap { UInt64($0) } ?? []
@@ -100,7 +122,8 @@ extension Trainer {
             guard epochs >= history.count else {
                 throw InputError(
                     "--epochs \(epochs) is fewer than the \(history.count) epoch\(history.count == 1 ? "" : "s") \(name) has already "
-                        + "trained: pass --epochs \(history.count) or more (\(history.count) writes the weights without training)")
+                        + "trained: pass --epochs \(history.count) or more (\(history.count) writes the weights without training)"
+                )
             }
             configuration.epochs = epochs
         }
@@ -111,7 +134,8 @@ extension Trainer {
             throw fail("its recipe cannot be trained: \(error.message)")
         }
         guard history.count <= configuration.epochs else {
-            throw fail("its history holds \(history.count) epochs, more than the \(configuration.epochs) its recipe asks for")
+            throw fail(
+                "its history holds \(history.count) epochs, more than the \(configuration.epochs) its recipe asks for")
         }
         try requireFiniteTensors(file.tensors, source: name)
         let trainer = Trainer(configuration: configuration)

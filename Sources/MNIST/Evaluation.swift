@@ -43,7 +43,9 @@ public struct Evaluation: Sendable, Equatable {
         func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", $0 * 100) } ?? "     – " }
         var lines = ["digit  precision  recall   images"]
         for digit in 0..<classCount {
-            lines.append("  \(digit)     \(percent(precision(of: digit)))  \(percent(recall(of: digit)))  \(String(format: "%6d", confusion[digit].reduce(0, +)))")
+            lines.append(
+                "  \(digit)     \(percent(precision(of: digit)))  \(percent(recall(of: digit)))  \(String(format: "%6d", confusion[digit].reduce(0, +)))"
+            )
         }
         lines.append("")
         lines.append("confusion matrix (rows: true digit, columns: predicted digit)")

@@ -33,7 +33,9 @@ extension TrainingConfiguration {
             InputError("\(option) must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
         }
         guard InputLimits.epochs.contains(epochs) else { throw outside("--epochs", InputLimits.epochs, epochs) }
-        guard InputLimits.batchSize.contains(batchSize) else { throw outside("--batch-size", InputLimits.batchSize, batchSize) }
+        guard InputLimits.batchSize.contains(batchSize) else {
+            throw outside("--batch-size", InputLimits.batchSize, batchSize)
+        }
         guard learningRate.isFinite && learningRate > 0 else {
             throw InputError("--lr must be a positive finite number, found \(learningRate)")
         }
@@ -52,7 +54,8 @@ extension MNISTDataset {
     /// - Throws: `InputError` naming the images file, with the size expected and found.
     public static func loadForModels(directory: URL, split: Split, allowEmpty: Bool = false) throws -> MNISTDataset {
         let dataset = try load(directory: directory, split: split)
-        let imagesPath = (try? MNISTFile.images(split).location(in: directory).path)
+        let imagesPath =
+            (try? MNISTFile.images(split).location(in: directory).path)
             ?? directory.appendingPathComponent(MNISTFile.images(split).name).path
         guard dataset.rows == InputLimits.imageRows && dataset.columns == InputLimits.imageColumns else {
             throw InputError(
@@ -60,7 +63,9 @@ extension MNISTDataset {
                     + "(rows × columns) in \(imagesPath)")
         }
         guard allowEmpty || dataset.imageCount > 0 else {
-            throw InputError("\(imagesPath) holds no images (its header counts 0): the \(split == .train ? "training" : "test") set must not be empty")
+            throw InputError(
+                "\(imagesPath) holds no images (its header counts 0): the \(split == .train ? "training" : "test") set must not be empty"
+            )
         }
         return dataset
     }
@@ -73,7 +78,9 @@ public func requireFiniteTensors(_ tensors: [(name: String, tensor: Tensor)], so
         if let index = tensor.data.firstIndex(where: { !$0.isFinite }) {
             let value = tensor.data[index]
             let what = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
-            throw InputError("\(source): \(name) holds \(what) at element \(index) (of \(tensor.data.count)): weights must be finite numbers")
+            throw InputError(
+                "\(source): \(name) holds \(what) at element \(index) (of \(tensor.data.count)): weights must be finite numbers"
+            )
         }
     }
 }

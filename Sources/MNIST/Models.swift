@@ -35,7 +35,7 @@ public final class SimpleCNN: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let features = conv1(input).relu().maxPool2d(kernelSize: 2)  // [N, 32, 12, 12]
+        let features = conv1(input).relu().maxPool2d(kernelSize: 2) // [N, 32, 12, 12]
         return fc2(fc1(features.flattened()).relu())
     }
 }
@@ -64,10 +64,10 @@ public final class LeNet5: Module, UnaryLayer {
     public override var inferenceSliceSize: Int { 256 }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        var x = conv1.tanhAvgPool2d(input)  // conv1, tanh, avg-pool 2: [N, 6, 14, 14]
-        x = conv2.tanhAvgPool2d(x)          // conv2, tanh, avg-pool 2: [N, 16, 5, 5]
-        x = conv3(x).tanh().flattened()     // [N, 120]
-        return fc2(fc1(x).tanh())           // [N, 10]
+        var x = conv1.tanhAvgPool2d(input) // conv1, tanh, avg-pool 2: [N, 6, 14, 14]
+        x = conv2.tanhAvgPool2d(x) // conv2, tanh, avg-pool 2: [N, 16, 5, 5]
+        x = conv3(x).tanh().flattened() // [N, 120]
+        return fc2(fc1(x).tanh()) // [N, 10]
     }
 }
 
@@ -102,11 +102,11 @@ public final class VGGStyleCNN: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        var x = bn1(conv1(input)).relu()                      // [N, 32, 26, 26]
-        x = bn2(conv2(x)).relu().maxPool2d(kernelSize: 2)     // [N, 32, 12, 12]
-        x = bn3(conv3(x)).relu()                              // [N, 64, 10, 10]
-        x = bn4(conv4(x)).relu().maxPool2d(kernelSize: 2)     // [N, 64, 4, 4]
-        return fc2(bn5(fc1(x.flattened())).relu())            // [N, 10]
+        var x = bn1(conv1(input)).relu() // [N, 32, 26, 26]
+        x = bn2(conv2(x)).relu().maxPool2d(kernelSize: 2) // [N, 32, 12, 12]
+        x = bn3(conv3(x)).relu() // [N, 64, 10, 10]
+        x = bn4(conv4(x)).relu().maxPool2d(kernelSize: 2) // [N, 64, 4, 4]
+        return fc2(bn5(fc1(x.flattened())).relu()) // [N, 10]
     }
 }
 

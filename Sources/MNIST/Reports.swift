@@ -28,7 +28,8 @@ public struct ImageOutcome: Equatable, Sendable {
 /// drawn from `RandomGenerator(seed: augmentationSeed)`: how well the model copes with digits written
 /// tilted, larger, smaller or off-centre.
 public func classify(
-    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000,
+    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil,
+    batchSize: Int = 1000,
     augmentation: RandomAffine? = nil, augmentationSeed: UInt64 = 0
 ) -> [ImageOutcome] {
     let wasTraining = model.isTraining
@@ -38,15 +39,17 @@ public func classify(
         var outcomes = [ImageOutcome]()
         outcomes.reserveCapacity(dataset.imageCount)
         var generator = RandomGenerator(seed: augmentationSeed)
-        let loader = DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization, augmentation: augmentation)
+        let loader = DataLoader(
+            dataset: dataset, batchSize: batchSize, normalization: normalization, augmentation: augmentation)
         for batch in loader.epoch(generator: &generator) {
             let logits = model(batch.images)
             let probabilities = logits.softmax().data
             let classCount = logits.shape[1]
             for (row, prediction) in logits.argmax().enumerated() {
-                outcomes.append(ImageOutcome(
-                    index: outcomes.count, label: Int(batch.labels[row]), prediction: prediction,
-                    probability: probabilities[row * classCount + prediction]))
+                outcomes.append(
+                    ImageOutcome(
+                        index: outcomes.count, label: Int(batch.labels[row]), prediction: prediction,
+                        probability: probabilities[row * classCount + prediction]))
             }
         }
         return outcomes
@@ -123,7 +126,8 @@ public struct EvaluationReport {
         modelName: String, weightsPath: String, testSet: MNISTDataset, outcomes: [ImageOutcome],
         history: [EpochRecord] = [], metricsPath: String? = nil, mistakeTileCount: Int = 50
     ) {
-        precondition(outcomes.count == testSet.imageCount, "\(outcomes.count) outcomes for \(testSet.imageCount) images")
+        precondition(
+            outcomes.count == testSet.imageCount, "\(outcomes.count) outcomes for \(testSet.imageCount) images")
         self.modelName = modelName
         self.weightsPath = weightsPath
         self.testSet = testSet
@@ -192,34 +196,43 @@ public struct EvaluationReport {
 
         // Axis titles: "PREDICTED" across the top, "TRUE" down the left, one letter under the other.
         let predicted = "PREDICTED"
-        image.drawText(predicted, x: gridLeft + (gridSide - BitmapFont.width(of: predicted, scale: labelScale)) / 2,
-                       y: margin, scale: labelScale, value: 0)
+        image.drawText(
+            predicted, x: gridLeft + (gridSide - BitmapFont.width(of: predicted, scale: labelScale)) / 2,
+            y: margin, scale: labelScale, value: 0)
         let trueTitle = Array("TRUE")
         let titleHeight = trueTitle.count * (glyphHeight + gap) - gap
         for (position, letter) in trueTitle.enumerated() {
-            image.drawText(String(letter), x: margin, y: gridTop + (gridSide - titleHeight) / 2 + position * (glyphHeight + gap),
-                           scale: labelScale, value: 0)
+            image.drawText(
+                String(letter), x: margin, y: gridTop + (gridSide - titleHeight) / 2 + position * (glyphHeight + gap),
+                scale: labelScale, value: 0)
         }
 
         let largest = evaluation.confusion.joined().max() ?? 0
         image.fillRectangle(x: gridLeft, y: gridTop, width: gridSide, height: gridSide, value: 190)
         for row in 0..<classCount {
             let top = gridTop + row * cell
-            image.drawText(String(row), x: margin + glyphWidth + gap, y: top + (cell - glyphHeight) / 2, scale: labelScale, value: 0)
+            image.drawText(
+                String(row), x: margin + glyphWidth + gap, y: top + (cell - glyphHeight) / 2, scale: labelScale,
+                value: 0)
             for column in 0..<classCount {
                 let left = gridLeft + column * cell
                 if row == 0 {
-                    image.drawText(String(column), x: left + (cell - glyphWidth) / 2, y: gridTop - gap - glyphHeight,
-                                   scale: labelScale, value: 0)
+                    image.drawText(
+                        String(column), x: left + (cell - glyphWidth) / 2, y: gridTop - gap - glyphHeight,
+                        scale: labelScale, value: 0)
                 }
                 let count = evaluation.confusion[row][column]
-                let shade = count == 0 ? 255 : UInt8(235 - (215 * log(1 + Double(count)) / log(1 + Double(largest))).rounded())
+                let shade =
+                    count == 0 ? 255 : UInt8(235 - (215 * log(1 + Double(count)) / log(1 + Double(largest))).rounded())
                 image.fillRectangle(x: left + 1, y: top + 1, width: cell - 1, height: cell - 1, value: shade)
-                if row == column { image.strokeRectangle(x: left, y: top, width: cell + 1, height: cell + 1, thickness: 2, value: 0) }
+                if row == column {
+                    image.strokeRectangle(x: left, y: top, width: cell + 1, height: cell + 1, thickness: 2, value: 0)
+                }
                 if count > 0 {
                     let text = String(count)
-                    image.drawText(text, x: left + 1 + (cell - 1 - BitmapFont.width(of: text)) / 2,
-                                   y: top + 1 + (cell - 1 - BitmapFont.glyphHeight) / 2, value: shade < 128 ? 255 : 0)
+                    image.drawText(
+                        text, x: left + 1 + (cell - 1 - BitmapFont.width(of: text)) / 2,
+                        y: top + 1 + (cell - 1 - BitmapFont.glyphHeight) / 2, value: shade < 128 ? 255 : 0)
                 }
             }
         }
@@ -269,11 +282,13 @@ public struct EvaluationReport {
         for (position, outcome) in shown.enumerated() {
             let left = margin + (position % Self.mistakeColumns) * (tileWidth + gap)
             let top = margin + (position / Self.mistakeColumns) * (tileHeight + gap)
-            image.drawPixels(testSet.pixels(at: outcome.index), width: testSet.columns, height: testSet.rows,
-                             x: left, y: top, scale: scale)
+            image.drawPixels(
+                testSet.pixels(at: outcome.index), width: testSet.columns, height: testSet.rows,
+                x: left, y: top, scale: scale)
             let caption = Self.caption(of: outcome)
-            image.drawText(caption, x: left + (tileWidth - BitmapFont.width(of: caption, scale: captionScale)) / 2,
-                           y: top + testSet.rows * scale + captionGap, scale: captionScale, value: 0)
+            image.drawText(
+                caption, x: left + (tileWidth - BitmapFont.width(of: caption, scale: captionScale)) / 2,
+                y: top + testSet.rows * scale + captionGap, scale: captionScale, value: 0)
         }
         return image
     }
@@ -292,16 +307,23 @@ public struct EvaluationReport {
         var svg = SVGDrawing(width: 2 * panelWidth, height: height)
         svg.panel(
             left: 0, width: panelWidth, height: height, title: "Training loss", yLabel: "mean cross-entropy",
-            x: epochs, series: [.init(id: "training-loss", name: "training loss", color: "#1f77b4", dashed: false,
-                                      values: history.map(\.trainingLoss))],
+            x: epochs,
+            series: [
+                .init(
+                    id: "training-loss", name: "training loss", color: "#1f77b4", dashed: false,
+                    values: history.map(\.trainingLoss))
+            ],
             yFloor: 0, yCeiling: nil, legendAtTop: true)
         svg.panel(
             left: panelWidth, width: panelWidth, height: height, title: "Accuracy", yLabel: "accuracy (%)",
-            x: epochs, series: [
-                .init(id: "test-accuracy", name: "test", color: "#d62728", dashed: false,
-                      values: history.map { $0.testAccuracy * 100 }),
-                .init(id: "training-accuracy", name: "training", color: "#2ca02c", dashed: true,
-                      values: history.map { $0.trainingAccuracy * 100 }),
+            x: epochs,
+            series: [
+                .init(
+                    id: "test-accuracy", name: "test", color: "#d62728", dashed: false,
+                    values: history.map { $0.testAccuracy * 100 }),
+                .init(
+                    id: "training-accuracy", name: "training", color: "#2ca02c", dashed: true,
+                    values: history.map { $0.trainingAccuracy * 100 }),
             ],
             yFloor: nil, yCeiling: 100, legendAtTop: false)
         return svg.document
@@ -326,7 +348,9 @@ public struct EvaluationReport {
             "|---:|---:|---:|---:|",
         ]
         for digit in 0..<evaluation.classCount {
-            lines.append("| \(digit) | \(percent(evaluation.precision(of: digit))) | \(percent(evaluation.recall(of: digit))) | \(evaluation.confusion[digit].reduce(0, +)) |")
+            lines.append(
+                "| \(digit) | \(percent(evaluation.precision(of: digit))) | \(percent(evaluation.recall(of: digit))) | \(evaluation.confusion[digit].reduce(0, +)) |"
+            )
         }
         lines += [
             "",
@@ -341,7 +365,9 @@ public struct EvaluationReport {
             "",
         ]
         if mistakeCount == 0 {
-            lines.append("The model got every test image right, so there is no mistakes.png; [mistakes.csv](mistakes.csv) is empty.")
+            lines.append(
+                "The model got every test image right, so there is no mistakes.png; [mistakes.csv](mistakes.csv) is empty."
+            )
         } else {
             lines += [
                 "The \(min(mistakeTileCount, mistakeCount)) wrongly classified test images the model was surest of, most confident first, "
@@ -389,10 +415,12 @@ struct SVGDrawing {
     }
 
     var document: String {
-        (["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(format(width))\" height=\"\(format(height))\" "
-            + "viewBox=\"0 0 \(format(width)) \(format(height))\" font-family=\"sans-serif\" font-size=\"12\">",
-          "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>"]
+        ([
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(format(width))\" height=\"\(format(height))\" "
+                + "viewBox=\"0 0 \(format(width)) \(format(height))\" font-family=\"sans-serif\" font-size=\"12\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+        ]
             + elements + ["</svg>"]).joined(separator: "\n") + "\n"
     }
 
@@ -409,8 +437,9 @@ struct SVGDrawing {
         let inset = 12.0
         let values = series.flatMap(\.values)
         let xAxis = Self.niceAxis(lower: x.min()!, upper: x.max()!, targetTicks: 8, integral: true)
-        let yAxis = Self.niceAxis(lower: min(values.min()!, yFloor ?? .infinity), upper: max(values.max()!, yCeiling ?? -.infinity),
-                                  targetTicks: 5, integral: false)
+        let yAxis = Self.niceAxis(
+            lower: min(values.min()!, yFloor ?? .infinity), upper: max(values.max()!, yCeiling ?? -.infinity),
+            targetTicks: 5, integral: false)
         func xPosition(_ value: Double) -> Double {
             plotLeft + inset + (value - xAxis.lower) / (xAxis.upper - xAxis.lower) * (plotRight - plotLeft - 2 * inset)
         }
@@ -418,29 +447,49 @@ struct SVGDrawing {
             plotBottom - (value - yAxis.lower) / (yAxis.upper - yAxis.lower) * (plotBottom - plotTop)
         }
 
-        elements.append("<text x=\"\(format((plotLeft + plotRight) / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>")
+        elements.append(
+            "<text x=\"\(format((plotLeft + plotRight) / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>"
+        )
         for tick in xAxis.ticks {
             let position = format(xPosition(tick))
-            elements.append("<line x1=\"\(position)\" y1=\"\(format(plotTop))\" x2=\"\(position)\" y2=\"\(format(plotBottom + 5))\" stroke=\"#e0e0e0\"/>")
-            elements.append("<text x=\"\(position)\" y=\"\(format(plotBottom + 19))\" text-anchor=\"middle\">\(format(tick, decimals: xAxis.decimals))</text>")
+            elements.append(
+                "<line x1=\"\(position)\" y1=\"\(format(plotTop))\" x2=\"\(position)\" y2=\"\(format(plotBottom + 5))\" stroke=\"#e0e0e0\"/>"
+            )
+            elements.append(
+                "<text x=\"\(position)\" y=\"\(format(plotBottom + 19))\" text-anchor=\"middle\">\(format(tick, decimals: xAxis.decimals))</text>"
+            )
         }
         for tick in yAxis.ticks {
             let position = format(yPosition(tick))
-            elements.append("<line x1=\"\(format(plotLeft - 5))\" y1=\"\(position)\" x2=\"\(format(plotRight))\" y2=\"\(position)\" stroke=\"#e0e0e0\"/>")
-            elements.append("<text x=\"\(format(plotLeft - 8))\" y=\"\(position)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(format(tick, decimals: yAxis.decimals))</text>")
+            elements.append(
+                "<line x1=\"\(format(plotLeft - 5))\" y1=\"\(position)\" x2=\"\(format(plotRight))\" y2=\"\(position)\" stroke=\"#e0e0e0\"/>"
+            )
+            elements.append(
+                "<text x=\"\(format(plotLeft - 8))\" y=\"\(position)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(format(tick, decimals: yAxis.decimals))</text>"
+            )
         }
-        elements.append("<polyline points=\"\(format(plotLeft)),\(format(plotTop)) \(format(plotLeft)),\(format(plotBottom)) \(format(plotRight)),\(format(plotBottom))\" fill=\"none\" stroke=\"black\"/>")
-        elements.append("<text x=\"\(format((plotLeft + plotRight) / 2))\" y=\"\(format(height - 12))\" text-anchor=\"middle\">epoch</text>")
+        elements.append(
+            "<polyline points=\"\(format(plotLeft)),\(format(plotTop)) \(format(plotLeft)),\(format(plotBottom)) \(format(plotRight)),\(format(plotBottom))\" fill=\"none\" stroke=\"black\"/>"
+        )
+        elements.append(
+            "<text x=\"\(format((plotLeft + plotRight) / 2))\" y=\"\(format(height - 12))\" text-anchor=\"middle\">epoch</text>"
+        )
         let yLabelX = format(left + 18), yLabelY = format((plotTop + plotBottom) / 2)
-        elements.append("<text x=\"\(yLabelX)\" y=\"\(yLabelY)\" text-anchor=\"middle\" transform=\"rotate(-90 \(yLabelX) \(yLabelY))\">\(escape(yLabel))</text>")
+        elements.append(
+            "<text x=\"\(yLabelX)\" y=\"\(yLabelY)\" text-anchor=\"middle\" transform=\"rotate(-90 \(yLabelX) \(yLabelY))\">\(escape(yLabel))</text>"
+        )
 
         for line in series {
             let points = zip(x, line.values).map { "\(format(xPosition($0))),\(format(yPosition($1)))" }
-            elements.append("<g class=\"series\" id=\"\(escape(line.id))\" stroke=\"\(line.color)\" fill=\"\(line.color)\">")
+            elements.append(
+                "<g class=\"series\" id=\"\(escape(line.id))\" stroke=\"\(line.color)\" fill=\"\(line.color)\">")
             elements.append("<title>\(escape(line.name))</title>")
-            elements.append("<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>")
+            elements.append(
+                "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            )
             for point in zip(x, line.values) {
-                elements.append("<circle cx=\"\(format(xPosition(point.0)))\" cy=\"\(format(yPosition(point.1)))\" r=\"3\"/>")
+                elements.append(
+                    "<circle cx=\"\(format(xPosition(point.0)))\" cy=\"\(format(yPosition(point.1)))\" r=\"3\"/>")
             }
             elements.append("</g>")
         }
@@ -448,21 +497,31 @@ struct SVGDrawing {
         let rowHeight = 18.0
         let legendWidth = 130.0
         let legendHeight = Double(series.count) * rowHeight + 8
-        let legendLeft = plotRight - legendWidth - 8, legendTop = legendAtTop ? plotTop + 8 : plotBottom - legendHeight - 8
+        let legendLeft = plotRight - legendWidth - 8,
+            legendTop = legendAtTop ? plotTop + 8 : plotBottom - legendHeight - 8
         elements.append("<g class=\"legend\">")
-        elements.append("<rect x=\"\(format(legendLeft))\" y=\"\(format(legendTop))\" width=\"\(format(legendWidth))\" height=\"\(format(legendHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999999\"/>")
+        elements.append(
+            "<rect x=\"\(format(legendLeft))\" y=\"\(format(legendTop))\" width=\"\(format(legendWidth))\" height=\"\(format(legendHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999999\"/>"
+        )
         for (row, line) in series.enumerated() {
             let y = legendTop + 4 + rowHeight * (Double(row) + 0.5)
-            elements.append("<line x1=\"\(format(legendLeft + 8))\" y1=\"\(format(y))\" x2=\"\(format(legendLeft + 36))\" y2=\"\(format(y))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>")
-            elements.append("<text x=\"\(format(legendLeft + 44))\" y=\"\(format(y))\" dominant-baseline=\"middle\">\(escape(line.name))</text>")
+            elements.append(
+                "<line x1=\"\(format(legendLeft + 8))\" y1=\"\(format(y))\" x2=\"\(format(legendLeft + 36))\" y2=\"\(format(y))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            )
+            elements.append(
+                "<text x=\"\(format(legendLeft + 44))\" y=\"\(format(y))\" dominant-baseline=\"middle\">\(escape(line.name))</text>"
+            )
         }
         elements.append("</g>")
     }
 
     /// An axis from `lower` to `upper` widened to multiples of a 1, 2 or 5 × 10ⁿ step giving about
     /// `targetTicks` ticks (a step of at least 1 when `integral`), with the decimals its labels need.
-    static func niceAxis(lower: Double, upper: Double, targetTicks: Int, integral: Bool)
-        -> (lower: Double, upper: Double, ticks: [Double], decimals: Int) {
+    static func niceAxis(
+        lower: Double, upper: Double, targetTicks: Int, integral: Bool
+    )
+        -> (lower: Double, upper: Double, ticks: [Double], decimals: Int)
+    {
         var lower = lower, upper = upper
         if upper - lower <= 0 {
             let pad = integral ? 1 : max(abs(lower) * 0.05, 0.01)

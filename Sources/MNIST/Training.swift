@@ -23,7 +23,8 @@ public enum ScheduleKind: String, CaseIterable, Codable, Sendable {
         switch self {
         case .constant: base
         case .cosine: CosineSchedule(baseLearningRate: base, totalSteps: totalSteps).learningRate(at: step)
-        case .onecycle: OneCycleSchedule(maximumLearningRate: base, totalSteps: max(totalSteps, 2)).learningRate(at: step)
+        case .onecycle:
+            OneCycleSchedule(maximumLearningRate: base, totalSteps: max(totalSteps, 2)).learningRate(at: step)
         }
     }
 }
@@ -120,12 +121,17 @@ public final class Trainer {
         let parameters = model.namedParameters
         switch configuration.optimizer {
         case .adam:
-            optimizer = Adam(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+            optimizer = Adam(
+                parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay
+            )
         case .adamw:
-            optimizer = AdamW(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+            optimizer = AdamW(
+                parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay
+            )
         case .sgd:
-            optimizer = SGD(parameters: parameters, learningRate: configuration.learningRate,
-                            momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+            optimizer = SGD(
+                parameters: parameters, learningRate: configuration.learningRate,
+                momentum: configuration.momentum, weightDecay: configuration.weightDecay)
         }
     }
 
@@ -239,12 +245,14 @@ public final class Trainer {
 /// (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of `batchSize`, each batch split over the
 /// threads (`predictions(of:for:)`).
 public func evaluate(
-    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil, batchSize: Int = 1000
+    model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil,
+    batchSize: Int = 1000
 ) -> Evaluation {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
-    return DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch().reduce(Evaluation()) { evaluation, batch in
+    return DataLoader(dataset: dataset, batchSize: batchSize, normalization: normalization).epoch().reduce(Evaluation())
+    { evaluation, batch in
         evaluation.adding(labels: batch.labels, predictions: predictions(of: model, for: batch.images))
     }
 }

@@ -37,7 +37,9 @@ struct Bench: ParsableCommand {
     var worker: String?
 
     func validate() throws {
-        guard model == "all" || ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp, cnn, lenet5, vgg or all (the tutorial's three)") }
+        guard model == "all" || ModelKind(rawValue: model) != nil else {
+            throw ValidationError("--model must be mlp, cnn, lenet5, vgg or all (the tutorial's three)")
+        }
         guard epochs >= 1, batch1Images >= 1, (maxBatches ?? 1) >= 1 else {
             throw ValidationError("--epochs, --batch1-images and --max-batches must be positive")
         }
@@ -47,21 +49,28 @@ struct Bench: ParsableCommand {
         try threadOptions.apply()
         if let worker {
             let result = try runWorker(worker, kind: try requireModel(model))
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self)
+            )
             return
         }
         let kinds = model == "all" ? ModelKind.tutorialModels : [ModelKind(rawValue: model)!]
         let sgemm = measureSgemm()
         // Figures mean little without the machine: name its CPU and the OpenBLAS kernels that ran.
         print("CPU: \(CPUFeatures.current); OpenBLAS core \(BLAS.coreName) (\(BLAS.configuration))")
-        print("Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s")
+        print(
+            "Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s"
+        )
         var swift: [String: [String: Any]] = [:]
         for kind in kinds {
             var figures = try spawnWorker("train", kind: kind)
             figures.merge(try spawnWorker("inference", kind: kind)) { first, _ in first }
             let epochSeconds = figures["seconds_per_epoch"] as? Double ?? .nan
-            let trainedImages = figures["training_images"] as? Double ?? 0, testedImages = figures["test_images"] as? Double ?? 0
-            let flopsPerEpoch = Double(kind.trainingFlopsPerImage) * trainedImages + Double(kind.forwardFlopsPerImage) * testedImages
+            let trainedImages = figures["training_images"] as? Double ?? 0,
+                testedImages = figures["test_images"] as? Double ?? 0
+            let flopsPerEpoch =
+                Double(kind.trainingFlopsPerImage) * trainedImages + Double(kind.forwardFlopsPerImage) * testedImages
             figures["gflops"] = flopsPerEpoch / epochSeconds / 1e9
             figures["fraction_of_sgemm"] = (figures["gflops"] as! Double) / sgemm
             swift[kind.rawValue] = figures
@@ -138,13 +147,16 @@ struct Bench: ParsableCommand {
     }
 
     func spawnWorker(_ measurement: String, kind: ModelKind) throws -> [String: Any] {
-        var arguments = ["bench", "--worker", measurement, "--model", kind.rawValue, "--epochs", String(epochs),
-                         "--batch1-images", String(batch1Images), "--seed", String(seed), "--threads", String(Parallel.threadCount)]
+        var arguments = [
+            "bench", "--worker", measurement, "--model", kind.rawValue, "--epochs", String(epochs),
+            "--batch1-images", String(batch1Images), "--seed", String(seed), "--threads", String(Parallel.threadCount),
+        ]
         if let maxBatches { arguments += ["--max-batches", String(maxBatches)] }
         if let data = dataOptions.data { arguments += ["--data", data] }
         let output = try runProcess(URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL, arguments)
         guard let line = output.split(separator: "\n").last,
-              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
             throw ExitError(message: "bench worker \(measurement) for \(kind.rawValue) printed no result")
         }
         return object
@@ -154,15 +166,28 @@ struct Bench: ParsableCommand {
 
     func runPyTorch(kinds: [ModelKind]) throws -> [String: Any]? {
         guard pytorch != .off else { return nil }
-        guard let script = locateScript(), (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"])) != nil else {
-            if pytorch == .on { throw ExitError(message: "--pytorch on: python3 with torch and torchvision, and benchmarks/pytorch_reference.py, are needed") }
-            printError("PyTorch reference skipped: python3 cannot import torch and torchvision (pip install torch torchvision)")
+        guard let script = locateScript(),
+            (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"]))
+                != nil
+        else {
+            if pytorch == .on {
+                throw ExitError(
+                    message:
+                        "--pytorch on: python3 with torch and torchvision, and benchmarks/pytorch_reference.py, are needed"
+                )
+            }
+            printError(
+                "PyTorch reference skipped: python3 cannot import torch and torchvision (pip install torch torchvision)"
+            )
             return nil
         }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-bench-pytorch-\(UUID().uuidString).json")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mnist-bench-pytorch-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: output) }
-        var arguments = [script.path, "--model", kinds.count == 1 ? kinds[0].rawValue : "all", "--epochs", String(epochs),
-                         "--threads", String(Parallel.threadCount), "--batch1-images", String(batch1Images), "--json", output.path]
+        var arguments = [
+            script.path, "--model", kinds.count == 1 ? kinds[0].rawValue : "all", "--epochs", String(epochs),
+            "--threads", String(Parallel.threadCount), "--batch1-images", String(batch1Images), "--json", output.path,
+        ]
         if let maxBatches { arguments += ["--max-batches", String(maxBatches)] }
         if let data = dataOptions.data { arguments += ["--data", data] }
         printError("running the PyTorch reference (\(script.lastPathComponent)); this takes a few minutes")
@@ -175,7 +200,8 @@ struct Bench: ParsableCommand {
         let relative = "benchmarks/pytorch_reference.py"
         let candidates = [
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent(relative),
         ]
         return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
@@ -185,44 +211,60 @@ struct Bench: ParsableCommand {
 
     func table(swift: [String: [String: Any]], pytorch: [String: Any]?, kinds: [ModelKind], sgemm: Double) -> String {
         func number(_ dictionary: [String: Any]?, _ key: String) -> Double? { dictionary?[key] as? Double }
-        func format(_ value: Double?, _ digits: Int = 2) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+        func format(_ value: Double?, _ digits: Int = 2) -> String {
+            value.map { String(format: "%.\(digits)f", $0) } ?? "–"
+        }
         func ratio(_ numerator: Double?, _ denominator: Double?) -> String {
             guard let numerator, let denominator, denominator > 0 else { return "–" }
             return String(format: "%.1f×", numerator / denominator)
         }
         let models = pytorch?["models"] as? [String: [String: [String: Any]]]
         var lines: [String] = []
-        lines.append("| model | Swift s/epoch | PyTorch tutorial s/epoch | speed-up | PyTorch preloaded s/epoch | speed-up | Swift accuracy | PyTorch accuracy |")
+        lines.append(
+            "| model | Swift s/epoch | PyTorch tutorial s/epoch | speed-up | PyTorch preloaded s/epoch | speed-up | Swift accuracy | PyTorch accuracy |"
+        )
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
             let mine = swift[kind.rawValue]
             let tutorial = models?[kind.rawValue]?["tutorial"], preloaded = models?[kind.rawValue]?["preloaded"]
-            lines.append("| \(kind.rawValue) | \(format(number(mine, "seconds_per_epoch"))) | \(format(number(tutorial, "seconds_per_epoch"))) | "
-                + "\(ratio(number(tutorial, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(preloaded, "seconds_per_epoch"))) | "
-                + "\(ratio(number(preloaded, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(mine, "test_accuracy")))% | "
-                + "\(format(number(tutorial, "test_accuracy")))% |")
+            lines.append(
+                "| \(kind.rawValue) | \(format(number(mine, "seconds_per_epoch"))) | \(format(number(tutorial, "seconds_per_epoch"))) | "
+                    + "\(ratio(number(tutorial, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(preloaded, "seconds_per_epoch"))) | "
+                    + "\(ratio(number(preloaded, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(mine, "test_accuracy")))% | "
+                    + "\(format(number(tutorial, "test_accuracy")))% |")
         }
         lines.append("")
-        lines.append("| model | Swift img/s, batch 1000 | PyTorch | speed-up | Swift img/s, batch 1 | PyTorch | speed-up |")
+        lines.append(
+            "| model | Swift img/s, batch 1000 | PyTorch | speed-up | Swift img/s, batch 1 | PyTorch | speed-up |")
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
             let mine = swift[kind.rawValue], theirs = models?[kind.rawValue]?["inference"]
-            lines.append("| \(kind.rawValue) | \(format(number(mine, "batch1000_images_per_s"), 0)) | \(format(number(theirs, "batch1000_images_per_s"), 0)) | "
-                + "\(ratio(number(mine, "batch1000_images_per_s"), number(theirs, "batch1000_images_per_s"))) | "
-                + "\(format(number(mine, "batch1_images_per_s"), 0)) | \(format(number(theirs, "batch1_images_per_s"), 0)) | "
-                + "\(ratio(number(mine, "batch1_images_per_s"), number(theirs, "batch1_images_per_s"))) |")
+            lines.append(
+                "| \(kind.rawValue) | \(format(number(mine, "batch1000_images_per_s"), 0)) | \(format(number(theirs, "batch1000_images_per_s"), 0)) | "
+                    + "\(ratio(number(mine, "batch1000_images_per_s"), number(theirs, "batch1000_images_per_s"))) | "
+                    + "\(format(number(mine, "batch1_images_per_s"), 0)) | \(format(number(theirs, "batch1_images_per_s"), 0)) | "
+                    + "\(ratio(number(mine, "batch1_images_per_s"), number(theirs, "batch1_images_per_s"))) |")
         }
         lines.append("")
         let pytorchSgemm = (pytorch?["sgemm"] as? [String: Any])?["torch_gflops"] as? Double
-        lines.append("| model | Swift peak RSS MB (training) | PyTorch tutorial peak RSS MB | Swift / PyTorch | Swift GFLOP/s | of sgemm \(format(sgemm, 0)) GFLOP/s |")
+        lines.append(
+            "| model | Swift peak RSS MB (training) | PyTorch tutorial peak RSS MB | Swift / PyTorch | Swift GFLOP/s | of sgemm \(format(sgemm, 0)) GFLOP/s |"
+        )
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
             let mine = swift[kind.rawValue], tutorial = models?[kind.rawValue]?["tutorial"]
-            let memoryShare = number(mine, "peak_rss_mb").flatMap { own in number(tutorial, "peak_rss_mb").map { String(format: "%.0f%%", own / $0 * 100) } } ?? "–"
-            lines.append("| \(kind.rawValue) | \(format(number(mine, "peak_rss_mb"), 0)) | \(format(number(tutorial, "peak_rss_mb"), 0)) | \(memoryShare) | "
-                + "\(format(number(mine, "gflops"), 1)) | \(format(number(mine, "fraction_of_sgemm").map { $0 * 100 }, 0))% |")
+            let memoryShare =
+                number(mine, "peak_rss_mb").flatMap { own in
+                    number(tutorial, "peak_rss_mb").map { String(format: "%.0f%%", own / $0 * 100) }
+                } ?? "–"
+            lines.append(
+                "| \(kind.rawValue) | \(format(number(mine, "peak_rss_mb"), 0)) | \(format(number(tutorial, "peak_rss_mb"), 0)) | \(memoryShare) | "
+                    + "\(format(number(mine, "gflops"), 1)) | \(format(number(mine, "fraction_of_sgemm").map { $0 * 100 }, 0))% |"
+            )
         }
-        if let pytorchSgemm { lines.append("\nPyTorch's own sgemm 2048³ in the same run: \(format(pytorchSgemm, 1)) GFLOP/s.") }
+        if let pytorchSgemm {
+            lines.append("\nPyTorch's own sgemm 2048³ in the same run: \(format(pytorchSgemm, 1)) GFLOP/s.")
+        }
         if pytorch == nil { lines.append("\n(PyTorch columns are empty: the reference did not run.)") }
         return lines.joined(separator: "\n")
     }
@@ -264,8 +306,10 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> String {
     let errorData = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw ExitError(message: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus)): "
-                        + String(decoding: errorData, as: UTF8.self).suffix(2000))
+        throw ExitError(
+            message:
+                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus)): "
+                + String(decoding: errorData, as: UTF8.self).suffix(2000))
     }
     return String(decoding: outputData, as: UTF8.self)
 }
@@ -273,7 +317,8 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> String {
 /// This process's peak resident memory (VmHWM) in MB, from /proc; 0 where /proc is not available.
 func peakResidentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return 0 }
     return kilobytes / 1024
 }

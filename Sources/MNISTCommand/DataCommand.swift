@@ -12,9 +12,13 @@ struct DataCommand: ParsableCommand {
     var show = 3
     @Option(help: ArgumentHelp("Also write a grid of the first 100 training samples as a PNG.", valueName: "file"))
     var png: String?
-    @Flag(help: "Check the files' MD5 checksums against the published ones (the bundled MNIST's, not another dataset's).")
+    @Flag(
+        help: "Check the files' MD5 checksums against the published ones (the bundled MNIST's, not another dataset's).")
     var verify = false
-    @Flag(help: "Draw the samples as `mnist train --augment` shows them to the model: randomly rotated, scaled and shifted.")
+    @Flag(
+        help:
+            "Draw the samples as `mnist train --augment` shows them to the model: randomly rotated, scaled and shifted."
+    )
     var augment = false
     @Option(help: "Seeds the random transforms of --augment.")
     var seed: UInt64 = 0
@@ -23,7 +27,9 @@ struct DataCommand: ParsableCommand {
         let directory = try dataOptions.directory()
         if let png {
             // Before the work, and never over the data it reads.
-            try OutputPaths.check(outputs: [("--png", URL(fileURLWithPath: png))], inputs: try dataOptions.inputFiles().map { ("--data", $0) })
+            try OutputPaths.check(
+                outputs: [("--png", URL(fileURLWithPath: png))],
+                inputs: try dataOptions.inputFiles().map { ("--data", $0) })
         }
         if verify {
             try MNISTChecksums.verifyAll(in: directory)
@@ -33,7 +39,10 @@ struct DataCommand: ParsableCommand {
         let testSet = try MNISTDataset.load(directory: directory, split: .test)
         if let png, trainingSet.imageCount == 0 {
             let imagesPath = (try? MNISTFile.trainImages.location(in: directory).path) ?? directory.path
-            throw ExitError(message: "--png \(png): \(imagesPath) holds no images (its header counts 0), so there are no samples to draw")
+            throw ExitError(
+                message:
+                    "--png \(png): \(imagesPath) holds no images (its header counts 0), so there are no samples to draw"
+            )
         }
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
@@ -71,7 +80,8 @@ struct DataCommand: ParsableCommand {
 
 struct Download: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Download MNIST from torchvision's mirrors (needs internet); files already present and valid are kept.")
+        abstract:
+            "Download MNIST from torchvision's mirrors (needs internet); files already present and valid are kept.")
 
     @Option(help: ArgumentHelp("The folder to download into.", valueName: "dir"))
     var to: String

@@ -38,7 +38,7 @@ private func keepLargeBuffersInTheHeap() {
     #if os(Linux)
     // <malloc.h>'s M_TRIM_THRESHOLD, M_TOP_PAD and M_MMAP_THRESHOLD (the Glibc module leaves malloc.h out).
     let (trimThreshold, topPad, mmapThreshold): (Int32, Int32, Int32) = (-1, -2, -3)
-    _ = glibcMallopt(mmapThreshold, 32 << 20)  // glibc's largest allowed value
+    _ = glibcMallopt(mmapThreshold, 32 << 20) // glibc's largest allowed value
     _ = glibcMallopt(trimThreshold, 256 << 20)
     _ = glibcMallopt(topPad, 16 << 20)
     #endif

@@ -5,7 +5,9 @@ import MNIST
 
 /// Options every command that reads MNIST shares.
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A folder of MNIST-format files (raw or .gz); default: the bundled data/mnist.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "A folder of MNIST-format files (raw or .gz); default: the bundled data/mnist.", valueName: "dir"))
     var data: String?
 
     func directory() throws -> URL {
@@ -39,7 +41,9 @@ struct ThreadOptions: ParsableArguments {
     func apply() throws {
         guard let threads else { return }
         guard InputLimits.threads.contains(threads) else {
-            throw ValidationError("--threads must be between \(InputLimits.threads.lowerBound) and \(InputLimits.threads.upperBound), found \(threads)")
+            throw ValidationError(
+                "--threads must be between \(InputLimits.threads.lowerBound) and \(InputLimits.threads.upperBound), found \(threads)"
+            )
         }
         Parallel.threadCount = threads
     }
@@ -59,7 +63,9 @@ struct ProgressBar {
         guard isEnabled, total > 0, done == total || done % max(1, total / 100) == 0 else { return }
         let width = 30
         let filled = width * done / total
-        printError("\r\(label) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(done)/\(total)", terminator: "")
+        printError(
+            "\r\(label) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(done)/\(total)",
+            terminator: "")
         if done == total { printError("\r\u{1B}[2K", terminator: "") }
     }
 }

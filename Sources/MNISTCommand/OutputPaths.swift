@@ -22,7 +22,10 @@ enum OutputPaths {
                     throw ExitError(message: "\(option) \(path) is a directory: give the path of a file to write")
                 }
                 guard type == S_IFREG else {
-                    throw ExitError(message: "\(option) \(path) exists and is not a regular file (a device, FIFO or socket): give the path of a file to write")
+                    throw ExitError(
+                        message:
+                            "\(option) \(path) exists and is not a regular file (a device, FIFO or socket): give the path of a file to write"
+                    )
                 }
             }
             let folder = url.deletingLastPathComponent().path
@@ -34,7 +37,9 @@ enum OutputPaths {
                 throw ExitError(message: "\(option) \(path): \(folder) is not a folder")
             }
             guard access(folder, W_OK | X_OK) == 0 else {
-                throw ExitError(message: "\(option) \(path): the folder \(folder) is not writable (\(String(cString: strerror(errno))))")
+                throw ExitError(
+                    message:
+                        "\(option) \(path): the folder \(folder) is not writable (\(String(cString: strerror(errno))))")
             }
         }
         for (index, first) in outputs.enumerated() {
@@ -44,9 +49,14 @@ enum OutputPaths {
                         + "one would overwrite the other; give them different paths")
             }
             for input in inputs where identity(first.url) == identity(input.url) {
-                if replaceable.contains(where: { $0.output == first.option && identity($0.input) == identity(input.url) }) { continue }
+                if replaceable.contains(where: {
+                    $0.output == first.option && identity($0.input) == identity(input.url)
+                }) {
+                    continue
+                }
                 throw ExitError(
-                    message: "\(first.option) \(first.url.path) is the same file as the input \(input.option) \(input.url.path): "
+                    message:
+                        "\(first.option) \(first.url.path) is the same file as the input \(input.option) \(input.url.path): "
                         + "writing it would destroy the input; give another path")
             }
         }
@@ -58,10 +68,12 @@ enum OutputPaths {
         var info = stat()
         if stat(url.path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw ExitError(message: "\(option) \(url.path) exists and is not a folder: give a folder to write into")
+                throw ExitError(
+                    message: "\(option) \(url.path) exists and is not a folder: give a folder to write into")
             }
             guard access(url.path, W_OK | X_OK) == 0 else {
-                throw ExitError(message: "\(option) \(url.path): the folder is not writable (\(String(cString: strerror(errno))))")
+                throw ExitError(
+                    message: "\(option) \(url.path): the folder is not writable (\(String(cString: strerror(errno))))")
             }
             return
         }
@@ -71,7 +83,10 @@ enum OutputPaths {
             throw ExitError(message: "\(option) \(url.path): cannot create it, \(ancestor.path) is not a folder")
         }
         guard access(ancestor.path, W_OK | X_OK) == 0 else {
-            throw ExitError(message: "\(option) \(url.path): cannot create it, the folder \(ancestor.path) is not writable (\(String(cString: strerror(errno))))")
+            throw ExitError(
+                message:
+                    "\(option) \(url.path): cannot create it, the folder \(ancestor.path) is not writable (\(String(cString: strerror(errno))))"
+            )
         }
     }
 

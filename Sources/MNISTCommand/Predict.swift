@@ -59,7 +59,8 @@ struct Predict: ParsableCommand {
             let batch = prepared[start..<min(start + 256, prepared.count)]
             for (item, prediction) in zip(batch, predictor.predict(images: batch.map(\.pixels))) {
                 let ranked = prediction.top(top).map { Entry.Ranked(digit: $0.digit, probability: $0.probability) }
-                let entry = Entry(path: item.path, digit: prediction.digit, probabilities: prediction.probabilities, top: ranked)
+                let entry = Entry(
+                    path: item.path, digit: prediction.digit, probabilities: prediction.probabilities, top: ranked)
                 entries.append(entry)
                 if json {
                     if show { printError("\(item.path):\n" + TerminalRendering.render(item.pixels), terminator: "") }

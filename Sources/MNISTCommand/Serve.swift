@@ -37,11 +37,12 @@ struct Serve: ParsableCommand {
         }
         let server = tool.deletingLastPathComponent().appendingPathComponent(Self.serverName)
         guard FileManager.default.isExecutableFile(atPath: server.path) else {
-            throw ServeError(description: """
-                \(server.path) is missing: build the server with `swift build -c release --product \(Self.serverName)` \
-                (then run `mnist serve` again), or run it directly with \
-                `swift run -c release \(Self.serverName) --weights FILE`
-                """)
+            throw ServeError(
+                description: """
+                    \(server.path) is missing: build the server with `swift build -c release --product \(Self.serverName)` \
+                    (then run `mnist serve` again), or run it directly with \
+                    `swift run -c release \(Self.serverName) --weights FILE`
+                    """)
         }
         fflush(stdout)
         let arguments = [server.path] + serverArguments

@@ -12,7 +12,10 @@ struct Train: ParsableCommand {
             writes the weights (safetensors, loadable in PyTorch) and a metrics file with one JSON line per epoch.
             """)
 
-    @Option(help: "mlp, cnn or lenet5 (the tutorial's), or vgg (a VGG-style network with batch normalisation) (default lenet5).")
+    @Option(
+        help:
+            "mlp, cnn or lenet5 (the tutorial's), or vgg (a VGG-style network with batch normalisation) (default lenet5)."
+    )
     var model: ModelKind?
     @Option(help: "Epochs to train (default 10).")
     var epochs: Int?
@@ -30,19 +33,33 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Flag(help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (the tutorial does not).")
     var normalize = false
-    @Flag(help: "Rotate (±15°), scale (85–115%) and shift (±10%) every training image at random each epoch (the tutorial does not).")
+    @Flag(
+        help:
+            "Rotate (±15°), scale (85–115%) and shift (±10%) every training image at random each epoch (the tutorial does not)."
+    )
     var augment = false
-    @Option(help: "How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then down) (default constant).")
+    @Option(
+        help:
+            "How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then down) (default constant)."
+    )
     var schedule: ScheduleKind?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
     @Option(help: ArgumentHelp("Where to write the weights (default <model>.safetensors).", valueName: "file"))
     var output: String?
-    @Option(help: ArgumentHelp("Where to write per-epoch metrics, one JSON line each (default <output>.metrics.jsonl).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write per-epoch metrics, one JSON line each (default <output>.metrics.jsonl).", valueName: "file")
+    )
     var metrics: String?
-    @Option(help: ArgumentHelp("Where to write the checkpoint after each epoch (default <output>.checkpoint.safetensors).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write the checkpoint after each epoch (default <output>.checkpoint.safetensors).",
+            valueName: "file"))
     var checkpoint: String?
-    @Option(help: ArgumentHelp("Continue from a checkpoint; its recipe is kept, --epochs may extend it.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Continue from a checkpoint; its recipe is kept, --epochs may extend it.", valueName: "file")
+    )
     var resume: String?
 
     func validate() throws {
@@ -58,9 +75,12 @@ struct Train: ParsableCommand {
         } catch let error as InputError {
             throw ValidationError(error.message)
         }
-        if resume != nil, model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize
-            || augment || schedule != nil {
-            throw ValidationError("--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
+        if resume != nil,
+            model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize
+                || augment || schedule != nil
+        {
+            throw ValidationError(
+                "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
         }
     }
 
@@ -94,11 +114,12 @@ struct Train: ParsableCommand {
             replaceable: resume.map { [(output: "--checkpoint", input: URL(fileURLWithPath: $0))] } ?? [])
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
-        print("Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
-              + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
-              + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
-              + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
-              + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
+        print(
+            "Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
+                + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
+                + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
+                + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
+                + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
 
         let progress = ProgressBar(label: "training")

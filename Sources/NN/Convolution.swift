@@ -15,10 +15,13 @@ public final class Conv2d: Module, UnaryLayer {
         precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0, "Conv2d needs positive sizes")
         precondition(stride >= 1 && padding >= 0, "Conv2d needs stride ≥ 1 and padding ≥ 0")
         let fanIn = inputChannels * kernelSize * kernelSize
-        weight = Initialization.parameter(Initialization.kaimingUniform(
-            [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn, generator: &generator))
-        self.bias = bias
-            ? Initialization.parameter(Initialization.biasUniform([outputChannels], fanIn: fanIn, generator: &generator))
+        weight = Initialization.parameter(
+            Initialization.kaimingUniform(
+                [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn, generator: &generator))
+        self.bias =
+            bias
+            ? Initialization.parameter(
+                Initialization.biasUniform([outputChannels], fanIn: fanIn, generator: &generator))
             : nil
         self.stride = stride
         self.padding = padding

@@ -9,8 +9,10 @@ public final class Linear: Module, UnaryLayer {
         precondition(inputFeatures > 0 && outputFeatures > 0, "Linear needs positive feature counts")
         weight = Initialization.parameter(
             Initialization.kaimingUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, generator: &generator))
-        self.bias = bias
-            ? Initialization.parameter(Initialization.biasUniform([outputFeatures], fanIn: inputFeatures, generator: &generator))
+        self.bias =
+            bias
+            ? Initialization.parameter(
+                Initialization.biasUniform([outputFeatures], fanIn: inputFeatures, generator: &generator))
             : nil
     }
 

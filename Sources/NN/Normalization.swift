@@ -33,7 +33,8 @@ public class BatchNorm: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == expectedRank, "\(type(of: self)) needs rank-\(expectedRank) input, got \(input.shape)")
+        precondition(
+            input.rank == expectedRank, "\(type(of: self)) needs rank-\(expectedRank) input, got \(input.shape)")
         guard isTraining else {
             return input.batchNormalized(
                 scale: weight, shift: bias, mean: runningMean.data, variance: runningVariance.data, epsilon: epsilon)
@@ -43,7 +44,8 @@ public class BatchNorm: Module, UnaryLayer {
         let unbiasing = elementsPerChannel / Swift.max(elementsPerChannel - 1, 1)
         for channel in 0..<mean.count {
             runningMean.data[channel] = (1 - momentum) * runningMean.data[channel] + momentum * mean[channel]
-            runningVariance.data[channel] = (1 - momentum) * runningVariance.data[channel] + momentum * variance[channel] * unbiasing
+            runningVariance.data[channel] =
+                (1 - momentum) * runningVariance.data[channel] + momentum * variance[channel] * unbiasing
         }
         batchesTracked.data[0] += 1
         return output

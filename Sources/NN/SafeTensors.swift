@@ -50,7 +50,8 @@ public enum SafeTensors {
             } catch {
                 switch error {
                 case .endedEarly(let done):
-                    throw failure("the file ended after \(done) of \(count) bytes while being read (truncated while reading?)")
+                    throw failure(
+                        "the file ended after \(done) of \(count) bytes while being read (truncated while reading?)")
                 case .failed(let reason): throw failure("cannot read \(url.path): \(reason)")
                 }
             }
@@ -76,7 +77,8 @@ public enum SafeTensors {
         let headerBytes = try readExactly(Int(headerLength))
         let header = try decodeHeader(headerBytes, failure: failure)
         // The header's size for the data against the file's, before reading the data.
-        try checkDataLength(header.dataEnd, available: size - dataStart, fileSize: size, dataStart: dataStart, failure: failure)
+        try checkDataLength(
+            header.dataEnd, available: size - dataStart, fileSize: size, dataStart: dataStart, failure: failure)
         let body = try readExactly(size - dataStart)
         return try decode(lengthBytes + headerBytes + body, source: source)
     }
@@ -116,7 +118,8 @@ public enum SafeTensors {
         }
         let headerBytes = Array(bytes[8..<dataStart])
         let (metadata, entries, dataEnd) = try decodeHeader(headerBytes, failure: failure)
-        try checkDataLength(dataEnd, available: bytes.count - dataStart, fileSize: bytes.count, dataStart: dataStart, failure: failure)
+        try checkDataLength(
+            dataEnd, available: bytes.count - dataStart, fileSize: bytes.count, dataStart: dataStart, failure: failure)
 
         let tensors = bytes.withUnsafeBytes { file in
             entries.map { entry in
@@ -413,12 +416,12 @@ extension SafeTensors {
         let exponent = UInt32(bits >> 10) & 0x1F
         let mantissa = UInt32(bits & 0x3FF)
         switch exponent {
-        case 0:  // Zero or subnormal: mantissa × 2⁻²⁴.
+        case 0: // Zero or subnormal: mantissa × 2⁻²⁴.
             let magnitude = Float(mantissa) * 0x1p-24
             return sign == 0 ? magnitude : -magnitude
-        case 0x1F:  // Infinity or NaN.
+        case 0x1F: // Infinity or NaN.
             return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13)
-        default:  // Rebias the exponent from 15 to 127.
+        default: // Rebias the exponent from 15 to 127.
             return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
         }
     }
@@ -452,8 +455,9 @@ extension SafeTensors {
                 throw failure("'\(metadataKey)' is reserved for metadata and cannot name a tensor")
             }
             guard tensor.count == tensor.shape.reduce(1, *) else {
-                throw failure("tensor '\(name)' has \(tensor.count) elements, but its shape \(tensor.shape) needs "
-                    + "\(tensor.shape.reduce(1, *))")
+                throw failure(
+                    "tensor '\(name)' has \(tensor.count) elements, but its shape \(tensor.shape) needs "
+                        + "\(tensor.shape.reduce(1, *))")
             }
             let shape = tensor.shape.map(String.init).joined(separator: ",")
             let end = offset + tensor.count * SafeTensorsDataType.float32.byteCount
@@ -497,7 +501,6 @@ extension SafeTensors {
 }
 
 // MARK: - Files
-
 
 /// The whole contents of the file at `url`; errors name it `source`.
 

@@ -17,7 +17,8 @@ public func checkStateDict(
     if !unexpected.isEmpty { problems.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
     if !mismatched.isEmpty { problems.append("shape mismatches: " + mismatched.joined(separator: ", ")) }
     guard problems.isEmpty else {
-        throw SafeTensorsError(source: source, problem: "does not match the state dict: " + problems.joined(separator: "; "))
+        throw SafeTensorsError(
+            source: source, problem: "does not match the state dict: " + problems.joined(separator: "; "))
     }
 }
 

@@ -18,8 +18,9 @@ public final class Adam: Optimizer {
         parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
         beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0
     ) {
-        self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                  weightDecay: weightDecay, decoupledWeightDecay: false)
+        self.init(
+            parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, decoupledWeightDecay: false)
     }
 
     init(
@@ -36,7 +37,9 @@ public final class Adam: Optimizer {
         state = OptimizerState(parameters: parameters, slotNames: ["exp_avg", "exp_avg_sq"])
     }
 
-    public func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
+    public func update(
+        index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>
+    ) {
         guard parameter.count > 0 else { return }
         // PyTorch: step_size = lr / (1 − β1ᵗ); denominator = √v / √(1 − β2ᵗ) + ε; the corrections in
         // double precision, as PyTorch computes them on Python floats.
@@ -46,9 +49,11 @@ public final class Adam: Optimizer {
             state.slot("exp_avg_sq", index).data.withUnsafeMutableBufferPointer { secondMoment in
                 ParameterUpdate.adam(
                     parameter: parameter.baseAddress!, gradient: gradient.baseAddress!,
-                    firstMoment: firstMoment.baseAddress!, secondMoment: secondMoment.baseAddress!, count: parameter.count,
+                    firstMoment: firstMoment.baseAddress!, secondMoment: secondMoment.baseAddress!,
+                    count: parameter.count,
                     learningRate: learningRate, stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                    secondCorrection: secondCorrection, weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay)
+                    secondCorrection: secondCorrection, weightDecay: weightDecay,
+                    decoupledWeightDecay: decoupledWeightDecay)
             }
         }
     }
@@ -56,10 +61,13 @@ public final class Adam: Optimizer {
 
 /// AdamW (PyTorch's `torch.optim.AdamW`): Adam whose weight decay shrinks the weights directly,
 /// p ← p · (1 − lr · weightDecay), instead of adding to the gradient. PyTorch's default weight decay 0.01.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+// Named as PyTorch names it, `torch.optim.AdamW`.
 public func AdamW(
     parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
     beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01
 ) -> Adam {
-    Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-         weightDecay: weightDecay, decoupledWeightDecay: true)
+    Adam(
+        parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+        weightDecay: weightDecay, decoupledWeightDecay: true)
 }

@@ -13,7 +13,8 @@ public protocol Optimizer: AnyObject {
     var state: OptimizerState { get }
     /// Updates parameter `index` in place from its gradient; `step` counts this parameter's updates,
     /// starting at 1.
-    func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>)
+    func update(
+        index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>)
 }
 
 extension Optimizer {
@@ -52,9 +53,10 @@ public final class OptimizerState {
         parameterNames = parameters.map(\.name)
         parameterShapes = parameters.map(\.tensor.shape)
         steps = Array(repeating: 0, count: parameters.count)
-        slots = Dictionary(uniqueKeysWithValues: slotNames.map { slot in
-            (slot, parameters.map { Tensor.zeros($0.tensor.shape) })
-        })
+        slots = Dictionary(
+            uniqueKeysWithValues: slotNames.map { slot in
+                (slot, parameters.map { Tensor.zeros($0.tensor.shape) })
+            })
     }
 
     /// Slot `name` (as given at init) of parameter `index`.
@@ -80,7 +82,9 @@ public final class OptimizerState {
         var newSteps = steps
         var newSlotData: [(Tensor, [Float])] = []
         for (index, name) in parameterNames.enumerated() {
-            guard let step = tensors["\(name).step"], step.count == 1, step.scalar >= 0, step.scalar == step.scalar.rounded() else {
+            guard let step = tensors["\(name).step"], step.count == 1, step.scalar >= 0,
+                step.scalar == step.scalar.rounded()
+            else {
                 throw OptimizerStateError.missing("\(name).step")
             }
             newSteps[index] = Int(step.scalar)

@@ -15,7 +15,8 @@ public final class SGD: Optimizer {
         parameters: [(name: String, tensor: Tensor)], learningRate: Float, momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
     ) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum needs momentum > 0 and no dampening")
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum needs momentum > 0 and no dampening")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
@@ -25,7 +26,9 @@ public final class SGD: Optimizer {
         state = OptimizerState(parameters: parameters, slotNames: momentum == 0 ? [] : ["momentum_buffer"])
     }
 
-    public func update(index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>) {
+    public func update(
+        index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>
+    ) {
         guard parameter.count > 0 else { return }
         func run(_ momentumBuffer: UnsafeMutablePointer<Float>?) {
             ParameterUpdate.sgd(

@@ -38,7 +38,8 @@ public final class PredictionService: Sendable {
             guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Page") else {
                 throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Page/\(file)"])
             }
-            pages[path] = ServingResponse(status: 200, contentType: contentType, body: [UInt8](try Data(contentsOf: url)))
+            pages[path] = ServingResponse(
+                status: 200, contentType: contentType, body: [UInt8](try Data(contentsOf: url)))
         }
         self.pages = pages
     }
@@ -81,7 +82,8 @@ public final class PredictionService: Sendable {
         }
         let prediction = predictor.predict(image: pixels)
         guard prediction.probabilities.allSatisfy({ $0.isFinite }) else {
-            throw ServingError(status: 500, message: "the model gave non-finite probabilities; its weights may be broken")
+            throw ServingError(
+                status: 500, message: "the model gave non-finite probabilities; its weights may be broken")
         }
         return PredictionResult(prediction: prediction, input: pixels)
     }
@@ -103,7 +105,8 @@ public final class PredictionService: Sendable {
             throw .badRequest("malformed JSON (\(Self.syntaxError(in: body, otherwise: error))): \(example)")
         }
         guard request.pixels.count == pixelCount else {
-            throw .badRequest("\"pixels\" has \(request.pixels.count) values; it needs \(pixelCount) (28×28, row-major)")
+            throw .badRequest(
+                "\"pixels\" has \(request.pixels.count) values; it needs \(pixelCount) (28×28, row-major)")
         }
         var pixels = [Float](repeating: 0, count: pixelCount)
         for (index, value) in request.pixels.enumerated() {
@@ -120,7 +123,8 @@ public final class PredictionService: Sendable {
             case .other(let kind):
                 problem = "\(kind), not a number"
             }
-            throw .badRequest("pixels[\(index)] is \(problem): each pixel must be a number from 0 (background) to 255 (ink)")
+            throw .badRequest(
+                "pixels[\(index)] is \(problem): each pixel must be a number from 0 (background) to 255 (ink)")
         }
         return pixels
     }

@@ -24,13 +24,16 @@ public struct ServingError: Error, Equatable, Sendable, CustomStringConvertible 
             message: "Content-Type \(given): send application/json ({\"pixels\": [784 numbers]}) or image/png")
     }
     /// 422: the body is an image that cannot be used (not a PNG, corrupt, too large, blank).
-    public static func unprocessableImage(_ message: String) -> ServingError { ServingError(status: 422, message: message) }
+    public static func unprocessableImage(_ message: String) -> ServingError {
+        ServingError(status: 422, message: message)
+    }
 
     public var description: String { "\(status): \(message)" }
 
     /// The response carrying this error: `{"error": "..."}`.
     public var response: ServingResponse {
-        ServingResponse(status: status, contentType: ServingResponse.jsonContentType,
-                        body: Array("{\"error\":\(JSONText.string(message))}".utf8))
+        ServingResponse(
+            status: status, contentType: ServingResponse.jsonContentType,
+            body: Array("{\"error\":\(JSONText.string(message))}".utf8))
     }
 }

@@ -42,7 +42,8 @@ public enum ServingApplication {
     }
 
     /// The application serving `service` on `host` and `port`.
-    public static func makeApplication(service: PredictionService, host: String, port: Int) -> some ApplicationProtocol {
+    public static func makeApplication(service: PredictionService, host: String, port: Int) -> some ApplicationProtocol
+    {
         Application(
             router: makeRouter(service: service),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnist-serve"))
@@ -52,7 +53,9 @@ public enum ServingApplication {
 /// Answers the errors the router itself raises (no such route, a body too large) as `{"error": "..."}`,
 /// like the service's own errors.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {

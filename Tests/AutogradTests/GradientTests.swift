@@ -49,11 +49,15 @@ import Testing
     }
 
     @Test(arguments: [(1, 1, 6, 3, 3, 1, 0), (2, 3, 7, 4, 3, 1, 1), (2, 2, 9, 3, 5, 2, 2), (3, 2, 8, 2, 2, 2, 0)])
-    func convolution(batch: Int, inputChannels: Int, size: Int, outputChannels: Int, kernel: Int, stride: Int, padding: Int) {
+    func convolution(
+        batch: Int, inputChannels: Int, size: Int, outputChannels: Int, kernel: Int, stride: Int, padding: Int
+    ) {
         let x = randomTensor([batch, inputChannels, size, size], seed: 11)
         let weight = randomTensor([outputChannels, inputChannels, kernel, kernel], seed: 12)
         let bias = randomTensor([outputChannels], seed: 13)
-        checkGradients(of: [x, weight, bias]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+        checkGradients(of: [x, weight, bias]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding)
+        }
         checkGradients(of: [x, weight]) { $0[0].conv2d(weight: $0[1], bias: nil, stride: stride, padding: padding) }
     }
 
@@ -81,7 +85,9 @@ import Testing
     /// unrecorded, one fused kernel with the same values bit for bit, on images with blank regions.
     @Test func convolutionTanhAveragePooling() {
         let values = randomTensor([3, 1, 12, 12], seed: 19, low: -1, high: 1).data
-        let x = Tensor(shape: [3, 1, 12, 12], data: values.enumerated().map { $0.offset % 12 < 5 || $0.element < 0 ? 0 : $0.element })
+        let x = Tensor(
+            shape: [3, 1, 12, 12],
+            data: values.enumerated().map { $0.offset % 12 < 5 || $0.element < 0 ? 0 : $0.element })
         let weight = randomTensor([4, 1, 5, 5], seed: 20, low: -0.5, high: 0.5), bias = randomTensor([4], seed: 21)
         checkGradients(of: [weight, bias]) { x.conv2dTanhAvgPool2d(weight: $0[0], bias: $0[1], padding: 2) }
         let fused = withoutGradients { x.conv2dTanhAvgPool2d(weight: weight, bias: bias, padding: 2) }
@@ -128,7 +134,7 @@ import Testing
         let y = x.dropout(probability: 0.25, generator: &generator)
         let kept = zip(x.data, y.data).filter { $0.1 != 0 }
         #expect(kept.allSatisfy { abs($0.1 - $0.0 / 0.75) < 1e-6 })
-        #expect(kept.count > 120 && kept.count < 180)  // ~150 of 200 kept
+        #expect(kept.count > 120 && kept.count < 180) // ~150 of 200 kept
         // The gradient uses the same mask: check it with a generator replayed from the same state.
         checkGradients(of: [x]) { inputs in
             var replay = RandomGenerator(seed: 17)
@@ -141,7 +147,9 @@ import Testing
         let x = randomTensor(shape, seed: 19, low: -2, high: 2)
         let channels = shape[1]
         let scale = randomTensor([channels], seed: 20, low: 0.5, high: 1.5), shift = randomTensor([channels], seed: 21)
-        checkGradients(of: [x, scale, shift]) { $0[0].batchNormalized(scale: $0[1], shift: $0[2], epsilon: 1e-5).output }
+        checkGradients(of: [x, scale, shift]) {
+            $0[0].batchNormalized(scale: $0[1], shift: $0[2], epsilon: 1e-5).output
+        }
         let mean = (0..<channels).map { Float($0) * 0.1 }, variance = (0..<channels).map { 0.5 + Float($0) }
         checkGradients(of: [x, scale, shift]) {
             $0[0].batchNormalized(scale: $0[1], shift: $0[2], mean: mean, variance: variance, epsilon: 1e-5)
@@ -171,7 +179,8 @@ import Testing
 /// server's requests) and training cannot switch it for each other.
 @Suite struct GradientModeTests {
     @Test func withoutGradientsIsLocalToItsThread() {
-        let entered = DispatchSemaphore(value: 0), checked = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0), checked = DispatchSemaphore(value: 0),
+            finished = DispatchSemaphore(value: 0)
         // Shared unchecked: the semaphores order the two threads' accesses.
         nonisolated(unsafe) let seenInside = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
         defer { seenInside.deallocate() }

@@ -38,7 +38,12 @@ import Testing
         try withTemporaryDirectory { directory in
             try write(idxBytes(dimensions: [1], data: [3]), to: directory, as: "t10k-labels-idx1-ubyte")
             let found = MD5.hex(of: idxBytes(dimensions: [1], data: [3]))
-            expectDatasetError(.checksumMismatch, containing: ["t10k-labels-idx1-ubyte: MD5 mismatch: expected 27ae3e4e09519cfbb04c329615203637 for the uncompressed content, found \(found)"]) {
+            expectDatasetError(
+                .checksumMismatch,
+                containing: [
+                    "t10k-labels-idx1-ubyte: MD5 mismatch: expected 27ae3e4e09519cfbb04c329615203637 for the uncompressed content, found \(found)"
+                ]
+            ) {
                 try MNISTChecksums.verify(.testLabels, in: directory)
             }
             expectDatasetError(.missingFile, containing: ["t10k-images-idx3-ubyte"]) {

@@ -103,7 +103,8 @@ import Testing
         for normalization in [nil, DataLoader.Normalization.mnist] {
             var generator = RandomGenerator(seed: 3)
             var twin = RandomGenerator(seed: 3)
-            let augmented = DataLoader(dataset: bars, batchSize: 5, shuffle: true, normalization: normalization, augmentation: still)
+            let augmented = DataLoader(
+                dataset: bars, batchSize: 5, shuffle: true, normalization: normalization, augmentation: still)
             let plain = DataLoader(dataset: bars, batchSize: 5, shuffle: true, normalization: normalization)
             let augmentedBatches = augmented.epoch(generator: &generator)
             let plainBatches = plain.epoch(generator: &twin)

@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct MNISTDatasetTests {
     /// Four 2×3 images whose pixels are 10 × image index + pixel index.
-    let images = idxBytes(dimensions: [4, 2, 3], data: (0..<4).flatMap { image in (0..<6).map { UInt8(10 * image + $0) } })
+    let images = idxBytes(
+        dimensions: [4, 2, 3], data: (0..<4).flatMap { image in (0..<6).map { UInt8(10 * image + $0) } })
     let labels = idxBytes(dimensions: [4], data: [3, 1, 4, 1])
 
     @Test func loadsRawOrGzipFilesWithTheirImageSize() throws {
@@ -30,7 +31,8 @@ import Testing
         try withTemporaryDirectory { directory in
             try write(images, to: directory, as: "t10k-images-idx3-ubyte")
             try write(labels, to: directory, as: "t10k-labels-idx1-ubyte")
-            try write(gzip(idxBytes(dimensions: [4], data: [9, 9, 9, 9])), to: directory, as: "t10k-labels-idx1-ubyte.gz")
+            try write(
+                gzip(idxBytes(dimensions: [4], data: [9, 9, 9, 9])), to: directory, as: "t10k-labels-idx1-ubyte.gz")
             #expect(try MNISTDataset.load(directory: directory, split: .test).labels == [9, 9, 9, 9])
         }
     }
@@ -38,7 +40,13 @@ import Testing
     @Test func reportsMissingFiles() throws {
         try withTemporaryDirectory { directory in
             try write(images, to: directory, as: "t10k-images-idx3-ubyte")
-            expectDatasetError(.missingFile, containing: ["t10k-labels-idx1-ubyte: file not found", "t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte in \(directory.path)"]) {
+            expectDatasetError(
+                .missingFile,
+                containing: [
+                    "t10k-labels-idx1-ubyte: file not found",
+                    "t10k-labels-idx1-ubyte.gz or t10k-labels-idx1-ubyte in \(directory.path)",
+                ]
+            ) {
                 _ = try MNISTDataset.load(directory: directory, split: .test)
             }
         }
@@ -47,8 +55,15 @@ import Testing
     @Test func rejectsImagesAndLabelsOfDifferentCounts() throws {
         try withTemporaryDirectory { directory in
             try write(gzip(images), to: directory, as: "train-images-idx3-ubyte.gz")
-            try write(gzip(idxBytes(dimensions: [3], data: [1, 2, 3])), to: directory, as: "train-labels-idx1-ubyte.gz")
-            expectDatasetError(.countMismatch, containing: ["train-labels-idx1-ubyte.gz: count mismatch at offset 4", "expected 4 labels (one per image in train-images-idx3-ubyte.gz), found 3"]) {
+            try write(
+                gzip(idxBytes(dimensions: [3], data: [1, 2, 3])), to: directory, as: "train-labels-idx1-ubyte.gz")
+            expectDatasetError(
+                .countMismatch,
+                containing: [
+                    "train-labels-idx1-ubyte.gz: count mismatch at offset 4",
+                    "expected 4 labels (one per image in train-images-idx3-ubyte.gz), found 3",
+                ]
+            ) {
                 _ = try MNISTDataset.load(directory: directory, split: .train)
             }
         }
@@ -58,7 +73,10 @@ import Testing
         try withTemporaryDirectory { directory in
             try write(images, to: directory, as: "train-images-idx3-ubyte")
             try write(idxBytes(dimensions: [4], data: [1, 2, 12, 10]), to: directory, as: "train-labels-idx1-ubyte")
-            expectDatasetError(.labelOutOfRange, containing: ["train-labels-idx1-ubyte: label out of range at offset 10: expected a digit 0–9, found 12"]) {
+            expectDatasetError(
+                .labelOutOfRange,
+                containing: ["train-labels-idx1-ubyte: label out of range at offset 10: expected a digit 0–9, found 12"]
+            ) {
                 _ = try MNISTDataset.load(directory: directory, split: .train)
             }
         }
@@ -68,7 +86,12 @@ import Testing
         try withTemporaryDirectory { directory in
             try write(images, to: directory, as: "train-images-idx3-ubyte")
             try write(images, to: directory, as: "train-labels-idx1-ubyte")
-            expectDatasetError(.badMagic, containing: ["train-labels-idx1-ubyte: bad magic number at offset 0: expected 2049 (labels), found 2051"]) {
+            expectDatasetError(
+                .badMagic,
+                containing: [
+                    "train-labels-idx1-ubyte: bad magic number at offset 0: expected 2049 (labels), found 2051"
+                ]
+            ) {
                 _ = try MNISTDataset.load(directory: directory, split: .train)
             }
         }
@@ -77,7 +100,8 @@ import Testing
     @Test func findsTheBundledDirectory() throws {
         let directory = try #require(MNISTDataset.defaultDirectory())
         #expect(directory.path.hasSuffix("data/mnist"))
-        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("t10k-labels-idx1-ubyte.gz").path))
+        #expect(
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("t10k-labels-idx1-ubyte.gz").path))
     }
 
     @Test func bundledSplitsHaveTheKnownShapesAndLabelCounts() throws {

@@ -24,11 +24,14 @@ import FoundationNetworking
                 if url.host == "first.example" { return [1, 2, 3] }
                 throw Unreachable()
             }
-            expectDatasetError(.downloadFailed, containing: [
-                "t10k-labels-idx1-ubyte.gz: download failed: every mirror failed:",
-                "https://first.example/mnist/t10k-labels-idx1-ubyte.gz: MD5 mismatch: expected ec29112dd5afa0611ce80d1b7f02629c, found 5289df737df57326fcdd22597afb1fac",
-                "http://second.example/mnist/t10k-labels-idx1-ubyte.gz: host unreachable",
-            ]) {
+            expectDatasetError(
+                .downloadFailed,
+                containing: [
+                    "t10k-labels-idx1-ubyte.gz: download failed: every mirror failed:",
+                    "https://first.example/mnist/t10k-labels-idx1-ubyte.gz: MD5 mismatch: expected ec29112dd5afa0611ce80d1b7f02629c, found 5289df737df57326fcdd22597afb1fac",
+                    "http://second.example/mnist/t10k-labels-idx1-ubyte.gz: host unreachable",
+                ]
+            ) {
                 try downloader.download(to: directory, timeout: 5, files: [.testLabels])
             }
             #expect(requested == mirrors.map { $0.absoluteString + "t10k-labels-idx1-ubyte.gz" })
@@ -39,9 +42,12 @@ import FoundationNetworking
     @Test func describesATimeoutWithItsDuration() throws {
         try withTemporaryDirectory { directory in
             let downloader = MNISTDownloader(mirrors: [mirrors[0]]) { _, _ in throw URLError(.timedOut) }
-            expectDatasetError(.downloadFailed, containing: [
-                "https://first.example/mnist/train-labels-idx1-ubyte.gz: timed out (nothing received for 2.5 seconds)",
-            ]) {
+            expectDatasetError(
+                .downloadFailed,
+                containing: [
+                    "https://first.example/mnist/train-labels-idx1-ubyte.gz: timed out (nothing received for 2.5 seconds)"
+                ]
+            ) {
                 try downloader.download(to: directory, timeout: 2.5, files: [.trainLabels])
             }
         }
@@ -89,14 +95,19 @@ import FoundationNetworking
             try write([0, 0, 8, 1, 0], to: directory, as: "t10k-labels-idx1-ubyte.gz")
             var downloader = MNISTDownloader(mirrors: mirrors) { _, _ in served }
             downloader.expectedMD5 = { _ in MD5.hex(of: served) }
-            #expect(try downloader.download(to: directory, files: [.testLabels]).map(\.outcome) == [.downloaded(mirror: mirrors[0])])
-            #expect([UInt8](try Data(contentsOf: directory.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))) == served)
+            #expect(
+                try downloader.download(to: directory, files: [.testLabels]).map(\.outcome) == [
+                    .downloaded(mirror: mirrors[0])
+                ])
+            #expect(
+                [UInt8](try Data(contentsOf: directory.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))) == served)
         }
     }
 
     @Test func torchvisionsMirrorsComeInItsOrder() {
-        #expect(MNISTDownloader.torchvisionMirrors.map(\.absoluteString) == [
-            "https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/",
-        ])
+        #expect(
+            MNISTDownloader.torchvisionMirrors.map(\.absoluteString) == [
+                "https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/",
+            ])
     }
 }

@@ -24,7 +24,10 @@ import Testing
             let typeAndData = Array(png[(offset + 4)..<(offset + 8 + length)])
             let crc = typeAndData.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
             #expect(bigEndianWord(png[(offset + 8 + length)...]) == Int(crc))
-            chunks.append(Chunk(type: String(decoding: typeAndData.prefix(4), as: UTF8.self), data: Array(typeAndData.dropFirst(4))))
+            chunks.append(
+                Chunk(
+                    type: String(decoding: typeAndData.prefix(4), as: UTF8.self), data: Array(typeAndData.dropFirst(4)))
+            )
             offset += 12 + length
         }
         return chunks

@@ -22,13 +22,14 @@ import Testing
         // Two tiles of 3 columns and a gap across; two tiles of 2 rows and a gap down.
         #expect((grid.width, grid.height) == (7, 5))
         let gray = MNISTDataset.gridGapValue
-        #expect(grid.pixels == [
-            0, 1, 2, gray, 30, 31, 32,
-            3, 4, 5, gray, 33, 34, 35,
-            gray, gray, gray, gray, gray, gray, gray,
-            10, 11, 12, gray, gray, gray, gray,
-            13, 14, 15, gray, gray, gray, gray,
-        ])
+        #expect(
+            grid.pixels == [
+                0, 1, 2, gray, 30, 31, 32,
+                3, 4, 5, gray, 33, 34, 35,
+                gray, gray, gray, gray, gray, gray, gray,
+                10, 11, 12, gray, gray, gray, gray,
+                13, 14, 15, gray, gray, gray, gray,
+            ])
     }
 
     @Test func aGridOfBundledSamplesMakesAPNG() throws {

@@ -51,7 +51,9 @@ import Testing
     @Test func thisMachineIsDescribed() {
         let detected = CPUFeatures.detected
         #expect(detected.meetsBaseline)
-        #expect(detected.description.hasSuffix(detected.level.rawValue) || detected.description.contains("\(detected.level.rawValue),"))
+        #expect(
+            detected.description.hasSuffix(detected.level.rawValue)
+                || detected.description.contains("\(detected.level.rawValue),"))
         #if arch(x86_64)
         #expect(detected.isX86 && ["GenuineIntel", "AuthenticAMD"].contains(detected.vendor))
         #endif

@@ -23,7 +23,8 @@ import Testing
     static let validPNG = PNGEncoder.encode(GrayImage(width: 20, height: 10, pixels: (0..<200).map { UInt8($0) }))
 
     @Test func missingFile() throws {
-        let error = try #require(Self.error { try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: "no/such/seven.png")) })
+        let error = try #require(
+            Self.error { try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: "no/such/seven.png")) })
         #expect(error.problem == .missingFile)
         #expect(error.description == "no/such/seven.png: no such file")
     }
@@ -42,9 +43,14 @@ import Testing
     }
 
     @Test func notAPNG() throws {
-        let jpeg = try #require(Self.error { try PNGDecoder.decode([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46], file: "photo.jpg") })
+        let jpeg = try #require(
+            Self.error {
+                try PNGDecoder.decode([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46], file: "photo.jpg")
+            })
         #expect(jpeg.problem == .notPNG(firstBytes: [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46]))
-        #expect(jpeg.description.hasPrefix("photo.jpg: not a PNG image (it starts with FF D8 FF E0 00 10 4A 46 (\"......JF\")"))
+        #expect(
+            jpeg.description.hasPrefix(
+                "photo.jpg: not a PNG image (it starts with FF D8 FF E0 00 10 4A 46 (\"......JF\")"))
         let html = try #require(Self.error { try PNGDecoder.decode(Array("<!DOCTYPE html>".utf8), file: "page.png") })
         #expect(html.description.contains("3C 21 44 4F 43 54 59 50 (\"<!DOCTYP\")"))
         let short = try #require(Self.error { try PNGDecoder.decode([0x89, 0x50], file: "short.png") })
@@ -67,27 +73,33 @@ import Testing
 
     @Test func badChecksum() throws {
         var bytes = Self.validPNG
-        bytes[bytes.count - 20] ^= 0x55  // inside IDAT
+        bytes[bytes.count - 20] ^= 0x55 // inside IDAT
         let error = try #require(Self.error { try PNGDecoder.decode(bytes, file: "flipped.png") })
         #expect(error.description.hasPrefix("flipped.png: corrupt or truncated PNG: "), "\(error)")
     }
 
     @Test func zeroWidthHeader() throws {
-        let error = try #require(Self.error { try PNGDecoder.decode(PNGBytes.header(width: 0, height: 5), file: "zero.png") })
+        let error = try #require(
+            Self.error { try PNGDecoder.decode(PNGBytes.header(width: 0, height: 5), file: "zero.png") })
         #expect(error.description.hasPrefix("zero.png: corrupt or truncated PNG: "), "\(error)")
     }
 
     /// Refused from the header alone: nothing the size of the image is allocated (these files are ~60 bytes).
     @Test(arguments: [(UInt32(30_000), UInt32(10)), (10, 25_000), (10_000, 10_000), (8_000, 6_000)])
     func tooLarge(width: UInt32, height: UInt32) throws {
-        let error = try #require(Self.error { try PNGDecoder.decode(PNGBytes.header(width: width, height: height), file: "huge.png") })
+        let error = try #require(
+            Self.error { try PNGDecoder.decode(PNGBytes.header(width: width, height: height), file: "huge.png") })
         #expect(error.problem == .tooLarge(width: Int(width), height: Int(height)))
         #expect(error.description.hasPrefix("huge.png: image too large (\(width)×\(height) pixels"))
     }
 
     @Test func blankImages() throws {
         for level: UInt8 in [0, 128, 255] {
-            let error = try #require(Self.error { try MNISTPreprocessing.prepare(GrayImage(width: 50, height: 40, filledWith: level), file: "blank.png") })
+            let error = try #require(
+                Self.error {
+                    try MNISTPreprocessing.prepare(
+                        GrayImage(width: 50, height: 40, filledWith: level), file: "blank.png")
+                })
             #expect(error.problem == .blank)
             #expect(error.description == "blank.png: the image is blank (no ink to tell from the background)")
         }
@@ -98,7 +110,9 @@ import Testing
         var speck = GrayImage(width: 50, height: 40)
         speck[25, 20] = 0
         #expect(Self.error { try MNISTPreprocessing.prepare(speck) }?.problem == .blank)
-        #expect(Self.error { try MNISTPreprocessing.prepare(GrayImage(width: 0, height: 0, pixels: [])) }?.problem == .blank)
+        #expect(
+            Self.error { try MNISTPreprocessing.prepare(GrayImage(width: 0, height: 0, pixels: [])) }?.problem == .blank
+        )
     }
 
     /// Every truncation of a valid PNG, and thousands of random byte changes (with and without repaired
@@ -131,7 +145,10 @@ import Testing
                 var bytes = original
                 for _ in 0..<Int.random(in: 1...4, using: &generator) {
                     let index = Int.random(in: 8..<bytes.count, using: &generator)
-                    bytes[index] = round % 3 == 0 ? UInt8.random(in: 0...255, using: &generator) : bytes[index] ^ (1 << UInt8.random(in: 0...7, using: &generator))
+                    bytes[index] =
+                        round % 3 == 0
+                        ? UInt8.random(in: 0...255, using: &generator)
+                        : bytes[index] ^ (1 << UInt8.random(in: 0...7, using: &generator))
                 }
                 attempt(bytes)
                 attempt(PNGBytes.fixingCRCs(bytes))

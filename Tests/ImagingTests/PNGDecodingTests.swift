@@ -46,11 +46,13 @@ import Testing
         let image = try PNGDecoder.decode(PNGEncoder.encodeRGB(width: 64, height: 64, pixels: rgb))
         var worst = 0.0
         for index in 0..<count {
-            let luma = 0.299 * Double(rgb[3 * index]) + 0.587 * Double(rgb[3 * index + 1]) + 0.114 * Double(rgb[3 * index + 2])
+            let luma =
+                0.299 * Double(rgb[3 * index]) + 0.587 * Double(rgb[3 * index + 1]) + 0.114 * Double(rgb[3 * index + 2])
             worst = max(worst, abs(Double(image.pixels[index]) - luma))
         }
         #expect(worst <= 1, "worst difference from Rec. 601 luma: \(worst)")
-        let primaries = try PNGDecoder.decode(PNGEncoder.encodeRGB(width: 3, height: 1, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255]))
+        let primaries = try PNGDecoder.decode(
+            PNGEncoder.encodeRGB(width: 3, height: 1, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255]))
         #expect(primaries.pixels == [76, 150, 29])
     }
 

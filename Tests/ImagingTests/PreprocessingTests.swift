@@ -5,13 +5,15 @@ import Testing
     /// An asymmetric shape (an "L" with a dot) so centring by mass differs from centring the box.
     static func lShape(_ x: Int, _ y: Int, left: Int, top: Int, scale: Int = 10) -> Bool {
         let u = x - left, v = y - top
-        let column = u / scale, row = v / scale  // a 7 × 12 grid of cells
+        let column = u / scale, row = v / scale // a 7 × 12 grid of cells
         guard u >= 0, v >= 0, column < 7, row < 12 else { return false }
         return (column < 2 && row < 12) || (row >= 10 && column < 7) || (column == 5 && row == 3)
     }
 
     @Test func aCentredSquareLandsCentredWithSide20() throws {
-        let image = GrayImage.drawing(width: 600, height: 400) { x, y in (270..<330).contains(x) && (170..<230).contains(y) }
+        let image = GrayImage.drawing(width: 600, height: 400) { x, y in
+            (270..<330).contains(x) && (170..<230).contains(y)
+        }
         let ready = try MNISTPreprocessing.prepare(image)
         #expect(ready.count == 784)
         let box = inkBox(ready)
@@ -22,11 +24,15 @@ import Testing
     }
 
     @Test func theLongerSideBecomes20KeepingTheAspectRatio() throws {
-        let tall = GrayImage.drawing(width: 500, height: 500) { x, y in (100..<130).contains(x) && (50..<140).contains(y) }
+        let tall = GrayImage.drawing(width: 500, height: 500) { x, y in
+            (100..<130).contains(x) && (50..<140).contains(y)
+        }
         let box = inkBox(try MNISTPreprocessing.prepare(tall))
         #expect(box.bottom - box.top + 1 == 20)
-        #expect(box.right - box.left + 1 == 7)  // 30 × 20 / 90 = 6.7
-        let wide = GrayImage.drawing(width: 2000, height: 300) { x, y in (100..<1100).contains(x) && (10..<260).contains(y) }
+        #expect(box.right - box.left + 1 == 7) // 30 × 20 / 90 = 6.7
+        let wide = GrayImage.drawing(width: 2000, height: 300) { x, y in
+            (100..<1100).contains(x) && (10..<260).contains(y)
+        }
         let wideBox = inkBox(try MNISTPreprocessing.prepare(wide))
         #expect(wideBox.right - wideBox.left + 1 == 20 && wideBox.bottom - wideBox.top + 1 == 5)
     }
@@ -39,7 +45,8 @@ import Testing
             let image = GrayImage.drawing(width: 400, height: 300) { Self.lShape($0, $1, left: left, top: top) }
             let ready = try MNISTPreprocessing.prepare(image)
             let centre = centreOfMass(ready)
-            #expect(abs(centre.x - 14) <= 0.5 && abs(centre.y - 14) <= 0.5, "\(centre) for the shape at (\(left), \(top))")
+            #expect(
+                abs(centre.x - 14) <= 0.5 && abs(centre.y - 14) <= 0.5, "\(centre) for the shape at (\(left), \(top))")
             results.append(ready)
         }
         #expect(results.allSatisfy { $0 == results[0] })
@@ -67,7 +74,7 @@ import Testing
             let noise = Int.random(in: -12...12, using: &generator)
             noisy.pixels[index] = UInt8(clamping: Int(noisy.pixels[index] == 255 ? 235 : 20) + noise)
         }
-        noisy[3, 4] = 0  // a speck of dust
+        noisy[3, 4] = 0 // a speck of dust
         let expected = try MNISTPreprocessing.prepare(clean)
         let ready = try MNISTPreprocessing.prepare(noisy)
         #expect(inkBox(ready) == inkBox(expected))
@@ -95,7 +102,8 @@ import Testing
         let width = 1000, height = 613
         let values = (0..<(width * height)).map { _ in Float.random(in: 0...1, using: &generator) }
         for (newWidth, newHeight) in [(20, 13), (20, 20), (7, 1), (1000, 613), (1500, 700)] {
-            let resized = AreaResampling.resize(values, width: width, height: height, toWidth: newWidth, height: newHeight)
+            let resized = AreaResampling.resize(
+                values, width: width, height: height, toWidth: newWidth, height: newHeight)
             let before = values.reduce(0.0) { $0 + Double($1) }
             let after = resized.reduce(0.0) { $0 + Double($1) } * Double(width * height) / Double(newWidth * newHeight)
             #expect(abs(after - before) / before < 1e-4, "\(newWidth)×\(newHeight): \(before) → \(after)")

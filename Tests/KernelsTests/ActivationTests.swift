@@ -26,8 +26,10 @@ import Testing
     /// The eight-lane tanh gives the scalar function's bits lane for lane: over a sweep of Float bit patterns
     /// of both signs (tiny, ordinary, past the clamp), and on ±0, ±∞, NaN, a denormal and the clamps.
     @Test func vectorTanhMatchesScalarBitForBit() {
-        var values: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-38, .leastNonzeroMagnitude,
-                               -Float.leastNormalMagnitude / 4096, 7.93, -7.93, 9, -9, Float(9).nextUp, .greatestFiniteMagnitude]
+        var values: [Float] = [
+            0, -0.0, .infinity, -.infinity, .nan, 1e-30, -1e-38, .leastNonzeroMagnitude,
+            -Float.leastNormalMagnitude / 4096, 7.93, -7.93, 9, -9, Float(9).nextUp, .greatestFiniteMagnitude,
+        ]
         var bits: UInt32 = 0
         while Float(bitPattern: bits) <= 20 {
             values.append(Float(bitPattern: bits))
@@ -40,14 +42,16 @@ import Testing
             let lanes = Activation.tanhApproximation(SIMD8<Float>(values[start..<(start + 8)]))
             for lane in 0..<8 {
                 let scalar = Activation.tanhApproximation(values[start + lane])
-                if lanes[lane].bitPattern != scalar.bitPattern && !(lanes[lane].isNaN && scalar.isNaN) { mismatches += 1 }
+                if lanes[lane].bitPattern != scalar.bitPattern && !(lanes[lane].isNaN && scalar.isNaN) {
+                    mismatches += 1
+                }
             }
         }
         #expect(mismatches == 0, "\(mismatches) of \(values.count) values differ")
     }
 
     @Test func tanhKernelsMatchTheirDefinition() {
-        let count = 70_001  // large enough to be split across threads
+        let count = 70_001 // large enough to be split across threads
         let input = (0..<count).map { Float($0 % 997) / 50 - 10 }
         var output = [Float](repeating: .nan, count: count)
         Activation.tanhForward(input, &output, count: count)
@@ -55,8 +59,11 @@ import Testing
         #expect(forwardMatches)
         let outputGradient = (0..<count).map { Float($0 % 13) - 6 }
         var inputGradient = [Float](repeating: .nan, count: count)
-        Activation.tanhBackward(output: output, outputGradient: outputGradient, inputGradient: &inputGradient, count: count)
-        let backwardMatches = (0..<count).allSatisfy { inputGradient[$0] == outputGradient[$0] * (1 - output[$0] * output[$0]) }
+        Activation.tanhBackward(
+            output: output, outputGradient: outputGradient, inputGradient: &inputGradient, count: count)
+        let backwardMatches = (0..<count).allSatisfy {
+            inputGradient[$0] == outputGradient[$0] * (1 - output[$0] * output[$0])
+        }
         #expect(backwardMatches)
     }
 }

@@ -31,12 +31,15 @@ import Testing
         let (rows, columns) = (28, 28)
         let image = numbers.array(rows * columns)
         #expect(warp(image, rows: rows, columns: columns, .identity) == image)
-        #expect(warp(image, rows: rows, columns: columns,
-                     .rotation(degrees: 0, scale: 1, shiftX: 0, shiftY: 0, rows: rows, columns: columns)) == image)
+        #expect(
+            warp(
+                image, rows: rows, columns: columns,
+                .rotation(degrees: 0, scale: 1, shiftX: 0, shiftY: 0, rows: rows, columns: columns)) == image)
 
         // Shifted 2 pixels right and 3 up: what was at (x − 2, y + 3) is now at (x, y); the rest is fill.
-        let shifted = warp(image, rows: rows, columns: columns,
-                           .rotation(degrees: 0, scale: 1, shiftX: 2, shiftY: -3, rows: rows, columns: columns), fill: -1)
+        let shifted = warp(
+            image, rows: rows, columns: columns,
+            .rotation(degrees: 0, scale: 1, shiftX: 2, shiftY: -3, rows: rows, columns: columns), fill: -1)
         for y in 0..<rows {
             for x in 0..<columns {
                 let (sourceX, sourceY) = (x - 2, y + 3)
@@ -46,8 +49,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [(28, 28, 12.5, 1.1, 1.7, -2.2), (28, 28, -15, 0.85, -2.8, 2.8), (9, 13, 90, 1, 0, 0), (20, 7, 200, 1.6, 3.5, 0.25)])
-    func matchesBilinearSamplingFromItsDefinition(rows: Int, columns: Int, degrees: Float, scale: Float, shiftX: Float, shiftY: Float) {
+    @Test(arguments: [
+        (28, 28, 12.5, 1.1, 1.7, -2.2), (28, 28, -15, 0.85, -2.8, 2.8), (9, 13, 90, 1, 0, 0),
+        (20, 7, 200, 1.6, 3.5, 0.25),
+    ])
+    func matchesBilinearSamplingFromItsDefinition(
+        rows: Int, columns: Int, degrees: Float, scale: Float, shiftX: Float, shiftY: Float
+    ) {
         var numbers = Numbers(state: UInt64(rows * columns))
         let image = numbers.array(rows * columns)
         let matrix = AffineWarp.Matrix.rotation(
@@ -75,8 +83,11 @@ import Testing
             let (dx, dy) = (Double(index % columns) - blobX, Double(index / columns) - blobY)
             return Float(exp(-(dx * dx + dy * dy) / 4))
         }
-        let output = warp(image, rows: rows, columns: columns, .rotation(
-            degrees: Float(degrees), scale: Float(scale), shiftX: Float(shiftX), shiftY: Float(shiftY), rows: rows, columns: columns))
+        let output = warp(
+            image, rows: rows, columns: columns,
+            .rotation(
+                degrees: Float(degrees), scale: Float(scale), shiftX: Float(shiftX), shiftY: Float(shiftY), rows: rows,
+                columns: columns))
         var (mass, sumX, sumY) = (0.0, 0.0, 0.0)
         for (index, value) in output.enumerated() {
             mass += Double(value)
@@ -88,8 +99,9 @@ import Testing
         let (dx, dy) = (blobX - centre, blobY - centre)
         let expectedX = centre + scale * (dx * cos(angle) + dy * sin(angle)) + shiftX
         let expectedY = centre + scale * (-dx * sin(angle) + dy * cos(angle)) + shiftY
-        #expect(abs(sumX / mass - expectedX) < 0.05 && abs(sumY / mass - expectedY) < 0.05,
-                "centre of mass (\(sumX / mass), \(sumY / mass)), expected (\(expectedX), \(expectedY))")
+        #expect(
+            abs(sumX / mass - expectedX) < 0.05 && abs(sumY / mass - expectedY) < 0.05,
+            "centre of mass (\(sumX / mass), \(sumY / mass)), expected (\(expectedX), \(expectedY))")
     }
 
     @Test func aMapLeavingTheImageOrNotANumberGivesFill() {

@@ -23,14 +23,16 @@ import Testing
             input: input, batch: batch, channels: channels, plane: plane, scale: scale, shift: shift, epsilon: 1e-5)
 
         var mean = [Float](repeating: .nan, count: channels), variance = mean
-        BatchNormalization.statistics(input: input, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
+        BatchNormalization.statistics(
+            input: input, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
         #expect(relativeError(mean, reference.mean) < 1e-6)
         #expect(relativeError(variance, reference.variance) < 1e-5)
 
         let inverseDeviation = variance.map { 1 / ($0 + 1e-5).squareRoot() }
         var normalized = [Float](repeating: .nan, count: count), output = normalized
         BatchNormalization.normalize(
-            input: input, batch: batch, channels: channels, plane: plane, mean: mean, inverseDeviation: inverseDeviation,
+            input: input, batch: batch, channels: channels, plane: plane, mean: mean,
+            inverseDeviation: inverseDeviation,
             scale: scale, shift: shift, normalized: &normalized, output: &output)
         #expect(relativeError(normalized, reference.normalized) < 1e-5)
         #expect(relativeError(output, reference.output) < 1e-5)
@@ -57,7 +59,8 @@ import Testing
         let (factors, offsets) = (numbers.array(channels), numbers.array(channels))
         var output = [Float](repeating: .nan, count: input.count)
         BatchNormalization.affine(
-            input: input, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets, output: &output)
+            input: input, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets,
+            output: &output)
         let expected = input.indices.map { index in
             let channel = index / plane % channels
             return input[index] * factors[channel] + offsets[channel]

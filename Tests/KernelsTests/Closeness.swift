@@ -3,7 +3,9 @@
 /// A NaN or an infinity where the reference is finite always counts (`!(difference <= bound)` is true for
 /// NaN, where `max()` over the differences would drop it), and so does a length that differs.
 func closenessProblem(_ values: [Float], _ reference: [Float], tolerance: Float, absolute: Bool = false) -> String? {
-    guard values.count == reference.count else { return "\(values.count) values against \(reference.count) in the reference" }
+    guard values.count == reference.count else {
+        return "\(values.count) values against \(reference.count) in the reference"
+    }
     var scale: Float = absolute ? 1 : 1e-6
     if !absolute {
         for value in reference where !(abs(value) <= scale) { scale = abs(value) }
@@ -16,6 +18,7 @@ func closenessProblem(_ values: [Float], _ reference: [Float], tolerance: Float,
         count += 1
     }
     guard let first else { return nil }
-    return "\(count) of \(values.count) differ by more than \(bound) (tolerance \(tolerance) × \(scale)); first at [\(first)]: "
+    return
+        "\(count) of \(values.count) differ by more than \(bound) (tolerance \(tolerance) × \(scale)); first at [\(first)]: "
         + "\(values[first]) against \(reference[first])"
 }

@@ -63,8 +63,9 @@ import Testing
         _ batch: Int, _ inputChannels: Int, _ height: Int, _ width: Int, _ outputChannels: Int, _ kernel: Int,
         kernelWidth: Int? = nil, stride: Int = 1, padding: Int = 0
     ) -> Convolution2DShape {
-        Convolution2DShape(batch: batch, inputChannels: inputChannels, height: height, width: width, outputChannels: outputChannels,
-                           kernelHeight: kernel, kernelWidth: kernelWidth ?? kernel, stride: stride, padding: padding)
+        Convolution2DShape(
+            batch: batch, inputChannels: inputChannels, height: height, width: width, outputChannels: outputChannels,
+            kernelHeight: kernel, kernelWidth: kernelWidth ?? kernel, stride: stride, padding: padding)
     }
 
     /// The random shapes of `KernelParityTests.convolutionMatchesDirectDefinition`.
@@ -83,7 +84,8 @@ import Testing
 
     static func validInputGradient(_ shape: Convolution2DShape) -> [InputGradientAlgorithm] {
         InputGradientAlgorithm.allCases.filter {
-            ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: $0).isValid(for: shape)
+            ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: $0).isValid(
+                for: shape)
         }
     }
 
@@ -102,7 +104,8 @@ import Testing
             index / shape.outputWidth % shape.outputHeight < shape.outputHeight / 3 ? 0 : value
         }
         let expectedOutput = Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)
-        let expected = Reference.convolution2DBackward(input: input, weight: weight, outputGradient: outputGradient, shape: shape)
+        let expected = Reference.convolution2DBackward(
+            input: input, weight: weight, outputGradient: outputGradient, shape: shape)
         let tolerance: Float = 1e-5
 
         for algorithm in Self.validForward(shape) {
@@ -114,30 +117,41 @@ import Testing
         }
         for weightAlgorithm in Self.validForward(shape) {
             for inputAlgorithm in Self.validInputGradient(shape) {
-                let plan = ConvolutionPlan(forward: .imageToColumns, weightGradient: weightAlgorithm, inputGradient: inputAlgorithm)
+                let plan = ConvolutionPlan(
+                    forward: .imageToColumns, weightGradient: weightAlgorithm, inputGradient: inputAlgorithm)
                 var inputGradient = [Float](repeating: .nan, count: input.count)
                 var weightGradient = [Float](repeating: .nan, count: weight.count)
                 var biasGradient = [Float](repeating: .nan, count: bias.count)
                 Convolution2D.backward(
                     input: input, weight: weight, outputGradient: outputGradient, inputGradient: &inputGradient,
                     weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape, plan: plan)
-                for (name, values, reference) in [("input", inputGradient, expected.input), ("weight", weightGradient, expected.weight),
-                                                  ("bias", biasGradient, expected.bias)] {
+                for (name, values, reference) in [
+                    ("input", inputGradient, expected.input), ("weight", weightGradient, expected.weight),
+                    ("bias", biasGradient, expected.bias),
+                ] {
                     let problem = closenessProblem(values, reference, tolerance: tolerance)
                     #expect(problem == nil, "\(name) gradient, \(plan), on \(shape): \(problem ?? "")")
                 }
                 if inputAlgorithm == Self.validInputGradient(shape).first {
-                    var alone = [Float](repeating: .nan, count: weight.count), aloneBias = [Float](repeating: .nan, count: bias.count)
+                    var alone = [Float](repeating: .nan, count: weight.count),
+                        aloneBias = [Float](repeating: .nan, count: bias.count)
                     Convolution2D.backward(
                         input: input, weight: weight, outputGradient: outputGradient, inputGradient: nil,
                         weightGradient: &alone, biasGradient: &aloneBias, shape: shape, plan: plan)
-                    #expect(alone.map(\.bitPattern) == weightGradient.map(\.bitPattern), "weight gradient without dX, \(plan), on \(shape)")
-                    #expect(aloneBias.map(\.bitPattern) == biasGradient.map(\.bitPattern), "bias gradient without dX, \(plan), on \(shape)")
+                    #expect(
+                        alone.map(\.bitPattern) == weightGradient.map(\.bitPattern),
+                        "weight gradient without dX, \(plan), on \(shape)")
+                    #expect(
+                        aloneBias.map(\.bitPattern) == biasGradient.map(\.bitPattern),
+                        "bias gradient without dX, \(plan), on \(shape)")
                 }
                 if weightAlgorithm == .imageToColumns {
                     var alone = [Float](repeating: .nan, count: input.count)
-                    Convolution2D.inputGradient(weight: weight, outputGradient: outputGradient, inputGradient: &alone, shape: shape, plan: plan)
-                    #expect(alone.map(\.bitPattern) == inputGradient.map(\.bitPattern), "input gradient alone, \(plan), on \(shape)")
+                    Convolution2D.inputGradient(
+                        weight: weight, outputGradient: outputGradient, inputGradient: &alone, shape: shape, plan: plan)
+                    #expect(
+                        alone.map(\.bitPattern) == inputGradient.map(\.bitPattern),
+                        "input gradient alone, \(plan), on \(shape)")
                 }
             }
         }
@@ -160,13 +174,20 @@ import Testing
             let plans = Self.shapes.map { ConvolutionPlan(shape: $0, cpu: cpu) }
             for algorithm in Algorithm.allCases {
                 let accepted = Self.shapes.filter { ConvolutionPlan.problem(running: algorithm, on: $0) == nil }.count
-                #expect(plans.contains { $0.forward == algorithm }, "no shape on which the planner picks forward \(algorithm) (\(cpu.level))")
-                #expect(plans.contains { $0.weightGradient == algorithm }, "no shape on which the planner picks weight gradient \(algorithm) (\(cpu.level))")
+                #expect(
+                    plans.contains { $0.forward == algorithm },
+                    "no shape on which the planner picks forward \(algorithm) (\(cpu.level))")
+                #expect(
+                    plans.contains { $0.weightGradient == algorithm },
+                    "no shape on which the planner picks weight gradient \(algorithm) (\(cpu.level))")
                 #expect(accepted >= 4, "\(algorithm): \(accepted) shapes")
             }
             for algorithm in InputGradientAlgorithm.allCases {
-                #expect(plans.contains { $0.inputGradient == algorithm }, "no shape on which the planner picks input gradient \(algorithm) (\(cpu.level))")
-                #expect(Self.shapes.filter { Self.validInputGradient($0).contains(algorithm) }.count >= 4, "\(algorithm)")
+                #expect(
+                    plans.contains { $0.inputGradient == algorithm },
+                    "no shape on which the planner picks input gradient \(algorithm) (\(cpu.level))")
+                #expect(
+                    Self.shapes.filter { Self.validInputGradient($0).contains(algorithm) }.count >= 4, "\(algorithm)")
             }
         }
     }
@@ -183,11 +204,14 @@ import Testing
                             for kernel in [1, 3, 5, 7] {
                                 for stride in [1, 2, 3] {
                                     for padding in [0, 1, 2, 3, 6] {
-                                        let shape = Self.shape(batch, inputChannels, size, size + 1, outputChannels, kernel, stride: stride, padding: padding)
+                                        let shape = Self.shape(
+                                            batch, inputChannels, size, size + 1, outputChannels, kernel,
+                                            stride: stride, padding: padding)
                                         guard ConvolutionPlan.shapeProblem(shape) == nil else { continue }
                                         let plan = ConvolutionPlan(shape: shape, cpu: cpu)
                                         if let problem = plan.problem(for: shape) {
-                                            Issue.record("the planner's plan (\(plan)) for \(shape) on \(cpu.level): \(problem)")
+                                            Issue.record(
+                                                "the planner's plan (\(plan)) for \(shape) on \(cpu.level): \(problem)")
                                         }
                                         switch ConvolutionPlan.fusedTanhAveragePool(for: shape, plan: plan) {
                                         case .oneChannel?: #expect(plan.forward == .direct && shape.inputChannels == 1)
@@ -212,7 +236,10 @@ import Testing
             func plan(_ shape: Convolution2DShape) -> ConvolutionPlan { ConvolutionPlan(shape: shape, cpu: cpu) }
             // 16 → 120, 5 × 5: the kernel covers a 5 × 5 input (one product over the batch); a 5 × 5 output of
             // a 9 × 9 input is too narrow for the direct kernels' runs of sixteen; 14 × 14 is wide enough.
-            #expect(plan(Self.shape(64, 16, 5, 5, 120, 5)) == ConvolutionPlan(forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected))
+            #expect(
+                plan(Self.shape(64, 16, 5, 5, 120, 5))
+                    == ConvolutionPlan(
+                        forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected))
             #expect(plan(Self.shape(64, 16, 9, 9, 120, 5)).forward == .imageToColumns)
             #expect(plan(Self.shape(64, 16, 9, 9, 120, 5)).inputGradient == .columns)
             #expect(plan(Self.shape(64, 16, 14, 14, 120, 5)).forward == .direct)
@@ -227,19 +254,33 @@ import Testing
             #expect(plan(Self.shape(64, 2, 28, 28, 32, 5)).forward == .direct)
             #expect(plan(Self.shape(64, 3, 28, 28, 32, 5)).forward == .directChannelsInLanes)
             // Stride 2: im2col whatever the size.
-            #expect(plan(Self.shape(64, 6, 28, 28, 16, 5, stride: 2)) == ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: .columns))
+            #expect(
+                plan(Self.shape(64, 6, 28, 28, 16, 5, stride: 2))
+                    == ConvolutionPlan(
+                        forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: .columns))
             // 3 × 3 with padding 2 on 6 × 6: an 8 × 8 output (direct forward) of a 6 × 6 input (columns for dX).
-            #expect(plan(Self.shape(64, 8, 6, 6, 8, 3, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
+            #expect(
+                plan(Self.shape(64, 8, 6, 6, 8, 3, padding: 2))
+                    == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
             // The weight gradient: the plain direct kernel up to 8,192 weights, im2col beyond (padded 3 × 3
             // layers: 16 → 32 has 4,608, 32 → 64 has 18,432); channels in the lanes whatever the count.
-            #expect(plan(Self.shape(64, 16, 14, 14, 32, 3, padding: 1)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed))
-            #expect(plan(Self.shape(64, 32, 14, 14, 64, 3, padding: 1)) == ConvolutionPlan(forward: .direct, weightGradient: .imageToColumns, inputGradient: .directTransposed))
+            #expect(
+                plan(Self.shape(64, 16, 14, 14, 32, 3, padding: 1))
+                    == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed))
+            #expect(
+                plan(Self.shape(64, 32, 14, 14, 64, 3, padding: 1))
+                    == ConvolutionPlan(
+                        forward: .direct, weightGradient: .imageToColumns, inputGradient: .directTransposed))
             #expect(plan(Self.shape(64, 64, 10, 10, 64, 3)).weightGradient == .directChannelsInLanes)
             // The input gradient through the direct kernel needs enough input channels: never one, always six,
             // three below AVX-512 only.
-            #expect(plan(Self.shape(64, 1, 28, 28, 6, 5, padding: 2)) == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
+            #expect(
+                plan(Self.shape(64, 1, 28, 28, 6, 5, padding: 2))
+                    == ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .columns))
             #expect(plan(Self.shape(64, 6, 28, 28, 16, 5, padding: 2)).inputGradient == .directTransposed)
-            #expect(plan(Self.shape(64, 3, 28, 28, 16, 5, padding: 2)).inputGradient == (cpu.level >= .avx512 ? .columns : .directTransposed))
+            #expect(
+                plan(Self.shape(64, 3, 28, 28, 16, 5, padding: 2)).inputGradient
+                    == (cpu.level >= .avx512 ? .columns : .directTransposed))
         }
     }
 
@@ -250,13 +291,26 @@ import Testing
             func plan(_ shape: Convolution2DShape) -> ConvolutionPlan { ConvolutionPlan(shape: shape, cpu: cpu) }
             let (direct, lanes) = (Algorithm.direct, Algorithm.directChannelsInLanes)
             // First layers: their input gradient is never asked for.
-            for first in [Self.shape(32, 1, 28, 28, 6, 5, padding: 2), Self.shape(32, 1, 28, 28, 32, 5), Self.shape(64, 1, 28, 28, 32, 3)] {
+            for first in [
+                Self.shape(32, 1, 28, 28, 6, 5, padding: 2), Self.shape(32, 1, 28, 28, 32, 5),
+                Self.shape(64, 1, 28, 28, 32, 3),
+            ] {
                 #expect(plan(first).forward == direct && plan(first).weightGradient == direct, "\(first)")
             }
-            #expect(plan(Self.shape(32, 6, 14, 14, 16, 5)) == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed))
-            #expect(plan(Self.shape(32, 16, 5, 5, 120, 5)) == ConvolutionPlan(forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected))
-            for vgg in [Self.shape(64, 32, 26, 26, 32, 3), Self.shape(64, 32, 12, 12, 64, 3), Self.shape(64, 64, 10, 10, 64, 3)] {
-                #expect(plan(vgg) == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed), "\(vgg)")
+            #expect(
+                plan(Self.shape(32, 6, 14, 14, 16, 5))
+                    == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed))
+            #expect(
+                plan(Self.shape(32, 16, 5, 5, 120, 5))
+                    == ConvolutionPlan(
+                        forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected))
+            for vgg in [
+                Self.shape(64, 32, 26, 26, 32, 3), Self.shape(64, 32, 12, 12, 64, 3), Self.shape(64, 64, 10, 10, 64, 3),
+            ] {
+                #expect(
+                    plan(vgg)
+                        == ConvolutionPlan(forward: lanes, weightGradient: lanes, inputGradient: .directTransposed),
+                    "\(vgg)")
             }
         }
     }
@@ -267,24 +321,38 @@ import Testing
         #expect(!direct.isValid(for: strided))
         #expect(direct.problem(for: strided) == "forward direct: needs stride 1, not 2")
         let padded = Self.shape(1, 2, 9, 9, 16, 3, padding: 1)
-        let lanes = ConvolutionPlan(forward: .imageToColumns, weightGradient: .directChannelsInLanes, inputGradient: .columns)
+        let lanes = ConvolutionPlan(
+            forward: .imageToColumns, weightGradient: .directChannelsInLanes, inputGradient: .columns)
         #expect(lanes.problem(for: padded) == "weight gradient directChannelsInLanes: needs no padding, not 1")
-        #expect(lanes.problem(for: Self.shape(1, 2, 9, 9, 24, 3)) == "weight gradient directChannelsInLanes: needs a multiple of 16 output channels, not 24")
-        let transposed = ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: .directTransposed)
-        #expect(transposed.problem(for: Self.shape(1, 2, 9, 9, 4, 3, padding: 3)) == "input gradient directTransposed: needs padding below the kernel size 3, not 3")
-        #expect(transposed.problem(for: Self.shape(1, 2, 9, 9, 4, 3, kernelWidth: 5)) == "input gradient directTransposed: needs a square kernel, not 3×5")
-        let fullyConnected = ConvolutionPlan(forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected)
-        #expect(fullyConnected.problem(for: Self.shape(1, 2, 9, 9, 4, 3))?.hasPrefix("forward fullyConnected: needs an unpadded kernel") == true)
+        #expect(
+            lanes.problem(for: Self.shape(1, 2, 9, 9, 24, 3))
+                == "weight gradient directChannelsInLanes: needs a multiple of 16 output channels, not 24")
+        let transposed = ConvolutionPlan(
+            forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: .directTransposed)
+        #expect(
+            transposed.problem(for: Self.shape(1, 2, 9, 9, 4, 3, padding: 3))
+                == "input gradient directTransposed: needs padding below the kernel size 3, not 3")
+        #expect(
+            transposed.problem(for: Self.shape(1, 2, 9, 9, 4, 3, kernelWidth: 5))
+                == "input gradient directTransposed: needs a square kernel, not 3×5")
+        let fullyConnected = ConvolutionPlan(
+            forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected)
+        #expect(
+            fullyConnected.problem(for: Self.shape(1, 2, 9, 9, 4, 3))?.hasPrefix(
+                "forward fullyConnected: needs an unpadded kernel") == true)
         #expect(fullyConnected.isValid(for: Self.shape(1, 2, 9, 9, 4, 9)))
-        #expect(ConvolutionPlan.shapeProblem(Self.shape(1, 2, 2, 2, 4, 5)) == "the kernel does not fit the padded input")
+        #expect(
+            ConvolutionPlan.shapeProblem(Self.shape(1, 2, 2, 2, 4, 5)) == "the kernel does not fit the padded input")
     }
 
     /// A forced plan that cannot run the shape stops the program, with the plan, the shape and the reason.
     @Test func aForcedInvalidPlanStopsTheProgram() async {
         await #expect(processExitsWith: .failure) {
-            let shape = Convolution2DShape(batch: 1, inputChannels: 1, height: 9, width: 9, outputChannels: 2,
-                                           kernelHeight: 3, kernelWidth: 3, stride: 2)
-            let input = [Float](repeating: 1, count: shape.inputImageSize), weight = [Float](repeating: 1, count: shape.weightCount)
+            let shape = Convolution2DShape(
+                batch: 1, inputChannels: 1, height: 9, width: 9, outputChannels: 2,
+                kernelHeight: 3, kernelWidth: 3, stride: 2)
+            let input = [Float](repeating: 1, count: shape.inputImageSize),
+                weight = [Float](repeating: 1, count: shape.weightCount)
             var output = [Float](repeating: 0, count: shape.outputImageSize)
             let plan = ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed)
             Convolution2D.forward(input: input, weight: weight, bias: nil, output: &output, shape: shape, plan: plan)

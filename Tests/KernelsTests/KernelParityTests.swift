@@ -12,7 +12,9 @@ import Testing
             return Float(state >> 40) * 0x1p-24 * 2 - 1
         }
         mutating func array(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
-        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int((next() + 1) / 2 * Float(range.count)) % range.count }
+        mutating func int(_ range: ClosedRange<Int>) -> Int {
+            range.lowerBound + Int((next() + 1) / 2 * Float(range.count)) % range.count
+        }
     }
 
     /// Largest elementwise difference, relative to the largest reference magnitude: NaN when any value is NaN
@@ -54,7 +56,8 @@ import Testing
         Convolution2D.backward(
             input: input, weight: weight, outputGradient: outputGradient, inputGradient: &inputGradient,
             weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
-        let reference = Reference.convolution2DBackward(input: input, weight: weight, outputGradient: outputGradient, shape: shape)
+        let reference = Reference.convolution2DBackward(
+            input: input, weight: weight, outputGradient: outputGradient, shape: shape)
         #expect(relativeError(inputGradient, reference.input) < 1e-5, "input gradient \(shape)")
         #expect(relativeError(weightGradient, reference.weight) < 1e-5, "weight gradient \(shape)")
         #expect(relativeError(biasGradient, reference.bias) < 1e-5, "bias gradient \(shape)")
@@ -63,19 +66,31 @@ import Testing
     /// The MNIST models' layers (LeNet-5's three convolutions, the simple CNN's), which take the direct
     /// kernel (forward and input gradient) or the whole-input im2col path, against the definition.
     @Test(arguments: [
-        Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 6, kernelHeight: 5, kernelWidth: 5, padding: 2),
-        Convolution2DShape(batch: 3, inputChannels: 6, height: 14, width: 14, outputChannels: 16, kernelHeight: 5, kernelWidth: 5),
-        Convolution2DShape(batch: 3, inputChannels: 16, height: 5, width: 5, outputChannels: 120, kernelHeight: 5, kernelWidth: 5),
-        Convolution2DShape(batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
-        Convolution2DShape(batch: 2, inputChannels: 3, height: 11, width: 9, outputChannels: 7, kernelHeight: 3, kernelWidth: 3, padding: 1),
+        Convolution2DShape(
+            batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 6, kernelHeight: 5, kernelWidth: 5,
+            padding: 2),
+        Convolution2DShape(
+            batch: 3, inputChannels: 6, height: 14, width: 14, outputChannels: 16, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(
+            batch: 3, inputChannels: 16, height: 5, width: 5, outputChannels: 120, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(
+            batch: 3, inputChannels: 1, height: 28, width: 28, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(
+            batch: 2, inputChannels: 3, height: 11, width: 9, outputChannels: 7, kernelHeight: 3, kernelWidth: 3,
+            padding: 1),
         // Direct weight gradient: a kernel row longer than one pass of taps, an odd tap count, a channel
         // count that is no multiple of four, and one image per thread or fewer.
-        Convolution2DShape(batch: 1, inputChannels: 2, height: 12, width: 17, outputChannels: 5, kernelHeight: 7, kernelWidth: 7, padding: 3),
-        Convolution2DShape(batch: 5, inputChannels: 3, height: 9, width: 8, outputChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        Convolution2DShape(
+            batch: 1, inputChannels: 2, height: 12, width: 17, outputChannels: 5, kernelHeight: 7, kernelWidth: 7,
+            padding: 3),
+        Convolution2DShape(
+            batch: 5, inputChannels: 3, height: 9, width: 8, outputChannels: 9, kernelHeight: 1, kernelWidth: 1),
         // Channels in lanes with two groups of sixteen and a short last block of positions.
-        Convolution2DShape(batch: 2, inputChannels: 3, height: 15, width: 12, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
+        Convolution2DShape(
+            batch: 2, inputChannels: 3, height: 15, width: 12, outputChannels: 32, kernelHeight: 5, kernelWidth: 5),
         // A fully connected shape with padding-free input smaller than eight columns, and one with two channels.
-        Convolution2DShape(batch: 4, inputChannels: 2, height: 3, width: 4, outputChannels: 5, kernelHeight: 3, kernelWidth: 4),
+        Convolution2DShape(
+            batch: 4, inputChannels: 2, height: 3, width: 4, outputChannels: 5, kernelHeight: 3, kernelWidth: 4),
     ])
     func convolutionMatchesDirectDefinitionOnModelLayers(shape: Convolution2DShape) {
         var numbers = Numbers(state: UInt64(shape.weightCount))
@@ -85,14 +100,17 @@ import Testing
         let outputGradient = numbers.array(shape.batch * shape.outputImageSize)
         var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
         Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape)
-        #expect(relativeError(output, Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)) < 1e-5)
+        #expect(
+            relativeError(
+                output, Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)) < 1e-5)
         var inputGradient = [Float](repeating: .nan, count: input.count)
         var weightGradient = [Float](repeating: .nan, count: weight.count)
         var biasGradient = [Float](repeating: .nan, count: bias.count)
         Convolution2D.backward(
             input: input, weight: weight, outputGradient: outputGradient, inputGradient: &inputGradient,
             weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
-        let reference = Reference.convolution2DBackward(input: input, weight: weight, outputGradient: outputGradient, shape: shape)
+        let reference = Reference.convolution2DBackward(
+            input: input, weight: weight, outputGradient: outputGradient, shape: shape)
         #expect(relativeError(inputGradient, reference.input) < 1e-5)
         #expect(relativeError(weightGradient, reference.weight) < 1e-5)
         #expect(relativeError(biasGradient, reference.bias) < 1e-5)
@@ -103,29 +121,34 @@ import Testing
     func parallelGemmMatchesNaiveProduct(transposes: (a: Bool, b: Bool), m: Int) {
         let (transposeA, transposeB) = transposes
         var numbers = Numbers(state: 7)
-        let (n, k) = m == 1 ? (700, 400) : (130, 71)  // large enough that parallelGemm splits the work
+        let (n, k) = m == 1 ? (700, 400) : (130, 71) // large enough that parallelGemm splits the work
         let a = numbers.array(m * k), b = numbers.array(k * n)
         // Store the operands transposed when asked, and check against the plain product.
         let storedA = transposeA ? transpose(a, rows: m, columns: k) : a
         let storedB = transposeB ? transpose(b, rows: k, columns: n) : b
         var c = [Float](repeating: .nan, count: m * n)
-        BLAS.parallelGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                          a: storedA, lda: transposeA ? m : k, b: storedB, ldb: transposeB ? k : n, c: &c, ldc: n)
+        BLAS.parallelGemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            a: storedA, lda: transposeA ? m : k, b: storedB, ldb: transposeB ? k : n, c: &c, ldc: n)
         #expect(relativeError(c, Reference.matrixMultiply(a, b, m: m, n: n, k: k)) < 1e-5)
     }
 
     func transpose(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
         var result = [Float](repeating: 0, count: matrix.count)
-        for row in 0..<rows { for column in 0..<columns { result[column * rows + row] = matrix[row * columns + column] } }
+        for row in 0..<rows {
+            for column in 0..<columns { result[column * rows + row] = matrix[row * columns + column] }
+        }
         return result
     }
 
     @Test func poolingPicksWindowsAndRoutesGradients() {
         // One 4×4 plane, 2×2 windows.
-        let input: [Float] = [1, 5, 2, 0,
-                              3, 4, 8, 1,
-                              0, 0, -1, -2,
-                              9, 0, -3, -4]
+        let input: [Float] = [
+            1, 5, 2, 0,
+            3, 4, 8, 1,
+            0, 0, -1, -2,
+            9, 0, -3, -4,
+        ]
         let shape = Pooling2DShape(planes: 1, height: 4, width: 4, kernelSize: 2, stride: 2)
         var output = [Float](repeating: 0, count: 4)
         var indices = [Int32](repeating: 0, count: 4)
@@ -154,7 +177,9 @@ import Testing
         #expect(relativeError(output, Reference.averagePool2DForward(input: input, shape: shape)) < 1e-6)
         var inputGradient = [Float](repeating: .nan, count: input.count)
         AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &inputGradient, shape: shape)
-        #expect(relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape)) < 1e-6)
+        #expect(
+            relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape))
+                < 1e-6)
     }
 
     /// The fused inference pass against tanh then pooling: bit for bit against the two kernels, and close
@@ -171,7 +196,8 @@ import Testing
         var twoSteps = [Float](repeating: .nan, count: output.count)
         AvgPool2D.forward(input: activated, output: &twoSteps, shape: shape)
         #expect(output == twoSteps)
-        let reference = Reference.averagePool2DForward(input: input.map { Float(Foundation.tanh(Double($0))) }, shape: shape)
+        let reference = Reference.averagePool2DForward(
+            input: input.map { Float(Foundation.tanh(Double($0))) }, shape: shape)
         #expect(relativeError(output, reference) < 1e-6)
     }
 
@@ -194,7 +220,8 @@ import Testing
         let logits: [Float] = [1e4, -1e4, 0, 0, 1e4, 1e4]
         let labels: [Int32] = [0, 2]
         var gradient = [Float](repeating: .nan, count: 6)
-        let loss = SoftmaxCrossEntropy.forward(logits: logits, labels: labels, rows: 2, classes: 3, logitsGradient: &gradient)
+        let loss = SoftmaxCrossEntropy.forward(
+            logits: logits, labels: labels, rows: 2, classes: 3, logitsGradient: &gradient)
         // Row 0: the label holds all the mass, loss 0. Row 1: the label shares it with one other, loss ln 2.
         #expect(abs(loss - Float(0.6931472) / 2) < 1e-6)
         let allFinite = gradient.allSatisfy { $0.isFinite }

@@ -30,8 +30,9 @@ import Testing
                 parameter: &p, gradient: gradient, firstMoment: &m, secondMoment: &v, count: count,
                 learningRate: learningRate, stepSize: stepSize, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
                 secondCorrection: secondCorrection, weightDecay: weightDecay, decoupledWeightDecay: decoupled)
-            #expect(p == expected.parameter && m == expected.firstMoment && v == expected.secondMoment,
-                    "weight decay \(weightDecay), decoupled \(decoupled)")
+            #expect(
+                p == expected.parameter && m == expected.firstMoment && v == expected.secondMoment,
+                "weight decay \(weightDecay), decoupled \(decoupled)")
         }
     }
 
@@ -50,7 +51,8 @@ import Testing
             var (p, b) = (parameter, buffer)
             b.withUnsafeMutableBufferPointer { bufferPointer in
                 ParameterUpdate.sgd(
-                    parameter: &p, gradient: gradient, momentumBuffer: settings.momentum == 0 ? nil : bufferPointer.baseAddress,
+                    parameter: &p, gradient: gradient,
+                    momentumBuffer: settings.momentum == 0 ? nil : bufferPointer.baseAddress,
                     count: count,
                     learningRate: 0.05, momentum: settings.momentum, dampening: settings.dampening,
                     nesterov: settings.nesterov, weightDecay: 1e-4, firstStep: settings.firstStep)

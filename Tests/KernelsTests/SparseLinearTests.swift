@@ -19,9 +19,11 @@ import Testing
         #expect(SparseLinear.isWorthwhile(input: input, rows: rows, inputs: inputs))
         var output = [Float](repeating: .nan, count: rows * outputs)
         if let bias {
-            SparseLinear.forward(input: input, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: &output)
+            SparseLinear.forward(
+                input: input, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs, output: &output)
         } else {
-            SparseLinear.forward(input: input, rows: rows, inputs: inputs, weight: weight, bias: nil, outputs: outputs, output: &output)
+            SparseLinear.forward(
+                input: input, rows: rows, inputs: inputs, weight: weight, bias: nil, outputs: outputs, output: &output)
         }
         var worst: Double = 0
         for row in 0..<rows {

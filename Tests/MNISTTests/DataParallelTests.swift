@@ -4,7 +4,9 @@ import Testing
 /// Training steps split over threads (`Trainer.gradientStep`): the same gradients as one pass over the
 /// whole batch, and the same numbers, bit for bit, every time for a given seed and thread count.
 @Suite struct DataParallelTests {
-    static let training = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .train) }
+    static let training = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .train)
+    }
 
     /// A batch of 64 real images, as the tutorial's loader makes them.
     static func batch(seed: UInt64) throws -> DataLoader.Batch {

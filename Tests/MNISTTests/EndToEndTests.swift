@@ -6,8 +6,12 @@ import Testing
 /// evaluation → weights file → checkpoint) on a slice of the bundled data.
 @Suite(.serialized) struct EndToEndTests {
     /// The bundled data, loaded once.
-    static let training = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .train) }
-    static let test = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test) }
+    static let training = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .train)
+    }
+    static let test = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
+    }
 
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-tests-\(UUID().uuidString)")
@@ -20,7 +24,7 @@ import Testing
         configuration.seed = 1
         configuration.epochs = 1
         let trainer = Trainer(configuration: configuration)
-        let trainingSlice = try Self.training.get().prefix(9600)  // 150 batches of 64
+        let trainingSlice = try Self.training.get().prefix(9600) // 150 batches of 64
         let testSlice = try Self.test.get().prefix(2000)
         let record = try trainer.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
         // Chance is 10%; 150 Adam steps of the tutorial's recipe reach ~90% (measured 91–93% across seeds).
@@ -46,7 +50,7 @@ import Testing
         configuration.model = .vgg
         configuration.augment = true
         let trainer = Trainer(configuration: configuration)
-        let trainingSlice = try Self.training.get().prefix(192)  // 3 batches of 64
+        let trainingSlice = try Self.training.get().prefix(192) // 3 batches of 64
         let testSlice = try Self.test.get().prefix(200)
         let record = try trainer.runEpoch(trainingSet: trainingSlice, testSet: testSlice)
         #expect(record.trainingLoss.isFinite && record.trainingLoss < 3)
@@ -99,7 +103,7 @@ import Testing
     }
 
     @Test func aCosineScheduleStepsTheRateEveryBatchDownTowardsZero() throws {
-        let trainingSlice = try Self.training.get().prefix(640)  // 10 batches of 64
+        let trainingSlice = try Self.training.get().prefix(640) // 10 batches of 64
         let testSlice = try Self.test.get().prefix(100)
         var configuration = TrainingConfiguration()
         configuration.epochs = 2
@@ -117,9 +121,11 @@ import Testing
         let (base, total) = (Float(0.002), 100)
         for step in [0, 1, 29, 50, 99, 150] {
             #expect(ScheduleKind.constant.learningRate(base: base, step: step, totalSteps: total) == base)
-            #expect(ScheduleKind.cosine.learningRate(base: base, step: step, totalSteps: total)
+            #expect(
+                ScheduleKind.cosine.learningRate(base: base, step: step, totalSteps: total)
                     == CosineSchedule(baseLearningRate: base, totalSteps: total).learningRate(at: step))
-            #expect(ScheduleKind.onecycle.learningRate(base: base, step: step, totalSteps: total)
+            #expect(
+                ScheduleKind.onecycle.learningRate(base: base, step: step, totalSteps: total)
                     == OneCycleSchedule(maximumLearningRate: base, totalSteps: total).learningRate(at: step))
         }
         // One-cycle peaks at the configured rate 30% of the way in.
@@ -128,7 +134,8 @@ import Testing
 
     @Test func aCheckpointWrittenBeforeAugmentationAndSchedulesStillResumes() throws {
         // A configuration as versions without `augment` and `schedule` wrote it.
-        let older = #"{"batchSize":64,"epochs":10,"learningRate":0.001,"model":"cnn","momentum":0.9,"normalize":false,"optimizer":"adam","seed":3,"weightDecay":0}"#
+        let older =
+            #"{"batchSize":64,"epochs":10,"learningRate":0.001,"model":"cnn","momentum":0.9,"normalize":false,"optimizer":"adam","seed":3,"weightDecay":0}"#
         let configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(older.utf8))
         var expected = TrainingConfiguration()
         expected.model = .cnn
@@ -167,7 +174,9 @@ import Testing
         // …unless they match no model.
         let stranger = directory.appendingPathComponent("stranger.safetensors")
         try SafeTensors.write([("weight", Tensor.zeros([3, 3]))], to: stranger)
-        #expect { try WeightsFile.read(from: stranger) } throws: { "\($0)".contains("stranger.safetensors: its metadata names no model, and its tensors match none") }
+        #expect { try WeightsFile.read(from: stranger) } throws: {
+            "\($0)".contains("stranger.safetensors: its metadata names no model, and its tensors match none")
+        }
 
         let unknown = directory.appendingPathComponent("unknown.safetensors")
         try SafeTensors.write(lenet.stateDict, metadata: ["model": "resnet"], to: unknown)
@@ -178,7 +187,8 @@ import Testing
         try SafeTensors.write(lenet.stateDict, metadata: ["model": "cnn"], to: mismatched)
         #expect { try WeightsFile.read(from: mismatched) } throws: { error in
             let message = "\(error)"
-            return message.hasPrefix("mismatched.safetensors") && message.contains("unexpected keys: 'conv2.bias' [16], 'conv2.weight' [16, 6, 5, 5]")
+            return message.hasPrefix("mismatched.safetensors")
+                && message.contains("unexpected keys: 'conv2.bias' [16], 'conv2.weight' [16, 6, 5, 5]")
                 && message.contains("'conv1.weight' is [6, 1, 5, 5] in the file, but the model expects [32, 1, 5, 5]")
         }
 

@@ -21,7 +21,9 @@ import Testing
     }
 
     /// Runs the tool, killing it after `seconds` (status nil then: it hung).
-    static func run(_ arguments: [String], seconds: Double = 120) throws -> (status: Int32?, output: String, error: String) {
+    static func run(
+        _ arguments: [String], seconds: Double = 120
+    ) throws -> (status: Int32?, output: String, error: String) {
         let tool = try #require(tool, "the mnist tool should be built next to the tests (swift build --build-tests)")
         let process = Process()
         process.executableURL = tool
@@ -40,12 +42,16 @@ import Testing
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (timedOut ? nil : process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-                String(decoding: errorData, as: UTF8.self))
+        return (
+            timedOut ? nil : process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorData, as: UTF8.self)
+        )
     }
 
     /// An MNIST-format folder (raw IDX) of `count` training and `testCount` test images of rows × columns.
-    static func writeDataset(in directory: URL, count: Int, testCount: Int? = nil, rows: Int = 28, columns: Int = 28) throws {
+    static func writeDataset(
+        in directory: URL, count: Int, testCount: Int? = nil, rows: Int = 28, columns: Int = 28
+    ) throws {
         func word(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
         for (prefix, images) in [("train", count), ("t10k", testCount ?? count)] {
             let pixels = (0..<(images * rows * columns)).map { UInt8(truncatingIfNeeded: $0 * 7) }
@@ -57,11 +63,17 @@ import Testing
     }
 
     /// A trap leaves status 132 (SIGILL) or 133 (SIGTRAP) and "Fatal error"/"runtime failure" behind.
-    static func expectCleanFailure(_ result: (status: Int32?, output: String, error: String), containing text: String,
-                                   sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectCleanFailure(
+        _ result: (status: Int32?, output: String, error: String), containing text: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(result.status != nil, "the command hung", sourceLocation: sourceLocation)
-        #expect(result.status != 0 && result.status.map { $0 < 128 } == true, "status \(String(describing: result.status)): \(result.error)", sourceLocation: sourceLocation)
-        #expect(!result.error.contains("runtime failure") && !result.error.contains("Fatal error"), "\(result.error)", sourceLocation: sourceLocation)
+        #expect(
+            result.status != 0 && result.status.map { $0 < 128 } == true,
+            "status \(String(describing: result.status)): \(result.error)", sourceLocation: sourceLocation)
+        #expect(
+            !result.error.contains("runtime failure") && !result.error.contains("Fatal error"), "\(result.error)",
+            sourceLocation: sourceLocation)
         #expect(result.error.contains(text), "expected '\(text)' in: \(result.error)", sourceLocation: sourceLocation)
     }
 
@@ -73,13 +85,22 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.writeDataset(in: directory, count: 100, rows: rows, columns: columns)
         let images = directory.appendingPathComponent("train-images-idx3-ubyte").path
-        let train = try Self.run(["train", "--data", directory.path, "--epochs", "1", "--output", directory.appendingPathComponent("out.safetensors").path])
-        Self.expectCleanFailure(train, containing: "expected 28×28 images, found \(rows)×\(columns) (rows × columns) in \(images)")
+        let train = try Self.run([
+            "train", "--data", directory.path, "--epochs", "1", "--output",
+            directory.appendingPathComponent("out.safetensors").path,
+        ])
+        Self.expectCleanFailure(
+            train, containing: "expected 28×28 images, found \(rows)×\(columns) (rows × columns) in \(images)")
         #expect(!train.output.contains("Epoch ["))
 
-        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let evaluate = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path])
-        Self.expectCleanFailure(evaluate, containing: "expected 28×28 images, found \(rows)×\(columns) (rows × columns) in \(directory.appendingPathComponent("t10k-images-idx3-ubyte").path)")
+        Self.expectCleanFailure(
+            evaluate,
+            containing:
+                "expected 28×28 images, found \(rows)×\(columns) (rows × columns) in \(directory.appendingPathComponent("t10k-images-idx3-ubyte").path)"
+        )
     }
 
     @Test func emptySetsAreRefused() throws {
@@ -87,13 +108,23 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.writeDataset(in: directory, count: 0)
         let images = directory.appendingPathComponent("train-images-idx3-ubyte").path
-        let data = try Self.run(["data", "--data", directory.path, "--png", directory.appendingPathComponent("grid.png").path])
-        Self.expectCleanFailure(data, containing: "\(images) holds no images (its header counts 0), so there are no samples to draw")
-        let train = try Self.run(["train", "--data", directory.path, "--epochs", "1", "--output", directory.appendingPathComponent("out.safetensors").path])
-        Self.expectCleanFailure(train, containing: "\(images) holds no images (its header counts 0): the training set must not be empty")
-        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let data = try Self.run([
+            "data", "--data", directory.path, "--png", directory.appendingPathComponent("grid.png").path,
+        ])
+        Self.expectCleanFailure(
+            data, containing: "\(images) holds no images (its header counts 0), so there are no samples to draw")
+        let train = try Self.run([
+            "train", "--data", directory.path, "--epochs", "1", "--output",
+            directory.appendingPathComponent("out.safetensors").path,
+        ])
+        Self.expectCleanFailure(
+            train, containing: "\(images) holds no images (its header counts 0): the training set must not be empty")
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let evaluate = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path])
-        Self.expectCleanFailure(evaluate, containing: "t10k-images-idx3-ubyte holds no images (its header counts 0): the test set must not be empty")
+        Self.expectCleanFailure(
+            evaluate,
+            containing: "t10k-images-idx3-ubyte holds no images (its header counts 0): the test set must not be empty")
     }
 
     // MARK: 2. Option ranges, a checkpoint's recipe
@@ -110,12 +141,16 @@ import Testing
     }
 
     /// A checkpoint with its recipe changed to `change`, written in `directory`.
-    static func checkpoint(in directory: URL, history epochs: Int = 0, _ change: (inout TrainingConfiguration) -> Void) throws -> URL {
+    static func checkpoint(
+        in directory: URL, history epochs: Int = 0, _ change: (inout TrainingConfiguration) -> Void
+    ) throws -> URL {
         var configuration = TrainingConfiguration()
         configuration.model = .mlp
         configuration.epochs = max(epochs, 1)
         let trainer = Trainer(configuration: configuration)
-        let tiny = MNISTDataset(images: [UInt8](repeating: 9, count: 64 * 784), labels: [UInt8](repeating: 3, count: 64), rows: 28, columns: 28)
+        let tiny = MNISTDataset(
+            images: [UInt8](repeating: 9, count: 64 * 784), labels: [UInt8](repeating: 3, count: 64), rows: 28,
+            columns: 28)
         for _ in 0..<epochs { _ = try trainer.runEpoch(trainingSet: tiny, testSet: tiny) }
         let url = directory.appendingPathComponent("run.checkpoint.safetensors")
         try trainer.saveCheckpoint(to: url)
@@ -133,7 +168,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let zeroBatch = try Self.checkpoint(in: directory) { $0.batchSize = 0 }
         #expect { _ = try Trainer.resume(from: zeroBatch) } throws: {
-            "\($0)" == "run.checkpoint.safetensors: its recipe cannot be trained: --batch-size must be between 1 and 1000000, found 0"
+            "\($0)"
+                == "run.checkpoint.safetensors: its recipe cannot be trained: --batch-size must be between 1 and 1000000, found 0"
         }
         let negativeRate = try Self.checkpoint(in: directory) { $0.learningRate = -1 }
         #expect { _ = try Trainer.resume(from: negativeRate) } throws: {
@@ -164,10 +200,19 @@ import Testing
             "\($0)".hasPrefix("nan.safetensors: conv1.weight holds NaN at element 17 (of 150)")
         }
         let infinite = directory.appendingPathComponent("inf.safetensors")
-        try SafeTensors.write(lenet.stateDict.map { name, tensor in
-            name == "fc2.bias" ? (name, Tensor(shape: tensor.shape, data: tensor.data.enumerated().map { $0.offset == 2 ? -.infinity : $0.element })) : (name, tensor)
-        }, metadata: ["model": "lenet5"], to: infinite)
-        #expect { _ = try WeightsFile.read(from: infinite) } throws: { "\($0)".hasPrefix("inf.safetensors: fc2.bias holds -infinity at element 2") }
+        try SafeTensors.write(
+            lenet.stateDict.map { name, tensor in
+                name == "fc2.bias"
+                    ? (
+                        name,
+                        Tensor(
+                            shape: tensor.shape,
+                            data: tensor.data.enumerated().map { $0.offset == 2 ? -.infinity : $0.element })
+                    ) : (name, tensor)
+            }, metadata: ["model": "lenet5"], to: infinite)
+        #expect { _ = try WeightsFile.read(from: infinite) } throws: {
+            "\($0)".hasPrefix("inf.safetensors: fc2.bias holds -infinity at element 2")
+        }
 
         let image = try Self.imagePNG(in: directory)
         let predict = try Self.run(["predict", "--weights", url.path, image.path])
@@ -196,21 +241,33 @@ import Testing
         let labels = directory.appendingPathComponent("t10k-labels-idx1-ubyte")
         let before = try Data(contentsOf: labels)
         let ontoData = try Self.run(["data", "--data", directory.path, "--png", labels.path])
-        Self.expectCleanFailure(ontoData, containing: "--png \(labels.path) is the same file as the input --data \(labels.path)")
+        Self.expectCleanFailure(
+            ontoData, containing: "--png \(labels.path) is the same file as the input --data \(labels.path)")
         #expect(try Data(contentsOf: labels) == before, "the test labels must be untouched")
         let missing = directory.appendingPathComponent("missing/grid.png").path
-        Self.expectCleanFailure(try Self.run(["data", "--data", directory.path, "--png", missing]), containing: "the folder \(directory.appendingPathComponent("missing").path) does not exist")
+        Self.expectCleanFailure(
+            try Self.run(["data", "--data", directory.path, "--png", missing]),
+            containing: "the folder \(directory.appendingPathComponent("missing").path) does not exist")
 
-        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let file = directory.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: file)
-        let report = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", file.path])
+        let report = try Self.run([
+            "evaluate", "--weights", weights.path, "--data", directory.path, "--report", file.path,
+        ])
         Self.expectCleanFailure(report, containing: "--report \(file.path) exists and is not a folder")
         #expect(!report.output.contains("Accuracy"))
-        let under = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", file.appendingPathComponent("report").path])
+        let under = try Self.run([
+            "evaluate", "--weights", weights.path, "--data", directory.path, "--report",
+            file.appendingPathComponent("report").path,
+        ])
         Self.expectCleanFailure(under, containing: "cannot create it, \(file.path) is not a folder")
         // A new folder is fine.
-        let fine = try Self.run(["evaluate", "--weights", weights.path, "--data", directory.path, "--report", directory.appendingPathComponent("new/report").path])
+        let fine = try Self.run([
+            "evaluate", "--weights", weights.path, "--data", directory.path, "--report",
+            directory.appendingPathComponent("new/report").path,
+        ])
         #expect(fine.status == 0, "\(fine.error)")
     }
 
@@ -223,7 +280,10 @@ import Testing
         }
         let missing = directory.appendingPathComponent("missing/out.safetensors").path
         let intoMissing = try train(["--output", missing])
-        Self.expectCleanFailure(intoMissing, containing: "--output \(missing): the folder \(directory.appendingPathComponent("missing").path) does not exist")
+        Self.expectCleanFailure(
+            intoMissing,
+            containing:
+                "--output \(missing): the folder \(directory.appendingPathComponent("missing").path) does not exist")
         #expect(!intoMissing.output.contains("Epoch ["))
 
         let folder = directory.appendingPathComponent("folder")
@@ -239,9 +299,13 @@ import Testing
         let trainingImages = directory.appendingPathComponent("train-images-idx3-ubyte")
         let before = try Data(contentsOf: trainingImages)
         let ontoData = try train(["--output", trainingImages.path])
-        Self.expectCleanFailure(ontoData, containing: "--output \(trainingImages.path) is the same file as the input --data \(trainingImages.path)")
+        Self.expectCleanFailure(
+            ontoData,
+            containing: "--output \(trainingImages.path) is the same file as the input --data \(trainingImages.path)")
         #expect(try Data(contentsOf: trainingImages) == before, "the training data must be untouched")
-        let metricsOntoData = try train(["--metrics", directory.appendingPathComponent("./t10k-labels-idx1-ubyte").path])
+        let metricsOntoData = try train([
+            "--metrics", directory.appendingPathComponent("./t10k-labels-idx1-ubyte").path,
+        ])
         Self.expectCleanFailure(metricsOntoData, containing: "is the same file as the input --data")
 
         // The normal case still trains, and resuming rewrites its own checkpoint.
@@ -249,13 +313,18 @@ import Testing
         let good = try train(["--output", output])
         #expect(good.status == 0, "\(good.error)")
         let checkpoint = directory.appendingPathComponent("mlp.checkpoint.safetensors").path
-        let resumed = try Self.run(["train", "--resume", checkpoint, "--epochs", "2", "--data", directory.path, "--output", output])
+        let resumed = try Self.run([
+            "train", "--resume", checkpoint, "--epochs", "2", "--data", directory.path, "--output", output,
+        ])
         #expect(resumed.status == 0, "\(resumed.error)")
         #expect(resumed.output.contains("Epoch [2/2]"))
 
         // 6. Fewer epochs than the checkpoint has done.
-        let fewer = try Self.run(["train", "--resume", checkpoint, "--epochs", "1", "--data", directory.path, "--output", output])
-        Self.expectCleanFailure(fewer, containing: "--epochs 1 is fewer than the 2 epochs mlp.checkpoint.safetensors has already trained")
+        let fewer = try Self.run([
+            "train", "--resume", checkpoint, "--epochs", "1", "--data", directory.path, "--output", output,
+        ])
+        Self.expectCleanFailure(
+            fewer, containing: "--epochs 1 is fewer than the 2 epochs mlp.checkpoint.safetensors has already trained")
         #expect(!fewer.output.contains("Epoch [2/1]"))
     }
 }

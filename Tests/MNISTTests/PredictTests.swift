@@ -21,20 +21,26 @@ import Testing
         }
     }
 
-    static let testSet = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test) }
+    static let testSet = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
+    }
 
     static func predictor() throws -> Predictor {
-        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         return try Predictor(weights: url)
     }
 
     /// MNIST digit `digit` (784 bytes, white on black) as an RGB PNG a person might send: scaled up `scale`
     /// times with bilinear interpolation, dark blue-black ink on off-white paper with ±`noise` levels of
     /// texture, its top-left corner at (`left`, `top`) of a `width × height` page.
-    static func renderPNG(_ digit: ArraySlice<UInt8>, scale: Double, left: Int, top: Int, width: Int = 400, height: Int = 300,
-                          noise: Int = 6, generator: inout Generator) -> [UInt8] {
+    static func renderPNG(
+        _ digit: ArraySlice<UInt8>, scale: Double, left: Int, top: Int, width: Int = 400, height: Int = 300,
+        noise: Int = 6, generator: inout Generator
+    ) -> [UInt8] {
         let size = Int((28 * scale).rounded())
-        precondition(left >= 0 && top >= 0 && left + size <= width && top + size <= height, "the digit must fit the page")
+        precondition(
+            left >= 0 && top >= 0 && left + size <= width && top + size <= height, "the digit must fit the page")
         let paper: [Int] = [246, 242, 232], ink: [Int] = [25, 30, 70]
         // Plain loops over buffers: this runs for tens of millions of pixels in a debug build.
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -68,7 +74,7 @@ import Testing
                     for x in 0..<size {
                         let a = y0 >= 0 && y0 < 28 ? rows[y0 * size + x] : 0
                         let b = y0 + 1 >= 0 && y0 + 1 < 28 ? rows[(y0 + 1) * size + x] : 0
-                        let amount = Int(a * (1 - fraction) + b * fraction)  // 0...255
+                        let amount = Int(a * (1 - fraction) + b * fraction) // 0...255
                         guard amount > 0 else { continue }
                         let base = ((top + y) * width + left + x) * 3
                         for channel in 0..<3 {
@@ -89,7 +95,8 @@ import Testing
     /// The predictor keeps values, not the model: changing the model afterwards changes no prediction, and
     /// every thread's own copy answers as the first one did.
     @Test func thePredictorHoldsACopyOfTheWeightsAndEachThreadItsOwnModel() throws {
-        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let (kind, model, _) = try WeightsFile.read(from: url)
         let predictor = Predictor(kind: kind, model: model)
         let images = try Self.testSet.get().images
@@ -106,7 +113,9 @@ import Testing
         let testSet = try Self.testSet.get()
         let predictor = try Self.predictor()
         // Each digit has its own generator, so the images are the same however the work is spread.
-        struct Inputs { var prepared: [Float] = [], squashed: [Float] = [], plain: [Float] = [], plainPrepared: [Float] = [] }
+        struct Inputs {
+            var prepared: [Float] = [], squashed: [Float] = [], plain: [Float] = [], plainPrepared: [Float] = []
+        }
         let inputs = try (0..<Self.sampleCount).concurrentMap { index -> Inputs in
             var generator = Generator(state: 2024 &+ UInt64(index) &* 7919)
             let digit = testSet.images[(index * 784)..<((index + 1) * 784)]
@@ -119,7 +128,8 @@ import Testing
             #expect(image.width == 400 && image.height == 300)
             let ink = try MNISTPreprocessing.inkMap(image)
             return Inputs(
-                prepared: try MNISTPreprocessing.prepare(ink: ink, width: 400, height: 300, file: "rendered-\(index).png"),
+                prepared: try MNISTPreprocessing.prepare(
+                    ink: ink, width: 400, height: 300, file: "rendered-\(index).png"),
                 // The naive route: the same ink map, squashed whole into 28×28, no crop, no fit, no centring.
                 squashed: MNISTPreprocessing.squash(ink, width: 400, height: 300).map { $0 * 255 },
                 plain: digit.map(Float.init),
@@ -132,7 +142,8 @@ import Testing
         let withoutPreparation = Self.accuracy(predictor.predict(images: squashed), labels)
         let original = Self.accuracy(predictor.predict(images: plain), labels)
         let originalPrepared = Self.accuracy(predictor.predict(images: plainPrepared), labels)
-        print("""
+        print(
+            """
             PredictTests: first \(Self.sampleCount) MNIST test digits, LeNet5 after 3 epochs: \
             plain 28×28 \(formatPercent(original)), plain through prepare \(formatPercent(originalPrepared)), \
             rendered large off-centre on paper: prepared \(formatPercent(withPreparation)), \
@@ -140,7 +151,8 @@ import Testing
             """)
         #expect(withPreparation >= 0.95, "rendered digits: \(withPreparation)")
         #expect(originalPrepared >= original - 0.02, "preparing MNIST's own digits should change little")
-        #expect(withoutPreparation < withPreparation - 0.3, "the naive route should do much worse: \(withoutPreparation)")
+        #expect(
+            withoutPreparation < withPreparation - 0.3, "the naive route should do much worse: \(withoutPreparation)")
     }
 
     /// A digit drawn at 1000×1000 with a thin pen (a canvas export) is still recognised.
@@ -149,7 +161,9 @@ import Testing
         let predictor = try Self.predictor()
         var generator = Generator(state: 9)
         // The first test digit is a 7; scaled 30× into a 1000×1000 page, off-centre.
-        let png = Self.renderPNG(testSet.images[0..<784], scale: 30, left: 130, top: 80, width: 1000, height: 1000, noise: 3, generator: &generator)
+        let png = Self.renderPNG(
+            testSet.images[0..<784], scale: 30, left: 130, top: 80, width: 1000, height: 1000, noise: 3,
+            generator: &generator)
         let ready = try MNISTPreprocessing.prepare(try PNGDecoder.decode(png))
         #expect(predictor.predict(image: ready).digit == Int(testSet.labels[0]))
     }
@@ -177,7 +191,8 @@ extension Range where Bound == Int {
     static let tool: URL? = {
         let url = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("mnist")
         guard FileManager.default.isExecutableFile(atPath: url.path),
-              let help = try? run(url, ["--help"]), help.output.contains("predict") else { return nil }
+            let help = try? run(url, ["--help"]), help.output.contains("predict")
+        else { return nil }
         return url
     }()
 
@@ -192,25 +207,34 @@ extension Range where Bound == Int {
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorData, as: UTF8.self)
+        )
     }
 
     @Test func aBadImageIsReportedAndTheOthersArePredicted() throws {
-        let tool = try #require(Self.tool, "the mnist tool, with its predict subcommand, should be built next to the tests")
-        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let tool = try #require(
+            Self.tool, "the mnist tool, with its predict subcommand, should be built next to the tests")
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let testSet = try PredictTests.testSet.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var generator = PredictTests.Generator(state: 5)
         let seven = directory.appendingPathComponent("seven.png"), two = directory.appendingPathComponent("two.png")
-        try Data(PredictTests.renderPNG(testSet.images[0..<784], scale: 8, left: 50, top: 30, generator: &generator)).write(to: seven)
-        try Data(PredictTests.renderPNG(testSet.images[784..<1568], scale: 7, left: 150, top: 60, generator: &generator)).write(to: two)
+        try Data(PredictTests.renderPNG(testSet.images[0..<784], scale: 8, left: 50, top: 30, generator: &generator))
+            .write(to: seven)
+        try Data(
+            PredictTests.renderPNG(testSet.images[784..<1568], scale: 7, left: 150, top: 60, generator: &generator)
+        ).write(to: two)
         let empty = directory.appendingPathComponent("empty.png")
         try Data().write(to: empty)
         let missing = directory.appendingPathComponent("missing.png")
 
-        let result = try Self.run(tool, ["predict", "--weights", weights.path, seven.path, missing.path, empty.path, two.path])
+        let result = try Self.run(
+            tool, ["predict", "--weights", weights.path, seven.path, missing.path, empty.path, two.path])
         #expect(result.status == 1)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
@@ -237,17 +261,21 @@ extension Range where Bound == Int {
 
     @Test func transformedTestDigitsAreHarderForAModelTrainedWithoutAugmentation() throws {
         let tool = try #require(PredictCommandTests.tool, "the mnist tool should be built next to the tests")
-        let weights = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         let plain = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path])
-        let transformed = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
-        let again = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
+        let transformed = try PredictCommandTests.run(
+            tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
+        let again = try PredictCommandTests.run(
+            tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
         #expect(plain.status == 0 && transformed.status == 0 && again.status == 0)
         #expect(transformed.output.contains("each randomly rotated, scaled and shifted (seed 3)"))
         // Measured: 98.07% plain, 78.53% transformed (seed 3); the same seed draws the same transforms.
         #expect(try Self.accuracy(transformed.output) < Self.accuracy(plain.output) - 5)
         #expect(try Self.accuracy(transformed.output) == Self.accuracy(again.output))
 
-        let report = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path, "--augment", "--report", "unused"])
+        let report = try PredictCommandTests.run(
+            tool, ["evaluate", "--weights", weights.path, "--augment", "--report", "unused"])
         #expect(report.status != 0)
         #expect(report.error.contains("--report draws the test images as they are"))
     }
@@ -257,13 +285,17 @@ extension Range where Bound == Int {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let plainGrid = directory.appendingPathComponent("plain.png"), augmentedGrid = directory.appendingPathComponent("augmented.png")
+        let plainGrid = directory.appendingPathComponent("plain.png"),
+            augmentedGrid = directory.appendingPathComponent("augmented.png")
         let plain = try PredictCommandTests.run(tool, ["data", "--show", "1", "--png", plainGrid.path])
-        let augmented = try PredictCommandTests.run(tool, ["data", "--show", "1", "--augment", "--png", augmentedGrid.path])
+        let augmented = try PredictCommandTests.run(
+            tool, ["data", "--show", "1", "--augment", "--png", augmentedGrid.path])
         #expect(plain.status == 0 && augmented.status == 0)
         #expect(augmented.output.contains("Training sample 0, label 5, augmented:"))
-        let (plainImage, augmentedImage) = (try PNGDecoder.decode(Array(Data(contentsOf: plainGrid)), file: "plain.png"),
-                                            try PNGDecoder.decode(Array(Data(contentsOf: augmentedGrid)), file: "augmented.png"))
+        let (plainImage, augmentedImage) = (
+            try PNGDecoder.decode(Array(Data(contentsOf: plainGrid)), file: "plain.png"),
+            try PNGDecoder.decode(Array(Data(contentsOf: augmentedGrid)), file: "augmented.png")
+        )
         #expect(plainImage.width == augmentedImage.width && plainImage.height == augmentedImage.height)
         #expect(plainImage.pixels != augmentedImage.pixels)
     }

@@ -14,7 +14,8 @@ import Testing
         let kind: ModelKind
 
         init(_ kind: ModelKind) throws {
-            let url = try #require(Bundle.module.url(forResource: kind.rawValue, withExtension: "safetensors", subdirectory: "Fixtures"))
+            let url = try #require(
+                Bundle.module.url(forResource: kind.rawValue, withExtension: "safetensors", subdirectory: "Fixtures"))
             file = try SafeTensors.read(from: url)
             self.kind = kind
         }
@@ -27,7 +28,9 @@ import Testing
         func model() throws -> any UnaryLayer {
             var generator = RandomGenerator(seed: 1)
             let model = kind.makeModel(generator: &generator)
-            let initial = file.tensors.filter { $0.name.hasPrefix("init.") }.map { (String($0.name.dropFirst(5)), $0.tensor) }
+            let initial = file.tensors.filter { $0.name.hasPrefix("init.") }.map {
+                (String($0.name.dropFirst(5)), $0.tensor)
+            }
             try model.loadStateDict(initial, source: "\(kind.rawValue) fixture")
             return model
         }
@@ -55,7 +58,9 @@ import Testing
             #expect(error < 1e-5, "\(name) after the forward pass: relative error \(error)")
         }
         let loss = logits.crossEntropy(labels: try fixture.labels)
-        #expect(abs(loss.scalar - (try fixture.tensor("loss")).scalar) < 1e-4 * abs(try fixture.tensor("loss").scalar), "loss")
+        #expect(
+            abs(loss.scalar - (try fixture.tensor("loss")).scalar) < 1e-4 * abs(try fixture.tensor("loss").scalar),
+            "loss")
         loss.backward()
         for (name, parameter) in model.namedParameters {
             let gradient = try #require(parameter.grad, "\(name) got no gradient")
@@ -68,13 +73,16 @@ import Testing
     /// rule (Adam's first step moves a weight by ≈ lr · sign(g), so a tiny gradient's rounding would
     /// otherwise decide its sign).
     func checkSteps(
-        _ kind: ModelKind, family: String, steps: Int, makeOptimizer: ([(name: String, tensor: Tensor)]) -> any Optimizer
+        _ kind: ModelKind, family: String, steps: Int,
+        makeOptimizer: ([(name: String, tensor: Tensor)]) -> any Optimizer
     ) throws {
         let fixture = try Fixture(kind)
         let model = try fixture.model()
         let optimizer = makeOptimizer(model.namedParameters)
         for _ in 0..<steps {
-            for (name, parameter) in model.namedParameters { parameter.grad = try fixture.tensor("grad.\(name)").detached() }
+            for (name, parameter) in model.namedParameters {
+                parameter.grad = try fixture.tensor("grad.\(name)").detached()
+            }
             optimizer.step()
         }
         for (name, parameter) in model.namedParameters {
@@ -95,8 +103,12 @@ import Testing
         try checkSteps(.lenet5, family: "sgdnesterov", steps: 2) {
             SGD(parameters: $0, learningRate: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4)
         }
-        try checkSteps(.lenet5, family: "adamw", steps: 2) { AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) }
-        try checkSteps(.lenet5, family: "adamwd", steps: 2) { Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) }
+        try checkSteps(.lenet5, family: "adamw", steps: 2) {
+            AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2)
+        }
+        try checkSteps(.lenet5, family: "adamwd", steps: 2) {
+            Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2)
+        }
     }
 
     @Test func stateDictNamesAreTheTutorials() throws {
@@ -104,7 +116,9 @@ import Testing
             let fixture = try Fixture(kind)
             var generator = RandomGenerator(seed: 1)
             let names = kind.makeModel(generator: &generator).stateDict.map(\.name).sorted()
-            let pytorchNames = fixture.file.tensors.map(\.name).filter { $0.hasPrefix("init.") }.map { String($0.dropFirst(5)) }.sorted()
+            let pytorchNames = fixture.file.tensors.map(\.name).filter { $0.hasPrefix("init.") }.map {
+                String($0.dropFirst(5))
+            }.sorted()
             #expect(names == pytorchNames, "\(kind.rawValue)")
         }
     }
@@ -112,7 +126,8 @@ import Testing
     /// A file from PyTorch's `save_file(model.state_dict(), path)`, with no metadata, loads as LeNet5 with
     /// PyTorch's tensors (the same initial weights the lenet5 fixture holds).
     @Test func aPlainPyTorchStateDictLoads() throws {
-        let url = try #require(Bundle.module.url(forResource: "lenet5-state-dict", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "lenet5-state-dict", withExtension: "safetensors", subdirectory: "Fixtures"))
         let (kind, model, metadata) = try WeightsFile.read(from: url)
         #expect(kind == .lenet5 && metadata.isEmpty)
         let fixture = try Fixture(.lenet5)

@@ -30,8 +30,9 @@ final class ReadmeLeNet5: Module, UnaryLayer {
         #expect(model.stateDict.map(\.name) == LeNet5(generator: &generator).stateDict.map(\.name))
         let optimizer = Adam(parameters: model.namedParameters, learningRate: 0.001)
         let directory = try #require(MNISTDataset.defaultDirectory())
-        let trainLoader = DataLoader(dataset: try MNISTDataset.load(directory: directory, split: .train).prefix(3200),
-                                     batchSize: 64, shuffle: true)
+        let trainLoader = DataLoader(
+            dataset: try MNISTDataset.load(directory: directory, split: .train).prefix(3200),
+            batchSize: 64, shuffle: true)
         let testSet = try MNISTDataset.load(directory: directory, split: .test).prefix(500)
         let before = evaluate(model: model, on: testSet).accuracy
         for _ in 1...1 {

@@ -6,7 +6,9 @@ import Testing
 /// `mnist evaluate --report`: an untrained LeNet5 (fixed seed) on the first 200 bundled test images makes
 /// plenty of mistakes to check the plumbing with.
 @Suite struct ReportTests {
-    static let testSlice = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test).prefix(200) }
+    static let testSlice = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test).prefix(200)
+    }
 
     static func untrainedModel() -> any UnaryLayer {
         var generator = RandomGenerator(seed: 3)
@@ -15,17 +17,19 @@ import Testing
 
     static func history(epochs: Int) -> [EpochRecord] {
         (1...epochs).map { epoch in
-            EpochRecord(epoch: epoch, epochs: epochs, testAccuracy: 0.9 + 0.005 * Double(epoch),
-                        trainingLoss: 0.5 / Double(epoch), trainingAccuracy: 0.88 + 0.006 * Double(epoch),
-                        seconds: 20, learningRate: 0.001)
+            EpochRecord(
+                epoch: epoch, epochs: epochs, testAccuracy: 0.9 + 0.005 * Double(epoch),
+                trainingLoss: 0.5 / Double(epoch), trainingAccuracy: 0.88 + 0.006 * Double(epoch),
+                seconds: 20, learningRate: 0.001)
         }
     }
 
     static func report(history: [EpochRecord] = []) throws -> EvaluationReport {
         let testSet = try testSlice.get()
-        return EvaluationReport(modelName: "lenet5", weightsPath: "untrained.safetensors", testSet: testSet,
-                                outcomes: classify(model: untrainedModel(), on: testSet, batchSize: 64), history: history,
-                                metricsPath: history.isEmpty ? nil : "untrained.metrics.jsonl")
+        return EvaluationReport(
+            modelName: "lenet5", weightsPath: "untrained.safetensors", testSet: testSet,
+            outcomes: classify(model: untrainedModel(), on: testSet, batchSize: 64), history: history,
+            metricsPath: history.isEmpty ? nil : "untrained.metrics.jsonl")
     }
 
     static func temporaryDirectory() -> URL {
@@ -33,7 +37,9 @@ import Testing
     }
 
     /// The chunk types of a PNG file and its IHDR fields, checking the signature and that the chunks fill the file.
-    static func pngStructure(_ bytes: [UInt8]) throws -> (chunks: [String], width: Int, height: Int, bitDepth: UInt8, colorType: UInt8) {
+    static func pngStructure(
+        _ bytes: [UInt8]
+    ) throws -> (chunks: [String], width: Int, height: Int, bitDepth: UInt8, colorType: UInt8) {
         #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         func integer(at offset: Int) -> Int { bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) } }
         var chunks = [String]()
@@ -53,7 +59,7 @@ import Testing
         let outcomes = classify(model: model, on: testSet, batchSize: 64)
         #expect(outcomes.map(\.index) == Array(0..<200))
         #expect(outcomes.map(\.label) == testSet.labels.map(Int.init))
-        #expect(outcomes.allSatisfy { $0.probability >= 0.1 && $0.probability <= 1 })  // the largest of ten
+        #expect(outcomes.allSatisfy { $0.probability >= 0.1 && $0.probability <= 1 }) // the largest of ten
         #expect(Evaluation(outcomes: outcomes) == evaluate(model: model, on: testSet))
 
         let report = try Self.report()
@@ -62,7 +68,8 @@ import Testing
         #expect(rows[0].dropFirst() == ArraySlice((0..<10).map(String.init)))
         for digit in 0..<10 {
             #expect(rows[digit + 1][0] == String(digit))
-            #expect(rows[digit + 1].dropFirst().map { Int($0) } == report.evaluation.confusion[digit].map { Optional($0) })
+            #expect(
+                rows[digit + 1].dropFirst().map { Int($0) } == report.evaluation.confusion[digit].map { Optional($0) })
         }
         #expect(report.evaluation.total == 200)
     }
@@ -71,19 +78,28 @@ import Testing
         let report = try Self.report()
         let mistakes = report.mistakes
         #expect(mistakes.count == report.evaluation.total - report.evaluation.correct)
-        #expect(mistakes.count > 50)  // an untrained model: enough to fill the picture
+        #expect(mistakes.count > 50) // an untrained model: enough to fill the picture
         #expect(mistakes.allSatisfy { $0.label != $0.prediction && Int(report.testSet.labels[$0.index]) == $0.label })
-        #expect(zip(mistakes, mistakes.dropFirst()).allSatisfy { $0.probability > $1.probability || ($0.probability == $1.probability && $0.index < $1.index) })
+        #expect(
+            zip(mistakes, mistakes.dropFirst()).allSatisfy {
+                $0.probability > $1.probability || ($0.probability == $1.probability && $0.index < $1.index)
+            })
 
         let lines = report.mistakesCSV.split(separator: "\n")
         #expect(lines.first == "index,label,prediction,probability")
         #expect(lines.count == mistakes.count + 1)
         let first = lines[1].split(separator: ",")
-        #expect(Int(first[0]) == mistakes[0].index && Int(first[1]) == mistakes[0].label && Int(first[2]) == mistakes[0].prediction)
+        #expect(
+            Int(first[0]) == mistakes[0].index && Int(first[1]) == mistakes[0].label
+                && Int(first[2]) == mistakes[0].prediction)
         #expect(abs(Float(first[3])! - mistakes[0].probability) < 1e-6)
 
-        #expect(EvaluationReport.caption(of: ImageOutcome(index: 0, label: 7, prediction: 1, probability: 0.987)) == "7→1 98%")
-        #expect(EvaluationReport.caption(of: ImageOutcome(index: 0, label: 3, prediction: 5, probability: 0.9999)) == "3→5 99%")
+        #expect(
+            EvaluationReport.caption(of: ImageOutcome(index: 0, label: 7, prediction: 1, probability: 0.987))
+                == "7→1 98%")
+        #expect(
+            EvaluationReport.caption(of: ImageOutcome(index: 0, label: 3, prediction: 5, probability: 0.9999))
+                == "3→5 99%")
     }
 
     @Test func mistakesImageShowsTheDigitsInOrder() throws {
@@ -129,18 +145,32 @@ import Testing
 
     @Test func reportWritesDecodablePNGsAndLinksEverything() throws {
         let directory = Self.temporaryDirectory().appendingPathComponent("nested/report")
-        defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent().deletingLastPathComponent()) }
+        defer {
+            try? FileManager.default.removeItem(at: directory.deletingLastPathComponent().deletingLastPathComponent())
+        }
         let report = try Self.report(history: Self.history(epochs: 3))
         let files = try report.write(to: directory)
-        #expect(files.map(\.lastPathComponent) == ["confusion.csv", "confusion.png", "mistakes.csv", "mistakes.png", "curves.svg", "report.md"])
-        for (name, image) in [("confusion.png", report.confusionImage()), ("mistakes.png", try #require(report.mistakesImage()))] {
+        #expect(
+            files.map(\.lastPathComponent) == [
+                "confusion.csv", "confusion.png", "mistakes.csv", "mistakes.png", "curves.svg", "report.md",
+            ])
+        for (name, image) in [
+            ("confusion.png", report.confusionImage()), ("mistakes.png", try #require(report.mistakesImage())),
+        ] {
             let png = try Self.pngStructure(Array(try Data(contentsOf: directory.appendingPathComponent(name))))
             #expect(png.chunks.first == "IHDR" && png.chunks.contains("IDAT") && png.chunks.last == "IEND", "\(name)")
-            #expect(png.width == image.width && png.height == image.height && png.bitDepth == 8 && png.colorType == 0, "\(name)")
+            #expect(
+                png.width == image.width && png.height == image.height && png.bitDepth == 8 && png.colorType == 0,
+                "\(name)")
         }
-        #expect(try String(contentsOf: directory.appendingPathComponent("confusion.csv"), encoding: .utf8) == report.confusionCSV)
+        #expect(
+            try String(contentsOf: directory.appendingPathComponent("confusion.csv"), encoding: .utf8)
+                == report.confusionCSV)
         let markdown = try String(contentsOf: directory.appendingPathComponent("report.md"), encoding: .utf8)
-        for link in ["(confusion.png)", "(confusion.csv)", "(mistakes.png)", "(mistakes.csv)", "(curves.svg)", formatPercent(report.evaluation.accuracy)] {
+        for link in [
+            "(confusion.png)", "(confusion.csv)", "(mistakes.png)", "(mistakes.csv)", "(curves.svg)",
+            formatPercent(report.evaluation.accuracy),
+        ] {
             #expect(markdown.contains(link), "report.md lacks \(link)")
         }
         for digit in 0..<10 { #expect(markdown.contains("\n| \(digit) | ")) }
@@ -162,10 +192,15 @@ import Testing
             let circles = "//*[@id='\(id)']/*[local-name()='circle']"
             #expect(try root.nodes(forXPath: circles).count == epochs, "\(id)")
             for coordinate in ["cx", "cy"] {
-                let values = try root.nodes(forXPath: "\(circles)/@\(coordinate)").map { $0.stringValue.flatMap(Double.init) }
-                #expect(values.count == epochs && values.allSatisfy { $0?.isFinite == true }, "\(id) \(coordinate): \(values)")
+                let values = try root.nodes(forXPath: "\(circles)/@\(coordinate)").map {
+                    $0.stringValue.flatMap(Double.init)
+                }
+                #expect(
+                    values.count == epochs && values.allSatisfy { $0?.isFinite == true },
+                    "\(id) \(coordinate): \(values)")
             }
-            let points = try #require(try root.nodes(forXPath: "//*[@id='\(id)']/*[local-name()='polyline']/@points").first?.stringValue)
+            let points = try #require(
+                try root.nodes(forXPath: "//*[@id='\(id)']/*[local-name()='polyline']/@points").first?.stringValue)
             #expect(points.split(separator: " ").count == epochs)
         }
         let texts = try root.nodes(forXPath: "//*[local-name()='text']").compactMap(\.stringValue)
@@ -176,7 +211,10 @@ import Testing
 
     @Test func bitmapFontDrawsEachDigitDistinctly() {
         for (character, glyph) in BitmapFont.glyphs {
-            #expect(glyph.count == BitmapFont.glyphHeight && glyph.allSatisfy { $0.count == BitmapFont.glyphWidth && $0.allSatisfy("#.".contains) }, "\(character)")
+            #expect(
+                glyph.count == BitmapFont.glyphHeight
+                    && glyph.allSatisfy { $0.count == BitmapFont.glyphWidth && $0.allSatisfy("#.".contains) },
+                "\(character)")
         }
         let digits = (0..<10).map { digit -> [UInt8] in
             var image = GrayscaleImage(width: 7, height: 9, value: 255)
@@ -191,7 +229,7 @@ import Testing
         // Scaled text covers scale × scale squares, and clips at the edges instead of trapping.
         var image = GrayscaleImage(width: 4, height: 4)
         image.drawText("1", x: -2, y: -4, scale: 2, value: 0)
-        #expect(image[2, 0] == 0 && image[3, 1] == 0 && image[1, 0] == 255)  // row 2 of "1" is ink at column 2 only
+        #expect(image[2, 0] == 0 && image[3, 1] == 0 && image[1, 0] == 255) // row 2 of "1" is ink at column 2 only
     }
 
     @Test func metricsFileRoundTripsAndMalformedLinesNameFileAndLine() throws {
@@ -209,7 +247,10 @@ import Testing
         for (text, line, problem) in [
             ("\(lines[0])\n{\"epoch\": 2\n", 2, "not valid JSON"),
             ("\(lines[0])\n\n{\"epoch\": 2, \"epochs\": 3}\n", 3, "\"testAccuracy\" is missing"),
-            ("\(lines[0].replacingOccurrences(of: "\"epoch\":1", with: "\"epoch\":\"one\""))\n", 1, "\"epoch\" has the wrong type"),
+            (
+                "\(lines[0].replacingOccurrences(of: "\"epoch\":1", with: "\"epoch\":\"one\""))\n", 1,
+                "\"epoch\" has the wrong type"
+            ),
         ] {
             try text.write(to: url, atomically: true, encoding: .utf8)
             #expect {

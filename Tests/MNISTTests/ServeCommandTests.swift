@@ -8,7 +8,8 @@ import Testing
     static let tool: URL? = {
         let url = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("mnist")
         guard FileManager.default.isExecutableFile(atPath: url.path),
-              let help = try? PredictCommandTests.run(url, ["--help"]), help.output.contains("serve") else { return nil }
+            let help = try? PredictCommandTests.run(url, ["--help"]), help.output.contains("serve")
+        else { return nil }
         return url
     }()
 
@@ -38,7 +39,8 @@ import Testing
         try "#!/bin/sh\necho \"$0 $*\"\n".write(to: server, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server.path)
 
-        let result = try PredictCommandTests.run(tool, ["serve", "--weights", "my weights.safetensors", "--port", "9000"])
+        let result = try PredictCommandTests.run(
+            tool, ["serve", "--weights", "my weights.safetensors", "--port", "9000"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "\(server.path) --weights my weights.safetensors --port 9000\n")
         let withHost = try PredictCommandTests.run(tool, ["serve", "--weights", "w", "--host", "0.0.0.0"])

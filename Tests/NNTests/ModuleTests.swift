@@ -19,11 +19,16 @@ final class TwoLayer: Module, UnaryLayer {
     @Test func parametersAndBuffersAreNamedLikePyTorchsStateDict() {
         var generator = RandomGenerator(seed: 1)
         let model = TwoLayer(generator: &generator)
-        #expect(model.namedParameters.map(\.name) == ["features.0.weight", "features.0.bias", "norm.weight", "norm.bias", "head.weight"])
-        #expect(model.stateDict.map(\.name) == [
-            "features.0.weight", "features.0.bias", "norm.weight", "norm.bias", "norm.running_mean", "norm.running_var",
-            "norm.num_batches_tracked", "head.weight",
-        ])
+        #expect(
+            model.namedParameters.map(\.name) == [
+                "features.0.weight", "features.0.bias", "norm.weight", "norm.bias", "head.weight",
+            ])
+        #expect(
+            model.stateDict.map(\.name) == [
+                "features.0.weight", "features.0.bias", "norm.weight", "norm.bias", "norm.running_mean",
+                "norm.running_var",
+                "norm.num_batches_tracked", "head.weight",
+            ])
         #expect(model.parameterCount == 3 * 4 + 4 + 4 + 4 + 4 * 2)
     }
 
@@ -31,7 +36,9 @@ final class TwoLayer: Module, UnaryLayer {
         var generator = RandomGenerator(seed: 2)
         let model = TwoLayer(generator: &generator)
         model.eval()
-        #expect(!model.isTraining && !model.features.isTraining && !model.features.layers[1].isTraining && !model.norm.isTraining)
+        #expect(
+            !model.isTraining && !model.features.isTraining && !model.features.layers[1].isTraining
+                && !model.norm.isTraining)
         model.train()
         #expect(model.norm.isTraining && model.features.layers[0].isTraining)
     }
@@ -54,7 +61,8 @@ final class TwoLayer: Module, UnaryLayer {
         let convolution = Conv2d(3, 4, kernelSize: 3, stride: 2, padding: 1, generator: &generator)
         let output = convolution(input)
         #expect(output.shape == [2, 4, 4, 4])
-        #expect(output.data == input.conv2d(weight: convolution.weight, bias: convolution.bias, stride: 2, padding: 1).data)
+        #expect(
+            output.data == input.conv2d(weight: convolution.weight, bias: convolution.bias, stride: 2, padding: 1).data)
         #expect(MaxPool2d(2)(input).shape == [2, 3, 4, 4])
         #expect(AvgPool2d(3, stride: 1)(input).shape == [2, 3, 6, 6])
         #expect(Flatten()(input).shape == [2, 192])
@@ -74,7 +82,7 @@ final class TwoLayer: Module, UnaryLayer {
         #expect(abs(output.data[0] + 1) < 1e-4 && abs(output.data[3] - 1) < 1e-4)
         norm.eval()
         let evaluated = norm(Tensor(shape: [1, 2], data: [0.2, 0.6]))
-        #expect(evaluated.data.allSatisfy { abs($0) < 1e-6 })  // the running mean maps to 0
+        #expect(evaluated.data.allSatisfy { abs($0) < 1e-6 }) // the running mean maps to 0
     }
 
     @Test func dropoutIsTheIdentityInEvaluation() {
@@ -88,6 +96,6 @@ final class TwoLayer: Module, UnaryLayer {
 
     @Test func crossEntropyOfUniformLogitsIsLogOfClassCount() {
         let loss = CrossEntropyLoss()(Tensor.zeros([3, 10]), [1, 5, 9])
-        #expect(abs(loss.scalar - 2.3025851) < 1e-6)  // ln 10
+        #expect(abs(loss.scalar - 2.3025851) < 1e-6) // ln 10
     }
 }

@@ -10,7 +10,8 @@ import Glibc
 /// before the tensors are read, a size limit; never a hang on a FIFO or an endless read of a device.
 @Suite struct SafeTensorsFileTests {
     static func withDirectory(_ body: (URL) throws -> Void) throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-files-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "safetensors-files-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: url) }
         try body(url)
@@ -42,7 +43,9 @@ import Glibc
             let fifo = directory.appendingPathComponent("weights.safetensors")
             #expect(mkfifo(fifo.path, 0o600) == 0)
             let message = Self.message(Self.readWithin(10, fifo))
-            #expect(message.contains("weights.safetensors: \(fifo.path) is a FIFO (named pipe), not a regular file"), "\(message)")
+            #expect(
+                message.contains("weights.safetensors: \(fifo.path) is a FIFO (named pipe), not a regular file"),
+                "\(message)")
         }
     }
 
@@ -61,11 +64,17 @@ import Glibc
             let longer = directory.appendingPathComponent("longer.safetensors")
             try Data(bytes + [UInt8](repeating: 7, count: 1000)).write(to: longer)
             let long = Self.message(Self.readWithin(10, longer))
-            #expect(long.contains("longer.safetensors: file is \(bytes.count + 1000) bytes, but the header says the data ends at byte \(bytes.count) (1000 trailing bytes)"), "\(long)")
+            #expect(
+                long.contains(
+                    "longer.safetensors: file is \(bytes.count + 1000) bytes, but the header says the data ends at byte \(bytes.count) (1000 trailing bytes)"
+                ), "\(long)")
             let shorter = directory.appendingPathComponent("shorter.safetensors")
             try Data(bytes.dropLast(4)).write(to: shorter)
             let short = Self.message(Self.readWithin(10, shorter))
-            #expect(short.contains("shorter.safetensors: file is \(bytes.count - 4) bytes, but the header says the data ends at byte \(bytes.count) (truncated?)"), "\(short)")
+            #expect(
+                short.contains(
+                    "shorter.safetensors: file is \(bytes.count - 4) bytes, but the header says the data ends at byte \(bytes.count) (truncated?)"
+                ), "\(short)")
             // A well-formed file still reads.
             let good = directory.appendingPathComponent("good.safetensors")
             try Data(bytes).write(to: good)
@@ -80,7 +89,10 @@ import Glibc
             #expect(FileManager.default.createFile(atPath: huge.path, contents: Data()))
             #expect(truncate(huge.path, off_t(SafeTensors.maximumFileSize + 1)) == 0)
             let message = Self.message(Self.readWithin(10, huge))
-            #expect(message.contains("huge.safetensors: file is \(SafeTensors.maximumFileSize + 1) bytes, over the \(SafeTensors.maximumFileSize)-byte limit"), "\(message)")
+            #expect(
+                message.contains(
+                    "huge.safetensors: file is \(SafeTensors.maximumFileSize + 1) bytes, over the \(SafeTensors.maximumFileSize)-byte limit"
+                ), "\(message)")
         }
     }
 }

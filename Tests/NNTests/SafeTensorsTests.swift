@@ -57,8 +57,10 @@ private func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
 // MARK: - Round trips and the written format
 
 @Test func roundTripKeepsBitsShapesAndMetadata() throws {
-    let special: [Float] = [0, -0.0, 1.5, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
-                            Float(bitPattern: 0x7FC0_1234), Float(bitPattern: 0xFF80_0001)]
+    let special: [Float] = [
+        0, -0.0, 1.5, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+        Float(bitPattern: 0x7FC0_1234), Float(bitPattern: 0xFF80_0001),
+    ]
     let tensors: [(name: String, tensor: Tensor)] = [
         ("fc.weight", Tensor(shape: [3, 3], data: special)),
         ("conv1.bias", Tensor(shape: [2], data: [0.25, -0.125])),
@@ -87,7 +89,8 @@ private func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
     // Python's safetensors.torch.save writes exactly these bytes for the same tensors (checked by hand
     // with safetensors 0.8.0): sorted names, compact JSON, spaces up to a multiple of 8 bytes.
     let bytes = try SafeTensors.encode([("b", Tensor(shape: [2], data: [1, 2])), ("a", Tensor(-1))])
-    let header = #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"#
+    let header =
+        #"{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"#
         + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
     let padding = String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
     let expected = rawFile(header: header + padding, data: littleEndianBytes([Float(-1), 1, 2].map(\.bitPattern)))
@@ -151,8 +154,13 @@ private func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
         (.uint8, [0, 200, 255], [0, 200, 255]),
         (.bool, [0, 1, 2], [0, 1, 1]),
     ]
-    let file = handBuiltFile(cases.map { (name: "t.\($0.dtype.rawValue)", dtype: $0.dtype.rawValue,
-                                          shape: [$0.expected.count], bytes: $0.bytes) })
+    let file = handBuiltFile(
+        cases.map {
+            (
+                name: "t.\($0.dtype.rawValue)", dtype: $0.dtype.rawValue,
+                shape: [$0.expected.count], bytes: $0.bytes
+            )
+        })
     let decoded = try SafeTensors.decode(file, source: source)
     #expect(Set(SafeTensorsDataType.allCases.map(\.rawValue)) == Set(cases.map(\.dtype.rawValue)))
     for (dtype, _, expected) in cases {
@@ -219,10 +227,11 @@ private func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
     #expect(file.source == "python-written.safetensors")
     #expect(file.metadata == ["format": "pt", "epoch": "3"])
     // Python lays data out by dtype alignment, then name; the tensors come back in that order.
-    #expect(file.tensors.map(\.name) == [
-        "uint64", "bn.num_batches_tracked", "double", "conv.bias", "conv.weight", "empty", "uint32", "int32",
-        "brain", "half", "uint16", "int16", "int8", "uint8", "mask",
-    ])
+    #expect(
+        file.tensors.map(\.name) == [
+            "uint64", "bn.num_batches_tracked", "double", "conv.bias", "conv.weight", "empty", "uint32", "int32",
+            "brain", "half", "uint16", "int16", "int8", "uint8", "mask",
+        ])
     let expected: [(name: String, dtype: SafeTensorsDataType, shape: [Int], values: [Float])] = [
         ("conv.weight", .float32, [2, 1, 2, 2], [-1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5]),
         ("conv.bias", .float32, [2], [0.25, -0.125]),
@@ -274,116 +283,160 @@ struct Rejection: CustomTestStringConvertible, Sendable {
     private static let scalarF32 = #"{"dtype":"F32","shape":[],"data_offsets":[0,4]}"#
 
     static let all: [Rejection] = [
-        Rejection("file shorter than the length field", [1, 2, 3],
-                  "file is 3 bytes, too short for the 8-byte header length (truncated?)"),
-        Rejection("header length over the limit", rawFile(headerLength: 4_294_967_296, header: "{}"),
-                  "header length 4294967296 exceeds the 100000000-byte limit"),
-        Rejection("header length just over the limit", rawFile(headerLength: 100_000_001, header: "{}"),
-                  "header length 100000001 exceeds the 100000000-byte limit"),
-        Rejection("header length past the end", rawFile(headerLength: 100, header: "{}"),
-                  "file is 10 bytes, but the header length 100 says the header ends at byte 108 (truncated?)"),
-        Rejection("header not UTF-8", littleEndianBytes([UInt64(3)]) + [0x7B, 0xFF, 0x7D],
-                  "header is not valid UTF-8"),
-        Rejection("empty header", rawFile(header: ""),
-                  "header is not valid JSON: expected a value, found end of header"),
-        Rejection("unterminated object", rawFile(header: #"{"w":"#),
-                  "header is not valid JSON: expected a value, found end of header at byte 5 of the header"),
-        Rejection("trailing text after the object", rawFile(header: "{} x"),
-                  "header is not valid JSON: unexpected 'x' after the top-level value at byte 3"),
+        Rejection(
+            "file shorter than the length field", [1, 2, 3],
+            "file is 3 bytes, too short for the 8-byte header length (truncated?)"),
+        Rejection(
+            "header length over the limit", rawFile(headerLength: 4_294_967_296, header: "{}"),
+            "header length 4294967296 exceeds the 100000000-byte limit"),
+        Rejection(
+            "header length just over the limit", rawFile(headerLength: 100_000_001, header: "{}"),
+            "header length 100000001 exceeds the 100000000-byte limit"),
+        Rejection(
+            "header length past the end", rawFile(headerLength: 100, header: "{}"),
+            "file is 10 bytes, but the header length 100 says the header ends at byte 108 (truncated?)"),
+        Rejection(
+            "header not UTF-8", littleEndianBytes([UInt64(3)]) + [0x7B, 0xFF, 0x7D],
+            "header is not valid UTF-8"),
+        Rejection(
+            "empty header", rawFile(header: ""),
+            "header is not valid JSON: expected a value, found end of header"),
+        Rejection(
+            "unterminated object", rawFile(header: #"{"w":"#),
+            "header is not valid JSON: expected a value, found end of header at byte 5 of the header"),
+        Rejection(
+            "trailing text after the object", rawFile(header: "{} x"),
+            "header is not valid JSON: unexpected 'x' after the top-level value at byte 3"),
         Rejection("NUL padding", rawFile(header: "{}\0"), "unexpected byte 0x0 after the top-level value"),
         Rejection("trailing comma", rawFile(header: #"{"a":"b",}"#), "expected a string key, found '}'"),
         Rejection("single quotes", rawFile(header: "{'a':1}"), "expected a string key, found '''"),
-        Rejection("raw control character in a string", rawFile(header: "{\"a\n\":1}"),
-                  "control character 0xa in a string must be escaped"),
+        Rejection(
+            "raw control character in a string", rawFile(header: "{\"a\n\":1}"),
+            "control character 0xa in a string must be escaped"),
         Rejection("bad escape", rawFile(header: #"{"\x":1}"#), #"invalid escape '\'x''"#),
         Rejection("unpaired surrogate", rawFile(header: #"{"\ud800":1}"#), "unpaired surrogate"),
         Rejection("lone low surrogate", rawFile(header: #"{"\udc00":1}"#), "unpaired surrogate"),
         Rejection("short unicode escape", rawFile(header: #"{"\u12":1}"#), "expected four hex digits"),
-        Rejection("number with a leading zero", rawFile(header: #"{"__metadata__":{"a":01}}"#),
-                  "expected ',' or '}' in an object, found '1'"),
+        Rejection(
+            "number with a leading zero", rawFile(header: #"{"__metadata__":{"a":01}}"#),
+            "expected ',' or '}' in an object, found '1'"),
         Rejection("bare minus", rawFile(header: #"{"a":-}"#), "expected a digit, found '}'"),
         Rejection("misspelt keyword", rawFile(header: #"{"a":nul}"#), "expected 'null', found '}'"),
-        Rejection("deep nesting", rawFile(header: String(repeating: "[", count: 100_000)),
-                  "nesting deeper than 64 levels"),
-        Rejection("duplicate key", rawFile(header: #"{"__metadata__":{},"__metadata__":{}}"#),
-                  #"duplicate key "__metadata__" at byte 19 of the header"#),
-        Rejection("keys equal as Unicode text", rawFile(header: #"{"caf\u00e9":{},"cafe\u0301":{}}"#),
-                  "duplicate key \"café\" at byte 16 of the header"),
+        Rejection(
+            "deep nesting", rawFile(header: String(repeating: "[", count: 100_000)),
+            "nesting deeper than 64 levels"),
+        Rejection(
+            "duplicate key", rawFile(header: #"{"__metadata__":{},"__metadata__":{}}"#),
+            #"duplicate key "__metadata__" at byte 19 of the header"#),
+        Rejection(
+            "keys equal as Unicode text", rawFile(header: #"{"caf\u00e9":{},"cafe\u0301":{}}"#),
+            "duplicate key \"café\" at byte 16 of the header"),
         Rejection("header is an array", rawFile(header: "[1]"), "header must be a JSON object, found an array"),
-        Rejection("metadata not an object", rawFile(header: #"{"__metadata__":"x"}"#),
-                  #"'__metadata__' must be an object of strings, found "x""#),
-        Rejection("metadata value not a string", rawFile(header: #"{"__metadata__":{"epoch":3}}"#),
-                  "'__metadata__' value for 'epoch' must be a string, found 3"),
-        Rejection("entry not an object", entry: "[1]",
-                  "tensor 'w' must be an object with dtype, shape and data_offsets, found an array"),
+        Rejection(
+            "metadata not an object", rawFile(header: #"{"__metadata__":"x"}"#),
+            #"'__metadata__' must be an object of strings, found "x""#),
+        Rejection(
+            "metadata value not a string", rawFile(header: #"{"__metadata__":{"epoch":3}}"#),
+            "'__metadata__' value for 'epoch' must be a string, found 3"),
+        Rejection(
+            "entry not an object", entry: "[1]",
+            "tensor 'w' must be an object with dtype, shape and data_offsets, found an array"),
         Rejection("missing dtype", entry: #"{"shape":[],"data_offsets":[0,4]}"#, "tensor 'w' has no 'dtype'"),
         Rejection("missing shape", entry: #"{"dtype":"F32","data_offsets":[0,4]}"#, "tensor 'w' has no 'shape'"),
         Rejection("missing data_offsets", entry: #"{"dtype":"F32","shape":[]}"#, "tensor 'w' has no 'data_offsets'"),
-        Rejection("dtype not a string", entry: #"{"dtype":32,"shape":[],"data_offsets":[0,4]}"#,
-                  "tensor 'w' dtype must be a string, found 32"),
-        Rejection("unknown dtype", entry: #"{"dtype":"C64","shape":[],"data_offsets":[0,8]}"#,
-                  "tensor 'w' has dtype 'C64', which is not supported "
-                      + "(supported: BOOL, U8, I8, U16, I16, U32, I32, U64, I64, F16, BF16, F32, F64)"),
-        Rejection("lowercase dtype", entry: #"{"dtype":"f32","shape":[],"data_offsets":[0,4]}"#,
-                  "tensor 'w' has dtype 'f32', which is not supported"),
-        Rejection("shape not an array", entry: #"{"dtype":"F32","shape":"2","data_offsets":[0,8]}"#,
-                  #"tensor 'w' shape must be an array, found "2""#),
-        Rejection("negative dimension", entry: #"{"dtype":"F32","shape":[2,-3],"data_offsets":[0,24]}"#,
-                  "tensor 'w' shape[1] is -3, but must be a non-negative integer that fits in Int"),
-        Rejection("fractional dimension", entry: #"{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}"#,
-                  "tensor 'w' shape[0] is 1.5, but must be a non-negative integer"),
-        Rejection("dimension with an exponent", entry: #"{"dtype":"F32","shape":[1e0],"data_offsets":[0,4]}"#,
-                  "tensor 'w' shape[0] is 1e0, but must be a non-negative integer"),
-        Rejection("dimension beyond Int",
-                  entry: #"{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,4]}"#,
-                  "tensor 'w' shape[0] is 99999999999999999999, but must be a non-negative integer that fits in Int"),
-        Rejection("dimension as a string", entry: #"{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}"#,
-                  #"tensor 'w' shape[0] is "2", but must be a non-negative integer"#),
-        Rejection("element count overflows",
-                  entry: #"{"dtype":"U8","shape":[4611686018427387904,4],"data_offsets":[0,0]}"#,
-                  "tensor 'w' shape [4611686018427387904, 4] of U8 has too many elements to address"),
-        Rejection("element count overflows before a zero",
-                  entry: #"{"dtype":"U8","shape":[4611686018427387904,4,0],"data_offsets":[0,0]}"#,
-                  "has too many elements to address"),
-        Rejection("byte count overflows", entry: #"{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}"#,
-                  "tensor 'w' shape [2305843009213693952] of F32 has too many elements to address"),
-        Rejection("data_offsets not an array", entry: #"{"dtype":"F32","shape":[],"data_offsets":{}}"#,
-                  "tensor 'w' data_offsets must be an array, found an object"),
-        Rejection("one offset", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0]}"#,
-                  "tensor 'w' data_offsets must be [begin, end], found an array of 1"),
-        Rejection("negative offset", entry: #"{"dtype":"F32","shape":[],"data_offsets":[-4,0]}"#,
-                  "tensor 'w' data_offsets[0] is -4, but must be a non-negative integer"),
-        Rejection("offset beyond Int", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0,9223372036854775808]}"#,
-                  "tensor 'w' data_offsets[1] is 9223372036854775808, but must be a non-negative integer "
-                      + "that fits in Int"),
-        Rejection("offsets reversed", entry: #"{"dtype":"F32","shape":[],"data_offsets":[8,4]}"#,
-                  "tensor 'w' data_offsets [8, 4) end before they begin"),
-        Rejection("byte count differs from the shape", entry: #"{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}"#,
-                  data: Array(repeating: 0, count: 20),
-                  "tensor 'w' data_offsets [0, 20) hold 20 bytes, but shape [2, 3] of F32 needs 24"),
-        Rejection("first tensor not at the start", entry: #"{"dtype":"F32","shape":[],"data_offsets":[4,8]}"#,
-                  data: Array(repeating: 0, count: 8),
-                  "tensor 'w' data_offsets [4, 8) should begin at byte 0, where the data section starts (gap)"),
-        Rejection("gap between tensors",
-                  rawFile(header: #"{"a":\#(scalarF32),"b":{"dtype":"U8","shape":[],"data_offsets":[5,6]}}"#,
-                          data: Array(repeating: 0, count: 6)),
-                  "tensor 'b' data_offsets [5, 6) should begin at byte 4, where tensor 'a' ends (gap)"),
-        Rejection("overlapping tensors",
-                  rawFile(header: #"{"a":\#(scalarF32),"b":{"dtype":"I16","shape":[],"data_offsets":[2,4]}}"#,
-                          data: Array(repeating: 0, count: 4)),
-                  "tensor 'b' data_offsets [2, 4) should begin at byte 4, where tensor 'a' ends (overlap)"),
-        Rejection("two tensors at the same bytes",
-                  rawFile(header: #"{"a":\#(scalarF32),"b":\#(scalarF32)}"#,
-                          data: Array(repeating: 0, count: 4)),
-                  "tensor 'b' data_offsets [0, 4) should begin at byte 4, where tensor 'a' ends (overlap)"),
-        Rejection("data truncated", entry: #"{"dtype":"F32","shape":[600],"data_offsets":[0,2400]}"#,
-                  data: Array(repeating: 0, count: 800),
-                  "file is 867 bytes, but the header says the data ends at byte 2467 (truncated?)"),
-        Rejection("trailing bytes", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0,4]}"#,
-                  data: Array(repeating: 0, count: 7),
-                  "file is 68 bytes, but the header says the data ends at byte 65 (3 trailing bytes)"),
-        Rejection("data without tensors", rawFile(header: "{}", data: [0]),
-                  "file is 11 bytes, but the header says the data ends at byte 10 (1 trailing byte)"),
+        Rejection(
+            "dtype not a string", entry: #"{"dtype":32,"shape":[],"data_offsets":[0,4]}"#,
+            "tensor 'w' dtype must be a string, found 32"),
+        Rejection(
+            "unknown dtype", entry: #"{"dtype":"C64","shape":[],"data_offsets":[0,8]}"#,
+            "tensor 'w' has dtype 'C64', which is not supported "
+                + "(supported: BOOL, U8, I8, U16, I16, U32, I32, U64, I64, F16, BF16, F32, F64)"),
+        Rejection(
+            "lowercase dtype", entry: #"{"dtype":"f32","shape":[],"data_offsets":[0,4]}"#,
+            "tensor 'w' has dtype 'f32', which is not supported"),
+        Rejection(
+            "shape not an array", entry: #"{"dtype":"F32","shape":"2","data_offsets":[0,8]}"#,
+            #"tensor 'w' shape must be an array, found "2""#),
+        Rejection(
+            "negative dimension", entry: #"{"dtype":"F32","shape":[2,-3],"data_offsets":[0,24]}"#,
+            "tensor 'w' shape[1] is -3, but must be a non-negative integer that fits in Int"),
+        Rejection(
+            "fractional dimension", entry: #"{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}"#,
+            "tensor 'w' shape[0] is 1.5, but must be a non-negative integer"),
+        Rejection(
+            "dimension with an exponent", entry: #"{"dtype":"F32","shape":[1e0],"data_offsets":[0,4]}"#,
+            "tensor 'w' shape[0] is 1e0, but must be a non-negative integer"),
+        Rejection(
+            "dimension beyond Int",
+            entry: #"{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,4]}"#,
+            "tensor 'w' shape[0] is 99999999999999999999, but must be a non-negative integer that fits in Int"),
+        Rejection(
+            "dimension as a string", entry: #"{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}"#,
+            #"tensor 'w' shape[0] is "2", but must be a non-negative integer"#),
+        Rejection(
+            "element count overflows",
+            entry: #"{"dtype":"U8","shape":[4611686018427387904,4],"data_offsets":[0,0]}"#,
+            "tensor 'w' shape [4611686018427387904, 4] of U8 has too many elements to address"),
+        Rejection(
+            "element count overflows before a zero",
+            entry: #"{"dtype":"U8","shape":[4611686018427387904,4,0],"data_offsets":[0,0]}"#,
+            "has too many elements to address"),
+        Rejection(
+            "byte count overflows", entry: #"{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}"#,
+            "tensor 'w' shape [2305843009213693952] of F32 has too many elements to address"),
+        Rejection(
+            "data_offsets not an array", entry: #"{"dtype":"F32","shape":[],"data_offsets":{}}"#,
+            "tensor 'w' data_offsets must be an array, found an object"),
+        Rejection(
+            "one offset", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0]}"#,
+            "tensor 'w' data_offsets must be [begin, end], found an array of 1"),
+        Rejection(
+            "negative offset", entry: #"{"dtype":"F32","shape":[],"data_offsets":[-4,0]}"#,
+            "tensor 'w' data_offsets[0] is -4, but must be a non-negative integer"),
+        Rejection(
+            "offset beyond Int", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0,9223372036854775808]}"#,
+            "tensor 'w' data_offsets[1] is 9223372036854775808, but must be a non-negative integer "
+                + "that fits in Int"),
+        Rejection(
+            "offsets reversed", entry: #"{"dtype":"F32","shape":[],"data_offsets":[8,4]}"#,
+            "tensor 'w' data_offsets [8, 4) end before they begin"),
+        Rejection(
+            "byte count differs from the shape", entry: #"{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}"#,
+            data: Array(repeating: 0, count: 20),
+            "tensor 'w' data_offsets [0, 20) hold 20 bytes, but shape [2, 3] of F32 needs 24"),
+        Rejection(
+            "first tensor not at the start", entry: #"{"dtype":"F32","shape":[],"data_offsets":[4,8]}"#,
+            data: Array(repeating: 0, count: 8),
+            "tensor 'w' data_offsets [4, 8) should begin at byte 0, where the data section starts (gap)"),
+        Rejection(
+            "gap between tensors",
+            rawFile(
+                header: #"{"a":\#(scalarF32),"b":{"dtype":"U8","shape":[],"data_offsets":[5,6]}}"#,
+                data: Array(repeating: 0, count: 6)),
+            "tensor 'b' data_offsets [5, 6) should begin at byte 4, where tensor 'a' ends (gap)"),
+        Rejection(
+            "overlapping tensors",
+            rawFile(
+                header: #"{"a":\#(scalarF32),"b":{"dtype":"I16","shape":[],"data_offsets":[2,4]}}"#,
+                data: Array(repeating: 0, count: 4)),
+            "tensor 'b' data_offsets [2, 4) should begin at byte 4, where tensor 'a' ends (overlap)"),
+        Rejection(
+            "two tensors at the same bytes",
+            rawFile(
+                header: #"{"a":\#(scalarF32),"b":\#(scalarF32)}"#,
+                data: Array(repeating: 0, count: 4)),
+            "tensor 'b' data_offsets [0, 4) should begin at byte 4, where tensor 'a' ends (overlap)"),
+        Rejection(
+            "data truncated", entry: #"{"dtype":"F32","shape":[600],"data_offsets":[0,2400]}"#,
+            data: Array(repeating: 0, count: 800),
+            "file is 867 bytes, but the header says the data ends at byte 2467 (truncated?)"),
+        Rejection(
+            "trailing bytes", entry: #"{"dtype":"F32","shape":[],"data_offsets":[0,4]}"#,
+            data: Array(repeating: 0, count: 7),
+            "file is 68 bytes, but the header says the data ends at byte 65 (3 trailing bytes)"),
+        Rejection(
+            "data without tensors", rawFile(header: "{}", data: [0]),
+            "file is 11 bytes, but the header says the data ends at byte 10 (1 trailing byte)"),
     ]
 }
 
@@ -407,8 +460,9 @@ func rejectsMalformedFiles(_ rejection: Rejection) {
     let error = #expect(throws: SafeTensorsError.self) {
         try SafeTensors.decode(bytes, source: "lenet5.safetensors")
     }
-    #expect(error?.description == "lenet5.safetensors: tensor 'conv1.weight' data_offsets [0, 600) hold 600 bytes, "
-        + "but shape [6, 1, 5, 5] of F16 needs 300")
+    #expect(
+        error?.description == "lenet5.safetensors: tensor 'conv1.weight' data_offsets [0, 600) hold 600 bytes, "
+            + "but shape [6, 1, 5, 5] of F16 needs 300")
     #expect(error?.localizedDescription == error?.description)
 }
 
@@ -426,7 +480,10 @@ func rejectsMalformedFiles(_ rejection: Rejection) {
 
 @Test func randomHeaderCorruptionNeverTraps() throws {
     let original = try SafeTensors.encode(
-        [("conv.weight", Tensor(shape: [2, 1, 2, 2], repeating: 0.5)), ("conv.bias", Tensor(shape: [2], data: [1, 2]))],
+        [
+            ("conv.weight", Tensor(shape: [2, 1, 2, 2], repeating: 0.5)),
+            ("conv.bias", Tensor(shape: [2], data: [1, 2])),
+        ],
         metadata: ["format": "pt"])
     let headerEnd = 8 + Int(original[0])
     let interesting = Array("{}[]\",:0123456789-.eE \\u".utf8)
@@ -436,7 +493,8 @@ func rejectsMalformedFiles(_ rejection: Rejection) {
         var bytes = original
         for _ in 0..<Int.random(in: 1...3, using: &generator) {
             let position = Int.random(in: 0..<headerEnd, using: &generator)
-            bytes[position] = Bool.random(using: &generator)
+            bytes[position] =
+                Bool.random(using: &generator)
                 ? interesting.randomElement(using: &generator)!
                 : UInt8.random(in: 0...255, using: &generator)
         }
@@ -490,8 +548,9 @@ func rejectsMalformedFiles(_ rejection: Rejection) {
             try SafeTensors.write([("a", Tensor(1))], to: occupied)
         }
         #expect(renameError?.description.hasPrefix("occupied: cannot rename") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-            == ["model.safetensors", "occupied"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+                == ["model.safetensors", "occupied"])
 
         let missingDirectory = directory.appendingPathComponent("missing/model.safetensors")
         let createError = #expect(throws: SafeTensorsError.self) {
@@ -533,8 +592,9 @@ func rejectsMalformedFiles(_ rejection: Rejection) {
             ("conv.weight", [2, 1, 3, 3]), ("conv.bias", [2]), ("bn.weight", [2]), ("bn.bias", [2]),
         ])
     }
-    #expect(error?.description == "lenet5.safetensors: does not match the state dict: "
-        + "missing keys: 'bn.weight' [2], 'bn.bias' [2]; "
-        + "unexpected keys: 'fc.extra' [], 'fc.weight' [10, 8]; "
-        + "shape mismatches: 'conv.weight' is [2, 1, 2, 2] in the file, but the model expects [2, 1, 3, 3]")
+    #expect(
+        error?.description == "lenet5.safetensors: does not match the state dict: "
+            + "missing keys: 'bn.weight' [2], 'bn.bias' [2]; "
+            + "unexpected keys: 'fc.extra' [], 'fc.weight' [10, 8]; "
+            + "shape mismatches: 'conv.weight' is [2, 1, 2, 2] in the file, but the model expects [2, 1, 3, 3]")
 }

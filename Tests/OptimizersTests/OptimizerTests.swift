@@ -43,15 +43,18 @@ import Testing
         #expect(Set(saved.keys) == ["p.step", "p.exp_avg", "p.exp_avg_sq"])
         let restored = Adam(parameters: [p], learningRate: 0.01)
         try restored.state.load(saved)
-        #expect(restored.state.steps == [1] && restored.state.slot("exp_avg", 0).data == adam.state.slot("exp_avg", 0).data)
+        #expect(
+            restored.state.steps == [1] && restored.state.slot("exp_avg", 0).data == adam.state.slot("exp_avg", 0).data)
 
         var wrongShape = saved
         wrongShape["p.exp_avg"] = Tensor.zeros([3])
-        #expect(throws: OptimizerStateError.shapeMismatch("p.exp_avg", expected: [2], found: [3])) { try restored.state.load(wrongShape) }
+        #expect(throws: OptimizerStateError.shapeMismatch("p.exp_avg", expected: [2], found: [3])) {
+            try restored.state.load(wrongShape)
+        }
         var missing = saved
         missing["p.exp_avg_sq"] = nil
         #expect(throws: OptimizerStateError.missing("p.exp_avg_sq")) { try restored.state.load(missing) }
-        #expect(restored.state.steps == [1])  // a failed load changes nothing
+        #expect(restored.state.steps == [1]) // a failed load changes nothing
     }
 
     /// Reference values printed by PyTorch 2.15's StepLR, CosineAnnealingLR and OneCycleLR
@@ -60,18 +63,24 @@ import Testing
         let step = StepSchedule(baseLearningRate: 0.1, stepSize: 3, gamma: 0.5)
         expectClose((0..<8).map(step.learningRate(at:)), [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025])
         let cosine = CosineSchedule(baseLearningRate: 0.1, totalSteps: 6, minimumLearningRate: 0.01)
-        expectClose((0..<7).map(cosine.learningRate(at:)),
-                    [0.1, 0.09397114317, 0.0775, 0.055, 0.0325, 0.01602885683, 0.01])
+        expectClose(
+            (0..<7).map(cosine.learningRate(at:)),
+            [0.1, 0.09397114317, 0.0775, 0.055, 0.0325, 0.01602885683, 0.01])
         let oneCycle = OneCycleSchedule(maximumLearningRate: 0.1, totalSteps: 10)
-        expectClose((0..<10).map(oneCycle.learningRate(at:)),
-                    [0.004, 0.052, 0.1, 0.09504846320, 0.08117456539, 0.06112620219, 0.03887419781, 0.01882583461,
-                     0.004951936799, 4e-7])
+        expectClose(
+            (0..<10).map(oneCycle.learningRate(at:)),
+            [
+                0.004, 0.052, 0.1, 0.09504846320, 0.08117456539, 0.06112620219, 0.03887419781, 0.01882583461,
+                0.004951936799, 4e-7,
+            ])
     }
 
     func expectClose(_ values: [Float], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(values.count == expected.count, sourceLocation: sourceLocation)
         for (value, reference) in zip(values, expected) {
-            #expect(abs(Double(value) - reference) <= 1e-6 * max(1, abs(reference)) + 1e-9, "\(value) vs \(reference)", sourceLocation: sourceLocation)
+            #expect(
+                abs(Double(value) - reference) <= 1e-6 * max(1, abs(reference)) + 1e-9, "\(value) vs \(reference)",
+                sourceLocation: sourceLocation)
         }
     }
 }

@@ -11,10 +11,13 @@ import Testing
 /// every bad request answered with its 4xx and `{"error": "..."}` while the server goes on serving.
 @Suite struct ServingApplicationTests {
     static let service = Result {
-        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         return try PredictionService(weights: url)
     }
-    static let testSet = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test) }
+    static let testSet = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
+    }
 
     static func application() throws -> some ApplicationProtocol {
         try ServingApplication.makeApplication(service: service.get(), host: "127.0.0.1", port: 0)
@@ -35,8 +38,9 @@ import Testing
 
     /// The JSON object of a response body.
     static func object(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any],
-                     "\(String(buffer: response.body))")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any],
+            "\(String(buffer: response.body))")
     }
 
     static let json: HTTPFields = [.contentType: "application/json"]
@@ -86,7 +90,8 @@ import Testing
         let labels = try Self.testSet.get().labels
         try await Self.application().test(.router) { client in
             for index in 0..<5 {
-                let response = try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: Self.jsonBody(ofTestDigit: index))
+                let response = try await client.execute(
+                    uri: "/predict", method: .post, headers: Self.json, body: Self.jsonBody(ofTestDigit: index))
                 try Self.expectPrediction(response, digit: Int(labels[index]))
             }
         }
@@ -118,39 +123,74 @@ import Testing
     }
 
     static let badRequests: [BadRequest] = [
-        BadRequest(name: "malformed JSON", headers: json, body: ByteBuffer(string: "{\"pixels\": ["), status: .badRequest, message: "malformed JSON"),
-        BadRequest(name: "empty body", headers: json, body: ByteBuffer(), status: .badRequest, message: "the body is empty"),
-        BadRequest(name: "no pixels", headers: json, body: ByteBuffer(string: "{}"), status: .badRequest, message: "no \"pixels\""),
-        BadRequest(name: "wrong length", headers: json, body: pixelsBody(count: 100), status: .badRequest, message: "has 100 values; it needs 784"),
-        BadRequest(name: "a non-number", headers: json, body: pixelsBody(replacing: 3, with: "\"white\""), status: .badRequest, message: "pixels[3] is a string"),
-        BadRequest(name: "out of range", headers: json, body: pixelsBody(replacing: 4, with: "300"), status: .badRequest, message: "pixels[4] is 300, outside 0…255"),
-        BadRequest(name: "negative", headers: json, body: pixelsBody(replacing: 5, with: "-0.5"), status: .badRequest, message: "pixels[5] is -0.5, outside 0…255"),
-        BadRequest(name: "non-finite", headers: json, body: pixelsBody(replacing: 6, with: "NaN"), status: .badRequest, message: "malformed JSON"),
-        BadRequest(name: "too large a number", headers: json, body: pixelsBody(replacing: 7, with: "1e400"), status: .badRequest, message: "pixels[7]"),
-        BadRequest(name: "body over 1 MB", headers: json, body: ByteBuffer(repeating: 0x20, count: PredictionService.maximumBodySize + 1),
-                   status: .contentTooLarge, message: "larger than 1048576 bytes"),
-        BadRequest(name: "PNG over 1 MB", headers: png, body: ByteBuffer(repeating: 0x89, count: 3 * PredictionService.maximumBodySize),
-                   status: .contentTooLarge, message: "larger than 1048576 bytes"),
-        BadRequest(name: "wrong content type", headers: [.contentType: "text/plain"], body: pixelsBody(), status: .unsupportedMediaType, message: "Content-Type \"text/plain\""),
-        BadRequest(name: "no content type", headers: [:], body: pixelsBody(), status: .unsupportedMediaType, message: "Content-Type missing"),
-        BadRequest(name: "not a PNG", headers: png, body: ByteBuffer(string: "GIF89a"), status: .unprocessableContent, message: "not a PNG image"),
-        BadRequest(name: "truncated PNG", headers: png, body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30)).prefix(30)),
-                   status: .unprocessableContent, message: "corrupt or truncated PNG"),
-        BadRequest(name: "blank PNG", headers: png, body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30))),
-                   status: .unprocessableContent, message: "blank"),
+        BadRequest(
+            name: "malformed JSON", headers: json, body: ByteBuffer(string: "{\"pixels\": ["), status: .badRequest,
+            message: "malformed JSON"),
+        BadRequest(
+            name: "empty body", headers: json, body: ByteBuffer(), status: .badRequest, message: "the body is empty"),
+        BadRequest(
+            name: "no pixels", headers: json, body: ByteBuffer(string: "{}"), status: .badRequest,
+            message: "no \"pixels\""),
+        BadRequest(
+            name: "wrong length", headers: json, body: pixelsBody(count: 100), status: .badRequest,
+            message: "has 100 values; it needs 784"),
+        BadRequest(
+            name: "a non-number", headers: json, body: pixelsBody(replacing: 3, with: "\"white\""), status: .badRequest,
+            message: "pixels[3] is a string"),
+        BadRequest(
+            name: "out of range", headers: json, body: pixelsBody(replacing: 4, with: "300"), status: .badRequest,
+            message: "pixels[4] is 300, outside 0…255"),
+        BadRequest(
+            name: "negative", headers: json, body: pixelsBody(replacing: 5, with: "-0.5"), status: .badRequest,
+            message: "pixels[5] is -0.5, outside 0…255"),
+        BadRequest(
+            name: "non-finite", headers: json, body: pixelsBody(replacing: 6, with: "NaN"), status: .badRequest,
+            message: "malformed JSON"),
+        BadRequest(
+            name: "too large a number", headers: json, body: pixelsBody(replacing: 7, with: "1e400"),
+            status: .badRequest, message: "pixels[7]"),
+        BadRequest(
+            name: "body over 1 MB", headers: json,
+            body: ByteBuffer(repeating: 0x20, count: PredictionService.maximumBodySize + 1),
+            status: .contentTooLarge, message: "larger than 1048576 bytes"),
+        BadRequest(
+            name: "PNG over 1 MB", headers: png,
+            body: ByteBuffer(repeating: 0x89, count: 3 * PredictionService.maximumBodySize),
+            status: .contentTooLarge, message: "larger than 1048576 bytes"),
+        BadRequest(
+            name: "wrong content type", headers: [.contentType: "text/plain"], body: pixelsBody(),
+            status: .unsupportedMediaType, message: "Content-Type \"text/plain\""),
+        BadRequest(
+            name: "no content type", headers: [:], body: pixelsBody(), status: .unsupportedMediaType,
+            message: "Content-Type missing"),
+        BadRequest(
+            name: "not a PNG", headers: png, body: ByteBuffer(string: "GIF89a"), status: .unprocessableContent,
+            message: "not a PNG image"),
+        BadRequest(
+            name: "truncated PNG", headers: png,
+            body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30)).prefix(30)),
+            status: .unprocessableContent, message: "corrupt or truncated PNG"),
+        BadRequest(
+            name: "blank PNG", headers: png,
+            body: ByteBuffer(bytes: PNGEncoder.encode(GrayImage(width: 30, height: 30))),
+            status: .unprocessableContent, message: "blank"),
     ]
 
-    @Test(arguments: badRequests) func aBadRequestGetsItsStatusAndAJSONErrorAndTheServerGoesOn(_ request: BadRequest) async throws {
+    @Test(arguments: badRequests) func aBadRequestGetsItsStatusAndAJSONErrorAndTheServerGoesOn(
+        _ request: BadRequest
+    ) async throws {
         let good = try Self.jsonBody(ofTestDigit: 0)
         try await Self.application().test(.router) { client in
-            let response = try await client.execute(uri: "/predict", method: .post, headers: request.headers, body: request.body)
+            let response = try await client.execute(
+                uri: "/predict", method: .post, headers: request.headers, body: request.body)
             #expect(response.status == request.status)
             #expect(response.headers[.contentType] == "application/json; charset=utf-8")
             let object = try Self.object(response)
             let message = try #require(object["error"] as? String)
             #expect(message.contains(request.message), "\(message)")
             #expect(object.count == 1)
-            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+            try Self.expectPrediction(
+                try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
         }
     }
 
@@ -178,12 +218,16 @@ import Testing
     @Test func aLiveServerKeepsServingAfterBadRequests() async throws {
         let good = try Self.jsonBody(ofTestDigit: 0)
         try await Self.application().test(.live) { client in
-            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
-            let bad = try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: Self.pixelsBody(replacing: 0, with: "true"))
+            try Self.expectPrediction(
+                try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+            let bad = try await client.execute(
+                uri: "/predict", method: .post, headers: Self.json, body: Self.pixelsBody(replacing: 0, with: "true"))
             #expect(bad.status == .badRequest)
-            let unsupported = try await client.execute(uri: "/predict", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: "1,2"))
+            let unsupported = try await client.execute(
+                uri: "/predict", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: "1,2"))
             #expect(unsupported.status == .unsupportedMediaType)
-            try Self.expectPrediction(try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+            try Self.expectPrediction(
+                try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
         }
     }
 }

@@ -8,10 +8,13 @@ import Testing
 /// refused with its 4xx and a message naming the problem, concurrent requests, the page's files.
 @Suite struct PredictionServiceTests {
     static let service = Result {
-        let url = try #require(Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
         return try PredictionService(weights: url)
     }
-    static let testSet = Result { try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test) }
+    static let testSet = Result {
+        try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
+    }
 
     /// `{"pixels": [...]}` for MNIST test digit `index`.
     static func jsonBody(ofTestDigit index: Int) throws -> [UInt8] {
@@ -64,7 +67,8 @@ import Testing
     @Test func theResponseIsJSONWithTheDigitTheProbabilitiesAndTheInput() throws {
         let service = try Self.service.get()
         let testSet = try Self.testSet.get()
-        let response = service.respondToPrediction(contentType: "application/json; charset=utf-8", body: try Self.jsonBody(ofTestDigit: 1))
+        let response = service.respondToPrediction(
+            contentType: "application/json; charset=utf-8", body: try Self.jsonBody(ofTestDigit: 1))
         #expect(response.status == 200)
         #expect(response.contentType == ServingResponse.jsonContentType)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
@@ -111,22 +115,29 @@ import Testing
         BadRequest("no pixels", json, pixelsBody(count: 0), 400, "has 0 values; it needs 784"),
         BadRequest("783 pixels", json, pixelsBody(count: 783), 400, "has 783 values; it needs 784"),
         BadRequest("785 pixels", json, pixelsBody(count: 785), 400, "has 785 values; it needs 784"),
-        BadRequest("a string", json, pixelsBody(replacing: 5, with: "\"12\""), 400, "pixels[5] is a string, not a number"),
+        BadRequest(
+            "a string", json, pixelsBody(replacing: 5, with: "\"12\""), 400, "pixels[5] is a string, not a number"),
         BadRequest("null", json, pixelsBody(replacing: 6, with: "null"), 400, "pixels[6] is null, not a number"),
         BadRequest("a boolean", json, pixelsBody(replacing: 7, with: "true"), 400, "pixels[7] is true, not a number"),
-        BadRequest("a nested array", json, pixelsBody(replacing: 8, with: "[1]"), 400, "pixels[8] is an array or object"),
+        BadRequest(
+            "a nested array", json, pixelsBody(replacing: 8, with: "[1]"), 400, "pixels[8] is an array or object"),
         BadRequest("an object", json, pixelsBody(replacing: 9, with: "{}"), 400, "pixels[9] is an array or object"),
-        BadRequest("above 255", json, pixelsBody(replacing: 10, with: "255.5"), 400, "pixels[10] is 255.5, outside 0…255"),
+        BadRequest(
+            "above 255", json, pixelsBody(replacing: 10, with: "255.5"), 400, "pixels[10] is 255.5, outside 0…255"),
         BadRequest("negative", json, pixelsBody(replacing: 783, with: "-1"), 400, "pixels[783] is -1, outside 0…255"),
         BadRequest("too large for a Double", json, pixelsBody(replacing: 11, with: "1e999"), 400, "pixels[11]"),
-        BadRequest("body over 1 MB", json, [UInt8](repeating: 0x20, count: PredictionService.maximumBodySize + 1), 413, "larger than 1048576 bytes"),
+        BadRequest(
+            "body over 1 MB", json, [UInt8](repeating: 0x20, count: PredictionService.maximumBodySize + 1), 413,
+            "larger than 1048576 bytes"),
         BadRequest("text/plain", "text/plain", pixelsBody(), 415, "Content-Type \"text/plain\""),
         BadRequest("form encoding", "application/x-www-form-urlencoded", pixelsBody(), 415, "send application/json"),
         BadRequest("no content type", nil, pixelsBody(), 415, "Content-Type missing"),
         BadRequest("JPEG", "image/jpeg", [0xFF, 0xD8, 0xFF, 0xE0], 415, "image/png"),
         BadRequest("not a PNG", "image/png", "<!DOCTYPE html>", 422, "not a PNG image"),
         BadRequest("empty PNG", "image/png", [], 422, "the file is empty"),
-        BadRequest("truncated PNG", "image/png", Array(PNGEncoder.encode(GrayImage(width: 40, height: 40)).prefix(40)), 422, "corrupt or truncated PNG"),
+        BadRequest(
+            "truncated PNG", "image/png", Array(PNGEncoder.encode(GrayImage(width: 40, height: 40)).prefix(40)), 422,
+            "corrupt or truncated PNG"),
         BadRequest("blank PNG", "image/png", PNGEncoder.encode(GrayImage(width: 40, height: 40)), 422, "blank"),
     ]
 
@@ -152,7 +163,8 @@ import Testing
         let bodies = try (0..<32).map { try Self.jsonBody(ofTestDigit: $0) }
         let expected = try bodies.map { try service.predict(contentType: "application/json", body: $0) }
         // Shared unchecked: concurrentPerform returns after every call, each writing its own element.
-        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<PredictionResult?>.allocate(capacity: bodies.count * 4)
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<PredictionResult?>.allocate(
+            capacity: bodies.count * 4)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: results.count) { index in

@@ -19,8 +19,9 @@ struct Layer: Sendable {
     let shape: Convolution2DShape
 
     init(_ inputChannels: Int, _ outputChannels: Int, kernel: Int, padding: Int = 0, size: Int) {
-        shape = Convolution2DShape(batch: 64, inputChannels: inputChannels, height: size, width: size, outputChannels: outputChannels,
-                                   kernelHeight: kernel, kernelWidth: kernel, padding: padding)
+        shape = Convolution2DShape(
+            batch: 64, inputChannels: inputChannels, height: size, width: size, outputChannels: outputChannels,
+            kernelHeight: kernel, kernelWidth: kernel, padding: padding)
         name = "\(inputChannels)-\(outputChannels) k\(kernel) p\(padding) \(size)x\(size)"
     }
 }
@@ -69,8 +70,10 @@ final class Workload: @unchecked Sendable {
             }
         }
         let images = shape.batch * shape.inputImageSize
-        if shape.inputChannels == 1, shape.height == 28, shape.width == 28, let directory = MNISTDataset.defaultDirectory(),
-           let test = try? MNISTDataset.load(directory: directory, split: .test), test.imageCount >= shape.batch {
+        if shape.inputChannels == 1, shape.height == 28, shape.width == 28,
+            let directory = MNISTDataset.defaultDirectory(),
+            let test = try? MNISTDataset.load(directory: directory, split: .test), test.imageCount >= shape.batch
+        {
             input = test.images.prefix(images).map { Float($0) / 255 }
         } else {
             input = numbers(images)
@@ -103,35 +106,46 @@ let benchmarks: @Sendable () -> Void = {
             if forward.isValid(for: shape) {
                 Benchmark("\(layer.name) forward \(algorithm)") { benchmark, work in
                     for _ in benchmark.scaledIterations {
-                        Convolution2D.forward(input: work.input, weight: work.weight, bias: work.bias, output: &work.output,
-                                              shape: shape, plan: forward)
+                        Convolution2D.forward(
+                            input: work.input, weight: work.weight, bias: work.bias, output: &work.output,
+                            shape: shape, plan: forward)
                     }
                     blackHole(work.output[0])
-                } setup: { Workload(shape) }
+                } setup: {
+                    Workload(shape)
+                }
             }
-            let weightGradient = ConvolutionPlan(forward: .imageToColumns, weightGradient: algorithm, inputGradient: .columns)
+            let weightGradient = ConvolutionPlan(
+                forward: .imageToColumns, weightGradient: algorithm, inputGradient: .columns)
             if weightGradient.isValid(for: shape) {
                 // The weight and bias gradients only: no input gradient asked for.
                 Benchmark("\(layer.name) weight-gradient \(algorithm)") { benchmark, work in
                     for _ in benchmark.scaledIterations {
-                        Convolution2D.backward(input: work.input, weight: work.weight, outputGradient: work.outputGradient,
-                                               inputGradient: nil, weightGradient: &work.weightGradient,
-                                               biasGradient: &work.biasGradient, shape: shape, plan: weightGradient)
+                        Convolution2D.backward(
+                            input: work.input, weight: work.weight, outputGradient: work.outputGradient,
+                            inputGradient: nil, weightGradient: &work.weightGradient,
+                            biasGradient: &work.biasGradient, shape: shape, plan: weightGradient)
                     }
                     blackHole(work.weightGradient[0])
-                } setup: { Workload(shape) }
+                } setup: {
+                    Workload(shape)
+                }
             }
         }
         for algorithm in ConvolutionPlan.InputGradientAlgorithm.allCases {
-            let plan = ConvolutionPlan(forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: algorithm)
+            let plan = ConvolutionPlan(
+                forward: .imageToColumns, weightGradient: .imageToColumns, inputGradient: algorithm)
             guard plan.isValid(for: shape) else { continue }
             Benchmark("\(layer.name) input-gradient \(algorithm)") { benchmark, work in
                 for _ in benchmark.scaledIterations {
-                    Convolution2D.inputGradient(weight: work.weight, outputGradient: work.outputGradient, inputGradient: &work.inputGradient,
-                                                shape: shape, plan: plan)
+                    Convolution2D.inputGradient(
+                        weight: work.weight, outputGradient: work.outputGradient, inputGradient: &work.inputGradient,
+                        shape: shape, plan: plan)
                 }
                 blackHole(work.inputGradient[0])
-            } setup: { Workload(shape) }
+            } setup: {
+                Workload(shape)
+            }
         }
     }
 
@@ -144,7 +158,9 @@ let benchmarks: @Sendable () -> Void = {
                 BLAS.gemm(m: m, n: n, k: k, a: buffers.a, lda: k, b: buffers.b, ldb: n, c: &buffers.c, ldc: n)
             }
             blackHole(buffers.c[0])
-        } setup: { Matrices(m: m, n: n, k: k) }
+        } setup: {
+            Matrices(m: m, n: n, k: k)
+        }
     }
 }
 

@@ -12,34 +12,46 @@ extension Tensor {
 
     public static func + (left: Tensor, right: Tensor) -> Tensor {
         left.checkSameShape(right, "+")
-        return result(shape: left.shape, data: zipElements(left.data, right.data, +), operation: "add",
-                      inputs: [left, right]) { gradient in [gradient, gradient] }
+        return result(
+            shape: left.shape, data: zipElements(left.data, right.data, +), operation: "add",
+            inputs: [left, right]
+        ) { gradient in [gradient, gradient] }
     }
 
     public static func - (left: Tensor, right: Tensor) -> Tensor {
         left.checkSameShape(right, "-")
-        return result(shape: left.shape, data: zipElements(left.data, right.data, -), operation: "subtract",
-                      inputs: [left, right]) { gradient in [gradient, mapElements(gradient, -)] }
+        return result(
+            shape: left.shape, data: zipElements(left.data, right.data, -), operation: "subtract",
+            inputs: [left, right]
+        ) { gradient in [gradient, mapElements(gradient, -)] }
     }
 
     public static func * (left: Tensor, right: Tensor) -> Tensor {
         left.checkSameShape(right, "*")
         let (a, b) = (left.data, right.data)
-        return result(shape: left.shape, data: zipElements(a, b, *), operation: "multiply",
-                      inputs: [left, right]) { gradient in
-            [left.requiresGrad ? zipElements(gradient, b, *) : nil,
-             right.requiresGrad ? zipElements(gradient, a, *) : nil]
+        return result(
+            shape: left.shape, data: zipElements(a, b, *), operation: "multiply",
+            inputs: [left, right]
+        ) { gradient in
+            [
+                left.requiresGrad ? zipElements(gradient, b, *) : nil,
+                right.requiresGrad ? zipElements(gradient, a, *) : nil,
+            ]
         }
     }
 
     public static func + (tensor: Tensor, scalar: Float) -> Tensor {
-        result(shape: tensor.shape, data: mapElements(tensor.data) { $0 + scalar }, operation: "addScalar",
-               inputs: [tensor]) { gradient in [gradient] }
+        result(
+            shape: tensor.shape, data: mapElements(tensor.data) { $0 + scalar }, operation: "addScalar",
+            inputs: [tensor]
+        ) { gradient in [gradient] }
     }
 
     public static func * (tensor: Tensor, scalar: Float) -> Tensor {
-        result(shape: tensor.shape, data: mapElements(tensor.data) { $0 * scalar }, operation: "multiplyScalar",
-               inputs: [tensor]) { gradient in [mapElements(gradient) { $0 * scalar }] }
+        result(
+            shape: tensor.shape, data: mapElements(tensor.data) { $0 * scalar }, operation: "multiplyScalar",
+            inputs: [tensor]
+        ) { gradient in [mapElements(gradient) { $0 * scalar }] }
     }
 
     public static func * (scalar: Float, tensor: Tensor) -> Tensor { tensor * scalar }
@@ -58,7 +70,8 @@ extension Tensor {
     /// Natural logarithm, elementwise.
     public func log() -> Tensor {
         let input = data
-        return Tensor.result(shape: shape, data: mapElements(input, logf), operation: "log", inputs: [self]) { gradient in
+        return Tensor.result(shape: shape, data: mapElements(input, logf), operation: "log", inputs: [self]) {
+            gradient in
             [zipElements(gradient, input, /)]
         }
     }
@@ -66,7 +79,8 @@ extension Tensor {
     /// x², elementwise.
     public func squared() -> Tensor {
         let input = data
-        return Tensor.result(shape: shape, data: mapElements(input) { $0 * $0 }, operation: "square", inputs: [self]) { gradient in
+        return Tensor.result(shape: shape, data: mapElements(input) { $0 * $0 }, operation: "square", inputs: [self]) {
+            gradient in
             [zipElements(gradient, input) { 2 * $0 * $1 }]
         }
     }
@@ -88,33 +102,43 @@ extension Tensor {
     /// The same elements in a new shape with the same element count (PyTorch's `reshape`/`view`).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
-        return Tensor.result(shape: newShape, data: data, operation: "reshape", inputs: [self]) { gradient in [gradient] }
+        return Tensor.result(shape: newShape, data: data, operation: "reshape", inputs: [self]) { gradient in [gradient]
+        }
     }
 
     /// Keeps the first `startDimension` dimensions and flattens the rest into one:
     /// [N, C, H, W] → [N, C·H·W] for the default of 1 (PyTorch's `flatten(1)`; NCHW order).
     public func flattened(startDimension: Int = 1) -> Tensor {
-        precondition(startDimension >= 0 && startDimension < Swift.max(rank, 1), "flatten from \(startDimension) of \(shape)")
+        precondition(
+            startDimension >= 0 && startDimension < Swift.max(rank, 1), "flatten from \(startDimension) of \(shape)")
         return reshaped(Array(shape.prefix(startDimension)) + [shape.dropFirst(startDimension).reduce(1, *)])
     }
 
     /// Matrix product of [m, k] and [k, n] → [m, n], through BLAS.
     public func matmul(_ other: Tensor) -> Tensor {
-        precondition(rank == 2 && other.rank == 2 && shape[1] == other.shape[0],
-                     "matmul needs [m, k] · [k, n], got \(shape) · \(other.shape)")
+        precondition(
+            rank == 2 && other.rank == 2 && shape[1] == other.shape[0],
+            "matmul needs [m, k] · [k, n], got \(shape) · \(other.shape)")
         let (m, k, n) = (shape[0], shape[1], other.shape[1])
         let (a, b) = (data, other.data)
         let output = makeBuffer(count: m * n) { c in
             BLAS.parallelGemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n)
         }
-        return Tensor.result(shape: [m, n], data: output, operation: "matmul", inputs: [self, other]) { [requiresGrad] gradient in
+        return Tensor.result(shape: [m, n], data: output, operation: "matmul", inputs: [self, other]) {
+            [requiresGrad] gradient in
             // dA[m×k] = dC[m×n] · Bᵀ, dB[k×n] = Aᵀ · dC
-            let gradientA: [Float]? = requiresGrad ? makeBuffer(count: m * k) { target in
-                BLAS.parallelGemm(transposeB: true, m: m, n: k, k: n, a: gradient, lda: n, b: b, ldb: n, c: target, ldc: k)
-            } : nil
-            let gradientB: [Float]? = other.requiresGrad ? makeBuffer(count: k * n) { target in
-                BLAS.parallelGemm(transposeA: true, m: k, n: n, k: m, a: a, lda: k, b: gradient, ldb: n, c: target, ldc: n)
-            } : nil
+            let gradientA: [Float]? =
+                requiresGrad
+                ? makeBuffer(count: m * k) { target in
+                    BLAS.parallelGemm(
+                        transposeB: true, m: m, n: k, k: n, a: gradient, lda: n, b: b, ldb: n, c: target, ldc: k)
+                } : nil
+            let gradientB: [Float]? =
+                other.requiresGrad
+                ? makeBuffer(count: k * n) { target in
+                    BLAS.parallelGemm(
+                        transposeA: true, m: k, n: n, k: m, a: a, lda: k, b: gradient, ldb: n, c: target, ldc: n)
+                } : nil
             return [gradientA, gradientB]
         }
     }

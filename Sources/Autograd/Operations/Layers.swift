@@ -5,8 +5,9 @@ extension Tensor {
     /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out]. In inference on
     /// mostly-zero inputs (`SparseLinear.isWorthwhile`), a product over the nonzero inputs only.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
-        precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
-                     "linear needs input [N, in] and weight [out, in], got \(shape) and \(weight.shape)")
+        precondition(
+            rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
+            "linear needs input [N, in] and weight [out, in], got \(shape) and \(weight.shape)")
         let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
         let (x, w) = (data, weight.data)
@@ -15,7 +16,8 @@ extension Tensor {
         if !recorded, SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs) {
             let output = makeBuffer(count: rows * outputs) { y in
                 withKernelPointers(x, w, bias?.data) {
-                    SparseLinear.forward(input: $0, rows: rows, inputs: inputs, weight: $1, bias: $2, outputs: outputs, output: y)
+                    SparseLinear.forward(
+                        input: $0, rows: rows, inputs: inputs, weight: $1, bias: $2, outputs: outputs, output: y)
                 }
             }
             return Tensor(shape: [rows, outputs], data: output)
@@ -24,19 +26,28 @@ extension Tensor {
             if let bias {
                 for row in 0..<rows { (y + row * outputs).update(from: bias.data, count: outputs) }
             }
-            BLAS.parallelGemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
-                              beta: bias == nil ? 0 : 1, c: y, ldc: outputs)
+            BLAS.parallelGemm(
+                transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
+                beta: bias == nil ? 0 : 1, c: y, ldc: outputs)
         }
         let inputs3: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
-        return Tensor.result(shape: [rows, outputs], data: output, operation: "linear", inputs: inputs3) { [requiresGrad] gradient in
+        return Tensor.result(shape: [rows, outputs], data: output, operation: "linear", inputs: inputs3) {
+            [requiresGrad] gradient in
             // dX[N×in] = dY[N×out] · W[out×in]; dW[out×in] = dYᵀ · X; db[out] = Σ_rows dY
-            let inputGradient: [Float]? = requiresGrad ? makeBuffer(count: rows * inputs) { target in
-                BLAS.parallelGemm(m: rows, n: inputs, k: outputs, a: gradient, lda: outputs, b: w, ldb: inputs, c: target, ldc: inputs)
-            } : nil
-            let weightGradient: [Float]? = weight.requiresGrad ? makeBuffer(count: outputs * inputs) { target in
-                BLAS.parallelGemm(transposeA: true, m: outputs, n: inputs, k: rows, a: gradient, lda: outputs, b: x, ldb: inputs,
-                                  c: target, ldc: inputs)
-            } : nil
+            let inputGradient: [Float]? =
+                requiresGrad
+                ? makeBuffer(count: rows * inputs) { target in
+                    BLAS.parallelGemm(
+                        m: rows, n: inputs, k: outputs, a: gradient, lda: outputs, b: w, ldb: inputs, c: target,
+                        ldc: inputs)
+                } : nil
+            let weightGradient: [Float]? =
+                weight.requiresGrad
+                ? makeBuffer(count: outputs * inputs) { target in
+                    BLAS.parallelGemm(
+                        transposeA: true, m: outputs, n: inputs, k: rows, a: gradient, lda: outputs, b: x, ldb: inputs,
+                        c: target, ldc: inputs)
+                } : nil
             var gradients = [inputGradient, weightGradient]
             if let bias {
                 gradients.append(bias.requiresGrad ? columnSums(gradient, rows: rows, columns: outputs) : nil)
@@ -48,21 +59,29 @@ extension Tensor {
     /// 2-D convolution, PyTorch's `F.conv2d`: input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]
     /// → [N, Cout, OH, OW] with OH = (H + 2·padding − KH) / stride + 1.
     public func conv2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
-                     "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
+        precondition(
+            rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
+            "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv2d needs stride ≥ 1 and padding ≥ 0")
         let geometry = Convolution2DShape(
             batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
             outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
             stride: stride, padding: padding)
-        precondition(geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
-                     "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
-        if let bias { precondition(bias.shape == [geometry.outputChannels], "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)") }
+        precondition(
+            geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
+            "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
+        if let bias {
+            precondition(
+                bias.shape == [geometry.outputChannels],
+                "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)")
+        }
         let (x, w, b) = (data, weight.data, bias?.data)
         // The planner chooses each phase's kernel once, for the forward pass and the pullback.
         let plan = ConvolutionPlan(shape: geometry)
         let output = makeBuffer(count: geometry.batch * geometry.outputImageSize) { y in
-            withKernelPointers(x, w, b) { Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan) }
+            withKernelPointers(x, w, b) {
+                Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan)
+            }
         }
         let operationInputs: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.result(
@@ -80,8 +99,10 @@ extension Tensor {
                             biasGradient.withUnsafeMutableBufferPointer { db in
                                 func run(_ dx: UnsafeMutablePointer<Float>?) {
                                     Convolution2D.backward(
-                                        input: xs.baseAddress!, weight: ws.baseAddress!, outputGradient: dy.baseAddress!,
-                                        inputGradient: dx, weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
+                                        input: xs.baseAddress!, weight: ws.baseAddress!,
+                                        outputGradient: dy.baseAddress!,
+                                        inputGradient: dx, weightGradient: dw.baseAddress!,
+                                        biasGradient: db.baseAddress!,
                                         shape: geometry, plan: plan)
                                 }
                                 if inputGradient != nil {
@@ -106,7 +127,7 @@ extension Tensor {
         let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "maxPool2d")
         let outputCount = geometry.planes * geometry.outputPlaneSize
         var indices = [Int32](unsafeUninitializedCapacity: outputCount) { _, initializedCount in
-            initializedCount = outputCount  // the kernel writes every index
+            initializedCount = outputCount // the kernel writes every index
         }
         let output = makeBuffer(count: outputCount) { y in
             data.withUnsafeBufferPointer { x in
@@ -116,10 +137,13 @@ extension Tensor {
             }
         }
         let inputCount = count
-        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "maxPool2d", inputs: [self]) { gradient in
-            [makeBuffer(count: inputCount) { dx in
-                MaxPool2D.backward(outputGradient: gradient, indices: indices, inputGradient: dx, shape: geometry)
-            }]
+        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "maxPool2d", inputs: [self]) {
+            gradient in
+            [
+                makeBuffer(count: inputCount) { dx in
+                    MaxPool2D.backward(outputGradient: gradient, indices: indices, inputGradient: dx, shape: geometry)
+                }
+            ]
         }
     }
 
@@ -130,10 +154,13 @@ extension Tensor {
             AvgPool2D.forward(input: data, output: y, shape: geometry)
         }
         let inputCount = count
-        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "avgPool2d", inputs: [self]) { gradient in
-            [makeBuffer(count: inputCount) { dx in
-                AvgPool2D.backward(outputGradient: gradient, inputGradient: dx, shape: geometry)
-            }]
+        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "avgPool2d", inputs: [self]) {
+            gradient in
+            [
+                makeBuffer(count: inputCount) { dx in
+                    AvgPool2D.backward(outputGradient: gradient, inputGradient: dx, shape: geometry)
+                }
+            ]
         }
     }
 
@@ -143,7 +170,9 @@ extension Tensor {
     /// (`Convolution2D.forwardTanhAveragePool`); otherwise the operations one after the other.
     public func conv2dTanhAvgPool2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
-        guard !recorded, rank == 4, weight.rank == 4, shape[1] == weight.shape[1], bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+        guard !recorded, rank == 4, weight.rank == 4, shape[1] == weight.shape[1],
+            bias.map({ $0.shape == [weight.shape[0]] }) ?? true
+        else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
         }
         let geometry = Convolution2DShape(
@@ -158,7 +187,8 @@ extension Tensor {
         let (x, w, b) = (data, weight.data, bias?.data)
         let output = makeBuffer(count: geometry.batch * geometry.outputChannels * pooledHeight * pooledWidth) { y in
             withKernelPointers(x, w, b) {
-                Convolution2D.forwardTanhAveragePool(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan)
+                Convolution2D.forwardTanhAveragePool(
+                    input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan)
             }
         }
         return Tensor(shape: [geometry.batch, geometry.outputChannels, pooledHeight, pooledWidth], data: output)
@@ -181,7 +211,9 @@ extension Tensor {
     /// When nothing is recorded (inference) and the windows are 2 × 2, one fused pass with the same result bit
     /// for bit (`AvgPool2D.tanhForwardTwoByTwo`); otherwise the two operations.
     public func tanhAvgPool2d(kernelSize: Int) -> Tensor {
-        guard kernelSize == 2, !(GradientMode.isEnabled && requiresGrad) else { return tanh().avgPool2d(kernelSize: kernelSize) }
+        guard kernelSize == 2, !(GradientMode.isEnabled && requiresGrad) else {
+            return tanh().avgPool2d(kernelSize: kernelSize)
+        }
         let geometry = poolingShape(kernelSize: kernelSize, stride: kernelSize, operation: "tanhAvgPool2d")
         let output = makeBuffer(count: geometry.planes * geometry.outputPlaneSize) { y in
             AvgPool2D.tanhForwardTwoByTwo(input: data, output: y, shape: geometry)
@@ -191,9 +223,11 @@ extension Tensor {
 
     private func poolingShape(kernelSize: Int, stride: Int, operation: String) -> Pooling2DShape {
         precondition(rank == 4, "\(operation) needs [N, C, H, W], got \(shape)")
-        precondition(kernelSize >= 1 && stride >= 1 && kernelSize <= shape[2] && kernelSize <= shape[3],
-                     "\(operation) kernel \(kernelSize), stride \(stride) does not fit \(shape)")
-        return Pooling2DShape(planes: shape[0] * shape[1], height: shape[2], width: shape[3], kernelSize: kernelSize, stride: stride)
+        precondition(
+            kernelSize >= 1 && stride >= 1 && kernelSize <= shape[2] && kernelSize <= shape[3],
+            "\(operation) kernel \(kernelSize), stride \(stride) does not fit \(shape)")
+        return Pooling2DShape(
+            planes: shape[0] * shape[1], height: shape[2], width: shape[3], kernelSize: kernelSize, stride: stride)
     }
 
     private func pooledShape(_ geometry: Pooling2DShape) -> [Int] {
@@ -204,9 +238,12 @@ extension Tensor {
     public func relu() -> Tensor {
         let output = makeBuffer(count: count) { y in Activation.reluForward(data, y, count: count) }
         return Tensor.result(shape: shape, data: output, operation: "relu", inputs: [self]) { gradient in
-            [makeBuffer(count: output.count) { dx in
-                Activation.reluBackward(output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
-            }]
+            [
+                makeBuffer(count: output.count) { dx in
+                    Activation.reluBackward(
+                        output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
+                }
+            ]
         }
     }
 
@@ -214,9 +251,12 @@ extension Tensor {
     public func tanh() -> Tensor {
         let output = makeBuffer(count: count) { y in Activation.tanhForward(data, y, count: count) }
         return Tensor.result(shape: shape, data: output, operation: "tanh", inputs: [self]) { gradient in
-            [makeBuffer(count: output.count) { dx in
-                Activation.tanhBackward(output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
-            }]
+            [
+                makeBuffer(count: output.count) { dx in
+                    Activation.tanhBackward(
+                        output: output, outputGradient: gradient, inputGradient: dx, count: output.count)
+                }
+            ]
         }
     }
 

@@ -66,7 +66,8 @@ extension Tensor {
         var total: Double = 0
         for row in 0..<rows { total -= Double(data[row * classes + Int(labels[row])]) }
         let inputCount = count
-        return Tensor.result(shape: [], data: [Float(total / Double(rows))], operation: "nllLoss", inputs: [self]) { gradient in
+        return Tensor.result(shape: [], data: [Float(total / Double(rows))], operation: "nllLoss", inputs: [self]) {
+            gradient in
             var inputGradient = [Float](repeating: 0, count: inputCount)
             for row in 0..<rows { inputGradient[row * classes + Int(labels[row])] = -gradient[0] / Float(rows) }
             return [inputGradient]
@@ -76,7 +77,8 @@ extension Tensor {
     private func checkClassification(labels: [Int32], operation: String) -> (rows: Int, classes: Int) {
         precondition(rank == 2 && shape[0] > 0 && shape[1] > 0, "\(operation) needs [N, C] with N, C > 0, got \(shape)")
         precondition(labels.count == shape[0], "\(operation): \(labels.count) labels for \(shape[0]) rows")
-        precondition(labels.allSatisfy { $0 >= 0 && Int($0) < shape[1] }, "\(operation): labels must be in 0..<\(shape[1])")
+        precondition(
+            labels.allSatisfy { $0 >= 0 && Int($0) < shape[1] }, "\(operation): labels must be in 0..<\(shape[1])")
         return (shape[0], shape[1])
     }
 }

@@ -10,7 +10,8 @@ extension Tensor {
         let keep = 1 - probability
         var mask = [Float](repeating: 0, count: count)
         for index in 0..<count where generator.nextUniform() >= probability { mask[index] = 1 / keep }
-        return Tensor.result(shape: shape, data: zipElements(data, mask, *), operation: "dropout", inputs: [self]) { gradient in
+        return Tensor.result(shape: shape, data: zipElements(data, mask, *), operation: "dropout", inputs: [self]) {
+            gradient in
             [zipElements(gradient, mask, *)]
         }
     }
@@ -25,7 +26,8 @@ extension Tensor {
         let (channels, plane, batch) = batchNormGeometry(scale: scale, shift: shift)
         var mean = [Float](repeating: 0, count: channels)
         var variance = [Float](repeating: 0, count: channels)
-        BatchNormalization.statistics(input: data, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
+        BatchNormalization.statistics(
+            input: data, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
         var normalized = [Float](repeating: 0, count: count)
         var output = [Float](repeating: 0, count: count)
@@ -33,7 +35,8 @@ extension Tensor {
             input: data, batch: batch, channels: channels, plane: plane, mean: mean, inverseDeviation: inverseDeviation,
             scale: scale.data, shift: shift.data, normalized: &normalized, output: &output)
         let gammas = scale.data
-        let result = Tensor.result(shape: shape, data: output, operation: "batchNorm", inputs: [self, scale, shift]) { gradient in
+        let result = Tensor.result(shape: shape, data: output, operation: "batchNorm", inputs: [self, scale, shift]) {
+            gradient in
             var inputGradient = [Float](repeating: 0, count: normalized.count)
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
@@ -59,10 +62,12 @@ extension Tensor {
         }
         var output = [Float](repeating: 0, count: count)
         BatchNormalization.affine(
-            input: data, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets, output: &output)
+            input: data, batch: batch, channels: channels, plane: plane, factors: factors, offsets: offsets,
+            output: &output)
         let input = data
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        return Tensor.result(shape: shape, data: output, operation: "batchNormInference", inputs: [self, scale, shift]) { gradient in
+        return Tensor.result(shape: shape, data: output, operation: "batchNormInference", inputs: [self, scale, shift])
+        { gradient in
             var inputGradient = [Float](repeating: 0, count: gradient.count)
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
@@ -71,7 +76,8 @@ extension Tensor {
                     let start = (item * channels + channel) * plane
                     for index in start..<(start + plane) {
                         inputGradient[index] = gradient[index] * factors[channel]
-                        scaleGradient[channel] += gradient[index] * (input[index] - mean[channel]) * inverseDeviation[channel]
+                        scaleGradient[channel] +=
+                            gradient[index] * (input[index] - mean[channel]) * inverseDeviation[channel]
                         shiftGradient[channel] += gradient[index]
                     }
                 }
@@ -83,7 +89,9 @@ extension Tensor {
     private func batchNormGeometry(scale: Tensor, shift: Tensor) -> (channels: Int, planeSize: Int, batch: Int) {
         precondition(rank == 2 || rank == 4, "batch normalisation needs [N, C] or [N, C, H, W], got \(shape)")
         let channels = shape[1]
-        precondition(scale.shape == [channels] && shift.shape == [channels], "batch normalisation scale and shift must be [\(channels)]")
+        precondition(
+            scale.shape == [channels] && shift.shape == [channels],
+            "batch normalisation scale and shift must be [\(channels)]")
         return (channels, shape.dropFirst(2).reduce(1, *), shape[0])
     }
 }
