@@ -1,3 +1,6 @@
+import Kernels
+import Synchronization
+
 /// A Float32 tensor of any rank, stored row-major (NCHW for images), that can record the operations
 /// applied to it so `backward()` can compute gradients.
 ///
@@ -9,13 +12,20 @@ public final class Tensor {
     /// The size of each dimension; `[]` for a scalar.
     public let shape: [Int]
     /// The elements in row-major order; `data.count == shape.reduce(1, *)`.
-    public var data: [Float]
+    public var data: [Float] {
+        // Any change, in place or whole, drops what was derived from the old values.
+        didSet { derived.withLock { $0 = nil } }
+    }
     /// Whether gradients flow to this tensor. Parameters set it; results of recorded operations inherit it.
     public var requiresGrad: Bool
     /// The accumulated gradient of a leaf tensor that requires one, after `backward()`; same shape.
     public var grad: Tensor?
     /// How this tensor was computed, when that was recorded; nil for leaves and unrecorded results.
     public internal(set) var gradientNode: GradientNode?
+    /// The transpose of a matrix, kept for inference kernels that read a weight by columns
+    /// (`transposedMatrix`) until `data` changes. Behind a lock: threads classify parts of a batch with one
+    /// model.
+    private let derived = Mutex<[Float]?>(nil)
 
     /// A tensor with `shape` holding `data` (row-major). The element count must match the shape.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
@@ -74,6 +84,21 @@ public final class Tensor {
     public var scalar: Float {
         precondition(data.count == 1, "scalar needs a one-element tensor, shape is \(shape)")
         return data[0]
+    }
+
+    /// A matrix [rows, columns] transposed to [columns, rows], computed once and kept until `data` next
+    /// changes: the sparse inference product (`SparseLinear`) reads weights by columns, and one image must
+    /// not pay for transposing them again.
+    func transposedMatrix() -> [Float] {
+        precondition(rank == 2, "transposedMatrix needs a matrix, shape is \(shape)")
+        return derived.withLock { cached in
+            if let cached { return cached }
+            let transposed = makeBuffer(count: count) { target in
+                BLAS.transpose(data, rows: shape[0], columns: shape[1], into: target)
+            }
+            cached = transposed
+            return transposed
+        }
     }
 
     /// A copy that shares no storage or history with this tensor (PyTorch's `detach().clone()`).

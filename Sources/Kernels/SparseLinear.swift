@@ -3,39 +3,35 @@
 /// so the work follows the nonzeros instead of every input. Adding 0 · w changes no sum for a finite w, so
 /// the result is the product's, up to the order the terms are summed in (which BLAS does not fix either).
 public enum SparseLinear {
-    /// Rows a call needs before the sparse path pays for transposing the weights once.
-    public static let minimumRows = 32
     /// Rows whose nonzero lists are built and used together (their lists stay in cache beside a block of
     /// the weights).
     static let groupRows = 64
 
-    /// Whether `forward` beats a dense product on `input` [rows, inputs]: enough rows to pay for the
-    /// transpose, and at most 40% of the inputs nonzero (measured on MNIST: the dense product wins above
-    /// about half), judged on the first 16 rows so that a dense input costs little to turn down. Either
-    /// answer gives the same product; a wrong guess only costs time.
+    /// Whether `forward` beats a dense product on `input` [rows, inputs], given the transposed weights: at
+    /// most 40% of the inputs nonzero (measured on MNIST: the dense product wins above about half), judged
+    /// on the first 16 rows at most so that a dense input costs little to turn down. Either answer gives the
+    /// same product; a wrong guess only costs time.
     public static func isWorthwhile(input: UnsafePointer<Float>, rows: Int, inputs: Int) -> Bool {
-        guard rows >= minimumRows, inputs >= 64 else { return false }
-        let sampled = 16 * inputs
+        guard rows >= 1, inputs >= 64 else { return false }
+        let sampled = min(rows, 16) * inputs
         var nonzero = 0
         for index in 0..<sampled where input[index] != 0 { nonzero &+= 1 }
         return nonzero * 5 <= sampled * 2
     }
 
     /// output[N, outputs] = input[N, inputs] · weightᵀ + bias, summing only over each row's nonzero inputs.
-    /// weight: [outputs, inputs] (PyTorch's layout), bias: [outputs] or nil. Parallel over the rows.
+    /// transposedWeight: [inputs, outputs], PyTorch's [outputs, inputs] weight transposed (kept by the caller
+    /// between calls, so that one image does not pay for a transpose); bias: [outputs] or nil. Parallel over
+    /// the rows.
     ///
-    /// The weights are transposed once per call into [inputs, outputs] rows. For a group of `groupRows` rows,
-    /// the nonzero inputs' positions and values are listed; then, 64 outputs at a time (eight vectors held in
-    /// registers), each row accumulates value × transposed row over its list: one broadcast and eight loads
-    /// feed eight fused multiply-adds, and the block's columns stay in cache across the group's rows.
-    /// Outputs past the last whole 64 go eight, then one, at a time.
+    /// For a group of `groupRows` rows, the nonzero inputs' positions and values are listed; then, 64
+    /// outputs at a time (eight vectors held in registers), each row accumulates value × transposed row over
+    /// its list: one broadcast and eight loads feed eight fused multiply-adds, and the block's columns stay
+    /// in cache across the group's rows. Outputs past the last whole 64 go eight, then one, at a time.
     public static func forward(
-        input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        outputs: Int, output: UnsafeMutablePointer<Float>
+        input: UnsafePointer<Float>, rows: Int, inputs: Int, transposedWeight transposed: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, outputs: Int, output: UnsafeMutablePointer<Float>
     ) {
-        let transposed = UnsafeMutablePointer<Float>.allocate(capacity: inputs * outputs)
-        defer { transposed.deallocate() }
-        BLAS.transpose(weight, rows: outputs, columns: inputs, into: transposed)
         let wholeBlocks = outputs / 64, wholeVectors = outputs / 8
         Parallel.forEachChunk(of: rows) { chunk in
             // A group's nonzero inputs, row after row: where each starts in the transposed weights, its value.

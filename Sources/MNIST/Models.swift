@@ -15,9 +15,9 @@ public final class Baseline: Module, UnaryLayer {
         layer2(layer1(input.flattened()).relu())
     }
 
-    /// 512: its activations are only 784 values an image, and each product first copies the 784 × 784
-    /// weights (OpenBLAS packs them; the sparse inference path, `SparseLinear`, transposes them), so larger
-    /// slices than the default spread that copy over more images: at batch 1000, one slice per thread.
+    /// 512: its activations are only 784 values an image, so slices larger than the default cost little
+    /// memory and give each product more rows (OpenBLAS packs the weights once per dense product): at batch
+    /// 1000, one slice per thread.
     public override var inferenceSliceSize: Int { 512 }
 }
 

@@ -11,13 +11,16 @@ extension Tensor {
         let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
         let (x, w) = (data, weight.data)
-        // Inference on mostly-zero inputs (the MLP's first layer on MNIST): a product over the nonzeros only.
+        // Inference on mostly-zero inputs (the MLP's first layer on MNIST): a product over the nonzeros only,
+        // reading the weights transposed (kept on the weight until it changes, so one image is cheap too).
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         if !recorded, SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs) {
+            let transposed = weight.transposedMatrix()
             let output = makeBuffer(count: rows * outputs) { y in
-                withKernelPointers(x, w, bias?.data) {
+                withKernelPointers(x, transposed, bias?.data) {
                     SparseLinear.forward(
-                        input: $0, rows: rows, inputs: inputs, weight: $1, bias: $2, outputs: outputs, output: y)
+                        input: $0, rows: rows, inputs: inputs, transposedWeight: $1, bias: $2, outputs: outputs,
+                        output: y)
                 }
             }
             return Tensor(shape: [rows, outputs], data: output)
