@@ -17,7 +17,10 @@ struct MNISTTool: ParsableCommand {
             (Adam, learning rate 0.001, batches of 64, 10 epochs) and writes lenet5.safetensors.
             """,
         version: PackageVersion.current,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, DataCommand.self, Download.self, Bench.self])
+        subcommands: [
+            Train.self, Evaluate.self, Predict.self, Export.self, Serve.self, DataCommand.self, Download.self,
+            Bench.self,
+        ])
 
     static func main() {
         // First, before any code compiled for the AVX2 baseline runs: a clear message on an older CPU.
