@@ -7,7 +7,8 @@ onnxruntime on the 10,000 MNIST test images (pixels / 255, as `mnist evaluate` f
 that onnxruntime gets the same number right as `mnist evaluate` prints, and the same digit as Swift on
 every image but at most --max-disagreements (Swift's per-image answers come from `evaluate --report`'s
 mistakes.csv). LeNet5 is also trained with --normalize, to check the normalisation inside the graph.
-Prints a table and exits 1 on any failure. Installs onnxruntime and numpy with pip when they are missing.
+Each file is first validated by the onnx package's checker (with shape inference). Prints a table and exits
+1 on any failure. Installs onnxruntime, onnx and numpy with pip when they are missing.
 
     swift build -c release --product mnist && scripts/check_onnx.py
 """
@@ -28,13 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_packages():
-    """Imports numpy and onnxruntime, installing them with pip first if missing."""
-    missing = [name for name in ("numpy", "onnxruntime") if importlib.util.find_spec(name) is None]
+    """Imports numpy, onnx and onnxruntime, installing them with pip first if missing."""
+    missing = [name for name in ("numpy", "onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:
         print(f"check_onnx: pip install {' '.join(missing)}", flush=True)
         subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", *missing])
-    global np, ort
+    global np, onnx, ort
     np = importlib.import_module("numpy")
+    onnx = importlib.import_module("onnx")
     ort = importlib.import_module("onnxruntime")
 
 
@@ -141,6 +143,9 @@ def check(arguments, mnist, data, images, labels, pixels, threads, work):
 
         onnx_path = work / f"{name}.onnx"
         run([mnist, "export", "--format", "onnx", "--weights", weights, "--output", onnx_path])
+        # The ONNX specification's own checks: IR and opset, every node's inputs, attributes and types, and
+        # the shapes inferred through the graph.
+        onnx.checker.check_model(onnx.load(str(onnx_path)), full_check=True)
         session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
         (model_input,), (model_output,) = session.get_inputs(), session.get_outputs()
         assert (model_input.name, model_output.name) == ("input", "logits"), (model_input.name, model_output.name)
@@ -165,7 +170,7 @@ def check(arguments, mnist, data, images, labels, pixels, threads, work):
         mark = "" if ok else " **FAIL**"
         print(f"| {name}{mark} | {swift_correct} | {onnx_correct} | {disagreements} | {size / 1e6:.2f} MB | {seconds:.2f} s |")
     print()
-    print(f"onnxruntime {ort.__version__}, numpy {np.__version__}")
+    print(f"onnxruntime {ort.__version__}, onnx {onnx.__version__} (checker: every file valid), numpy {np.__version__}")
     if failures:
         sys.exit(f"check_onnx: FAILED for {', '.join(failures)}")
     print(f"check_onnx: OK ({len(rows)} models)")
