@@ -37,6 +37,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // `swift package generate-documentation` (scripts/build_documentation.sh); builds nothing otherwise.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (zlib1g-dev, libpng-dev). OpenBLAS is loaded at run time
@@ -68,33 +71,52 @@ let package = Package(
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
         .target(name: "Imaging", dependencies: ["CPNG"]),
         // The engine as one module: `import DeepLearning`.
-        .target(name: "DeepLearning", dependencies: ["Optimizers", "Datasets"]),
+        .target(name: "DeepLearning", dependencies: ["Autograd", "NN", "Optimizers", "Datasets"]),
         // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
         .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Imaging"]),
+        // `--log-level` and the log lines on standard error, for `mnist` and `mnist-serve` (swift-log only).
+        .target(
+            name: "CommandLineLogging",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The prediction API's request handling (validation, JSON), without any HTTP server.
         .target(name: "Serving", dependencies: ["MNIST", "Imaging"], resources: [.copy("Page")]),
-        // The Hummingbird application around Serving: routes, body limit, JSON errors.
+        // The Hummingbird application around Serving: routes, body limit, JSON errors, the request log.
         .target(
             name: "ServingHTTP",
-            dependencies: ["Serving", .product(name: "Hummingbird", package: "hummingbird")]),
+            dependencies: [
+                "Serving", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The `mnist` command-line tool.
         .executableTarget(
             name: "MNISTCommand",
             dependencies: [
-                "MNIST", "Kernels", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MNIST", "Kernels", "Hardware", "CommandLineLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // `mnist-serve`: the drawing page and prediction API over HTTP (ServingHTTP).
         .executableTarget(
             name: "MNISTServe",
             dependencies: [
-                "ServingHTTP", "Hardware", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "ServingHTTP", "Hardware", "CommandLineLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
 
         // What the test targets share (closeness checks that fail on NaN, SplitMix64, running a process): a
         // plain target in no product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+        .testTarget(
+            name: "CommandLineLoggingTests",
+            dependencies: [
+                "CommandLineLogging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
@@ -107,6 +129,7 @@ let package = Package(
             name: "ServingHTTPTests",
             dependencies: [
                 "ServingHTTP", "Imaging", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]),
     ],

@@ -145,6 +145,16 @@ public final class Trainer {
     public func trainEpoch(
         on trainingSet: MNISTDataset, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> (loss: Double, accuracy: Double) {
+        try trainEpoch(on: trainingSet) { (state: EpochProgress) in progress(state.batchesDone, state.batchCount) }
+    }
+
+    /// `trainEpoch(on:progress:)`, with `progress` told after each batch where the pass stands: batches and
+    /// images done, time so far and the running loss.
+    public func trainEpoch(
+        on trainingSet: MNISTDataset, progress: (EpochProgress) -> Void
+    ) throws -> (loss: Double, accuracy: Double) {
+        let start = ContinuousClock.now
+        var imagesDone = 0
         let loader = DataLoader(
             dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization,
             augmentation: configuration.augment ? .mnist : nil)
@@ -164,7 +174,11 @@ public final class Trainer {
             optimizer.step()
             totalLoss += Double(step.loss) * Double(batch.labels.count)
             correct += step.correct
-            progress(index + 1, loader.batchCount)
+            imagesDone += batch.labels.count
+            progress(
+                EpochProgress(
+                    batchesDone: index + 1, batchCount: loader.batchCount, imagesDone: imagesDone,
+                    elapsed: .now - start, runningLoss: totalLoss / Double(imagesDone)))
         }
         return (totalLoss / Double(trainingSet.imageCount), Double(correct) / Double(trainingSet.imageCount))
     }
@@ -228,6 +242,16 @@ public final class Trainer {
     /// Trains one epoch, evaluates on `testSet`, and records the result.
     public func runEpoch(
         trainingSet: MNISTDataset, testSet: MNISTDataset, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> EpochRecord {
+        try runEpoch(trainingSet: trainingSet, testSet: testSet) { (state: EpochProgress) in
+            progress(state.batchesDone, state.batchCount)
+        }
+    }
+
+    /// `runEpoch(trainingSet:testSet:progress:)`, with `progress` told where the training pass stands
+    /// after each batch (`trainEpoch(on:progress:)`).
+    public func runEpoch(
+        trainingSet: MNISTDataset, testSet: MNISTDataset, progress: (EpochProgress) -> Void
     ) throws -> EpochRecord {
         let start = Date()
         let (loss, trainingAccuracy) = try trainEpoch(on: trainingSet, progress: progress)

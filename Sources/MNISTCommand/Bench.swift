@@ -29,7 +29,9 @@ struct Bench: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Run the PyTorch reference: auto (when python3 can import torch), on or off.")
     var pytorch: PyTorchMode = .auto
-    @Option(help: ArgumentHelp("Also write every figure as JSON.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Also write every figure as JSON.", valueName: "file"),
+        completion: .file(extensions: ["json"]))
     var json: String?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions

@@ -10,7 +10,9 @@ struct DataCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "How many training samples to draw in the terminal.")
     var show = 3
-    @Option(help: ArgumentHelp("Also write a grid of the first 100 training samples as a PNG.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Also write a grid of the first 100 training samples as a PNG.", valueName: "file"),
+        completion: .file(extensions: ["png"]))
     var png: String?
     @Flag(
         help: "Check the files' MD5 checksums against the published ones (the bundled MNIST's, not another dataset's).")
@@ -83,7 +85,7 @@ struct Download: ParsableCommand {
         abstract:
             "Download MNIST from torchvision's mirrors (needs internet); files already present and valid are kept.")
 
-    @Option(help: ArgumentHelp("The folder to download into.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The folder to download into.", valueName: "dir"), completion: .directory)
     var to: String
     @Option(help: "Seconds a mirror may stay silent before the next one is tried.")
     var timeout: Double = 30

@@ -16,7 +16,8 @@ struct Evaluate: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "A weights file written by `mnist train` or by PyTorch (safetensors with a model name in its metadata).",
-            valueName: "file"))
+            valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var weights: String
     @Flag(
         help:
@@ -32,13 +33,14 @@ struct Evaluate: ParsableCommand {
     var seed: UInt64 = 0
     @Option(
         help: ArgumentHelp(
-            "Write a report (confusion matrix, mistakes, learning curves, summary) into this folder.", valueName: "dir")
-    )
+            "Write a report (confusion matrix, mistakes, learning curves, summary) into this folder.", valueName: "dir"),
+        completion: .directory)
     var report: String?
     @Option(
         help: ArgumentHelp(
             "The training run's metrics for the report's learning curves (default: the weights path with .metrics.jsonl for its extension, as `mnist train` names it; skipped when that is absent).",
-            valueName: "file"))
+            valueName: "file"),
+        completion: .file(extensions: ["jsonl"]))
     var metrics: String?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions

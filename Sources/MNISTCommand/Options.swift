@@ -7,7 +7,8 @@ import MNIST
 struct DataOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "A folder of MNIST-format files (raw or .gz); default: the bundled data/mnist.", valueName: "dir"))
+            "A folder of MNIST-format files (raw or .gz); default: the bundled data/mnist.", valueName: "dir"),
+        completion: .directory)
     var data: String?
 
     func directory() throws -> URL {
@@ -54,18 +55,17 @@ func printError(_ text: String, terminator: String = "\n") {
     FileHandle.standardError.write(Data((text + terminator).utf8))
 }
 
-/// A one-line progress bar on standard error, drawn only when standard error is a terminal.
+/// A one-line progress bar on standard error, drawn only when standard error is a terminal: the bar, the
+/// batches done, images per second, the epoch's running loss and the time left (`EpochProgress.line`).
 struct ProgressBar {
     let isEnabled = isatty(FileHandle.standardError.fileDescriptor) != 0
     let label: String
 
-    func update(_ done: Int, of total: Int) {
+    func update(_ progress: EpochProgress) {
+        let (done, total) = (progress.batchesDone, progress.batchCount)
         guard isEnabled, total > 0, done == total || done % max(1, total / 100) == 0 else { return }
-        let width = 30
-        let filled = width * done / total
-        printError(
-            "\r\(label) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(done)/\(total)",
-            terminator: "")
+        // "\e[K" clears what a longer previous line left after this one.
+        printError("\r\(progress.line(label: label))\u{1B}[K", terminator: "")
         if done == total { printError("\r\u{1B}[2K", terminator: "") }
     }
 }

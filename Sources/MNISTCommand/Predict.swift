@@ -13,7 +13,9 @@ struct Predict: ParsableCommand {
             be read is reported on standard error and the others are still predicted; the exit status is then 1.
             """)
 
-    @Option(help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var weights: String
     @Option(help: "Also list the next most probable digits, up to this many in all (1–10).")
     var top: Int = 1
@@ -21,7 +23,8 @@ struct Predict: ParsableCommand {
     var json = false
     @Flag(help: "Draw the 28×28 image the model saw (on standard error with --json).")
     var show = false
-    @Argument(help: ArgumentHelp("PNG images of one digit each.", valueName: "image"))
+    @Argument(
+        help: ArgumentHelp("PNG images of one digit each.", valueName: "image"), completion: .file(extensions: ["png"]))
     var images: [String]
 
     func validate() throws {

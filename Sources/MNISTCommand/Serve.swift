@@ -1,9 +1,11 @@
 import ArgumentParser
+import CommandLineLogging
 #if canImport(Glibc)
 // C's stdout is a mutable global; these programs touch it from the main thread only (buffering, flushing).
 @preconcurrency import Glibc
 #endif
 import Foundation
+import Logging
 
 /// `mnist serve`: runs the `mnist-serve` program built next to this one, which holds the HTTP server, so
 /// that `mnist train` never needs the server's dependencies built.
@@ -16,19 +18,25 @@ struct Serve: ParsableCommand {
             /predict with {"pixels": [784 numbers from 0 to 255]} or a PNG image; GET /health.
             """)
 
-    @Option(help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var weights: String
     @Option(help: "The address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
     var host: String?
     @Option(help: "The port to listen on (default 8080).")
     var port: Int?
+    @OptionGroup var loggingOptions: LoggingOptions
 
     /// The server's name, next to `mnist`.
     static let serverName = "mnist-serve"
 
     /// The arguments `mnist-serve` gets: the options given here, the others left to its defaults.
     var serverArguments: [String] {
-        ["--weights", weights] + (host.map { ["--host", $0] } ?? []) + (port.map { ["--port", String($0)] } ?? [])
+        let level = loggingOptions.logLevel
+        return ["--weights", weights] + (host.map { ["--host", $0] } ?? [])
+            + (port.map { ["--port", String($0)] } ?? [])
+            + (level == .info ? [] : ["--log-level", level.rawValue])
     }
 
     func run() throws {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CommandLineLogging
 import Foundation
 import Kernels
+import Logging
 import MNIST
 
 struct Train: ParsableCommand {
@@ -45,22 +47,27 @@ struct Train: ParsableCommand {
     var schedule: ScheduleKind?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
-    @Option(help: ArgumentHelp("Where to write the weights (default <model>.safetensors).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("Where to write the weights (default <model>.safetensors).", valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var output: String?
     @Option(
         help: ArgumentHelp(
-            "Where to write per-epoch metrics, one JSON line each (default <output>.metrics.jsonl).", valueName: "file")
-    )
+            "Where to write per-epoch metrics, one JSON line each (default <output>.metrics.jsonl).", valueName: "file"),
+        completion: .file(extensions: ["jsonl"]))
     var metrics: String?
     @Option(
         help: ArgumentHelp(
             "Where to write the checkpoint after each epoch (default <output>.checkpoint.safetensors).",
-            valueName: "file"))
+            valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var checkpoint: String?
     @Option(
-        help: ArgumentHelp("Continue from a checkpoint; its recipe is kept, --epochs may extend it.", valueName: "file")
-    )
+        help: ArgumentHelp(
+            "Continue from a checkpoint; its recipe is kept, --epochs may extend it.", valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var resume: String?
+    @OptionGroup var loggingOptions: LoggingOptions
 
     func validate() throws {
         // The same check a checkpoint's recipe gets (`TrainingConfiguration.validate`).
@@ -85,6 +92,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        loggingOptions.bootstrap()
+        let logger = Logger(label: "mnist")
         try threadOptions.apply()
         let trainer: Trainer
         if let resume {
@@ -104,6 +113,8 @@ struct Train: ParsableCommand {
 
         let trainingSet = try dataOptions.load(.train)
         let testSet = try dataOptions.load(.test)
+        let dataDirectory = try dataOptions.directory()
+        logger.debug("Read the training and test sets from \(dataDirectory.path)")
         // Before the first epoch, not after it: every file the run will write can be written, and none
         // of them is another output or an input.
         try OutputPaths.check(
@@ -133,6 +144,7 @@ struct Train: ParsableCommand {
             print(record.summary)
             try trainer.saveCheckpoint(to: checkpointURL)
             try writeMetrics(trainer.history, to: metricsURL)
+            logger.debug("Wrote \(checkpointURL.path) and \(metricsURL.path)")
         }
         let last = trainer.history.last
         try WeightsFile.write(

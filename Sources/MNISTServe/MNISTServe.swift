@@ -1,11 +1,9 @@
 import ArgumentParser
-#if canImport(Glibc)
-// C's stdout is a mutable global; these programs touch it from the main thread only (buffering, flushing).
-@preconcurrency import Glibc
-#endif
+import CommandLineLogging
 import Foundation
 import Hardware
 import Hummingbird
+import Logging
 import Serving
 import ServingHTTP
 
@@ -19,21 +17,24 @@ struct MNISTServe: AsyncParsableCommand {
             Open http://HOST:PORT/ in a browser and draw a digit. The API: POST /predict with \
             {"pixels": [784 numbers from 0 to 255]} (28×28, row-major, white digit on black like MNIST) or \
             with a PNG image (Content-Type: image/png) answers {"digit", "probabilities", "input"}; \
-            GET /health answers {"status": "ok"}. Bad requests get a 4xx and {"error": "..."}.
+            GET /health answers {"status": "ok"}. Bad requests get a 4xx and {"error": "..."}. It logs on standard \
+            error: the start, the address once listening, one line per request (method, path, status, \
+            milliseconds) at info level, errors and the shutdown.
             """)
 
-    @Option(help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        completion: .file(extensions: ["safetensors"]))
     var weights: String
     @Option(help: "The address to listen on (0.0.0.0 for every interface).")
     var host = "127.0.0.1"
     @Option(help: "The port to listen on.")
     var port = 8080
+    @OptionGroup var loggingOptions: LoggingOptions
 
     static func main() async {
         // First, before any code compiled for the AVX2 baseline runs: a clear message on an older CPU.
         CPUBaseline.require(program: "mnist-serve")
-        // Line-buffered even into a pipe or file, so a log shows the address as soon as the server listens.
-        setvbuf(stdout, nil, _IOLBF, 0)
         await main(nil)
     }
 
@@ -42,8 +43,18 @@ struct MNISTServe: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = try PredictionService(weights: URL(fileURLWithPath: weights))
-        print("Serving \(service.predictor.kind.rawValue) from \(weights) on http://\(host):\(port)/")
-        try await ServingApplication.makeApplication(service: service, host: host, port: port).runService()
+        loggingOptions.bootstrap()
+        let logger = Logger(label: "mnist-serve")
+        // Errors are logged like the rest, then the exit status says the server failed.
+        do {
+            let service = try PredictionService(weights: URL(fileURLWithPath: weights))
+            logger.info("Loaded \(service.predictor.kind.rawValue) from \(weights)")
+            try await ServingApplication.makeApplication(service: service, host: host, port: port, logger: logger)
+                .runService()
+            logger.info("Shut down")
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode.failure
+        }
     }
 }

@@ -1,13 +1,18 @@
+import Foundation
 import Hummingbird
+import Logging
 import Serving
 
 /// The HTTP server around a `PredictionService`: the drawing page (`GET /`, `/app.js`, `/style.css`),
 /// `GET /health` and `POST /predict`, bodies collected up to 1 MB, every error answered as
-/// `{"error": "..."}`; another method on one of these paths gets 405 and an `Allow` header.
+/// `{"error": "..."}`; another method on one of these paths gets 405 and an `Allow` header. Every request
+/// is logged in one line (`RequestLogMiddleware`).
 public enum ServingApplication {
     /// The router answering every route from `service`.
     public static func makeRouter(service: PredictionService) -> Router<BasicRequestContext> {
         let router = Router()
+        // First, so it times the whole request and sees the status the JSON errors end up with.
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         for (path, page) in service.pages {
             let response = page.hummingbirdResponse
@@ -41,12 +46,50 @@ public enum ServingApplication {
         return router
     }
 
-    /// The application serving `service` on `host` and `port`.
-    public static func makeApplication(service: PredictionService, host: String, port: Int) -> some ApplicationProtocol
-    {
+    /// The application serving `service` on `host` and `port`, logging to `logger`: the requests, and
+    /// `Serving on http://HOST:PORT/` once the socket is bound (with the port the system chose for port 0).
+    public static func makeApplication(
+        service: PredictionService, host: String, port: Int, logger: Logger = Logger(label: "mnist-serve")
+    ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(service: service),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnist-serve"))
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnist-serve"),
+            onServerRunning: { channel in
+                logger.info("Serving on http://\(host):\(channel.localAddress?.port ?? port)/")
+            },
+            logger: logger)
+    }
+}
+
+/// Logs one line per request at info level: method, path, status and latency in milliseconds, e.g.
+/// `POST /predict 200 1.42 ms`, with the request's id from Hummingbird as metadata. A request whose error
+/// escapes the router is logged with that error's status (500 when it has none) before it goes on up.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, status: response.status.code, since: start, to: context.logger)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            log(request, status: status, since: start, to: context.logger)
+            throw error
+        }
+    }
+
+    func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, to logger: Logger) {
+        logger.info(
+            "\(Self.line(method: request.method, path: request.uri.path, status: status, latency: .now - start))")
+    }
+
+    /// `METHOD PATH STATUS LATENCY ms`, the latency with two decimals.
+    static func line(method: HTTPRequest.Method, path: String, status: Int, latency: Duration) -> String {
+        let (seconds, attoseconds) = latency.components
+        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return "\(method) \(path) \(status) \(String(format: "%.2f", milliseconds)) ms"
     }
 }
 
