@@ -80,6 +80,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// Logs `request`'s line; the latency is read only when info is logged (the message is an autoclosure).
     func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, to logger: Logger) {
         logger.info(
             "\(Self.line(method: request.method, path: request.uri.path, status: status, latency: .now - start))")
