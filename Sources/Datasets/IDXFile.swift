@@ -20,8 +20,10 @@ public struct IDXFile: Sendable, Equatable {
 
     /// Reads the IDX file at `url`, decompressing it first if it starts with the gzip magic number.
     ///
-    /// - Parameter dimensionCount: the number of dimensions the file must have (1 for labels, 3 for
-    ///   images), or nil to accept any. A file with another count has the wrong magic number.
+    /// - Parameters:
+    ///   - url: the file, raw or gzip; only a regular file is read.
+    ///   - dimensionCount: the number of dimensions the file must have (1 for labels, 3 for images), or nil
+    ///     to accept any. A file with another count has the wrong magic number.
     /// - Throws: `DatasetError` naming the file, the offset and what was expected and found.
     public init(contentsOf url: URL, dimensionCount: Int? = nil) throws {
         try self.init(

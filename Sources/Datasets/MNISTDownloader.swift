@@ -49,8 +49,10 @@ public struct MNISTDownloader {
     /// mirror is tried in turn until one returns bytes with the published `.gz` MD5, which are then written
     /// as `<name>.gz` through a temporary file and a rename, so a failed run never leaves a partial file.
     ///
-    /// - Parameter timeout: seconds a mirror may stay silent, connecting or mid-transfer, before it counts
-    ///   as failed.
+    /// - Parameters:
+    ///   - directory: where the files go; created if needed.
+    ///   - timeout: seconds a mirror may stay silent, connecting or mid-transfer, before it counts as failed.
+    ///   - files: the files to make present.
     /// - Returns: what happened to each file, in the order of `files`.
     /// - Throws: `DatasetError.Kind.downloadFailed` for the first file no mirror could supply, listing each
     ///   mirror's failure; or `.unwritable` when the directory cannot be created or written.

@@ -11,14 +11,18 @@ import Darwin
 /// weights, checkpoints and metrics all go through here.
 public enum AtomicFile {
     /// Writes `bytes` to a new temporary file next to `url`, flushes it to disk and renames it over `url`;
-    /// on failure removes the temporary file and leaves `url` as it was.
+    /// on failure removes the temporary file and leaves `url` as it was. Temporary files of earlier writes
+    /// to `url` whose process is gone (killed mid-write) are removed first (`removeStaleTemporaryFiles`).
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         let destination = url.lastPathComponent
         func failure(_ action: String) -> AtomicFileError {
             AtomicFileError(file: destination, problem: "cannot \(action): \(systemError())")
         }
         let directory = url.deletingLastPathComponent()
-        let temporaryPath = directory.appendingPathComponent(".\(destination).\(UUID().uuidString).tmp").path
+        removeStaleTemporaryFiles(of: url)
+        let temporaryPath = directory.appendingPathComponent(
+            ".\(destination).\(getpid()).\(UUID().uuidString).tmp"
+        ).path
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw failure("create temporary file \(temporaryPath)") }
         var writeFailure: AtomicFileError?
@@ -48,6 +52,27 @@ public enum AtomicFile {
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
             close(directoryDescriptor)
+        }
+    }
+}
+
+extension AtomicFile {
+    /// Removes the temporary files that writes to `url` left when their process was killed before the
+    /// rename: `.NAME.PID.UUID.tmp` beside `url` whose process PID no longer exists. A live process's file
+    /// (another write in progress) is left alone; so is every other file. Failures to remove are ignored:
+    /// the write itself does not depend on them.
+    static func removeStaleTemporaryFiles(of url: URL) {
+        let directory = url.deletingLastPathComponent()
+        let prefix = "." + url.lastPathComponent + "."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            // PID.UUID between the prefix and ".tmp".
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
+            guard middle.count == 2, let pid = Int32(middle[0]), pid > 0, UUID(uuidString: String(middle[1])) != nil
+            else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH {
+                unlink(directory.appendingPathComponent(name).path)
+            }
         }
     }
 }

@@ -64,23 +64,48 @@ public enum SafeTensors {
             throw failure("file is \(size) bytes, too short for the 8-byte header length (truncated?)")
         }
         let lengthBytes = try readExactly(8)
+        // A header that does not hold together may be another format's file (see `otherFormat`).
+        func headerFailure(_ problem: String) -> SafeTensorsError {
+            failure(otherFormat(startingWith: lengthBytes) ?? problem)
+        }
         let headerLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(maximumHeaderLength) else {
-            throw failure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
+            throw headerFailure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
         }
         let dataStart = 8 + Int(headerLength)
         guard dataStart <= size else {
-            throw failure(
+            throw headerFailure(
                 "file is \(size) bytes, but the header length \(headerLength) says the header ends at byte "
                     + "\(dataStart) (truncated?)")
         }
         let headerBytes = try readExactly(Int(headerLength))
-        let header = try decodeHeader(headerBytes, failure: failure)
+        let header = try decodeHeader(headerBytes, failure: headerFailure)
         // The header's size for the data against the file's, before reading the data.
         try checkDataLength(
             header.dataEnd, available: size - dataStart, fileSize: size, dataStart: dataStart, failure: failure)
         let body = try readExactly(size - dataStart)
         return try decode(lengthBytes + headerBytes + body, source: source)
+    }
+
+    /// What a file that is not safetensors is, told by its first bytes, for files given as weights by
+    /// mistake: PyTorch's own `torch.save` files above all, which would otherwise be reported as a header
+    /// length of petabytes. Nil when the bytes name no format this knows.
+    static func otherFormat(startingWith bytes: [UInt8]) -> String? {
+        let convert =
+            "in Python, `safetensors.torch.save_file(torch.load(path), \"model.safetensors\")` converts a saved "
+            + "state dict"
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            return "this is a ZIP archive, as PyTorch's torch.save writes (.pt, .pth), not a safetensors file: "
+                + convert
+        }
+        if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) {
+            return "this is a Python pickle (PyTorch's legacy torch.save format), not a safetensors file: " + convert
+        }
+        if bytes.starts(with: [0x1F, 0x8B]) {
+            return "this is a gzip file, not a safetensors file: decompress it first"
+        }
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "this is a PNG image, not a safetensors file" }
+        return nil
     }
 
     /// Throws unless the data section, `available` bytes from byte `dataStart`, ends where the header says.
@@ -106,18 +131,21 @@ public enum SafeTensors {
         guard bytes.count >= 8 else {
             throw failure("file is \(bytes.count) bytes, too short for the 8-byte header length (truncated?)")
         }
+        func headerFailure(_ problem: String) -> SafeTensorsError {
+            failure(otherFormat(startingWith: Array(bytes[0..<8])) ?? problem)
+        }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(maximumHeaderLength) else {
-            throw failure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
+            throw headerFailure("header length \(headerLength) exceeds the \(maximumHeaderLength)-byte limit")
         }
         let dataStart = 8 + Int(headerLength)
         guard dataStart <= bytes.count else {
-            throw failure(
+            throw headerFailure(
                 "file is \(bytes.count) bytes, but the header length \(headerLength) says the header ends at byte "
                     + "\(dataStart) (truncated?)")
         }
         let headerBytes = Array(bytes[8..<dataStart])
-        let (metadata, entries, dataEnd) = try decodeHeader(headerBytes, failure: failure)
+        let (metadata, entries, dataEnd) = try decodeHeader(headerBytes, failure: headerFailure)
         try checkDataLength(
             dataEnd, available: bytes.count - dataStart, fileSize: bytes.count, dataStart: dataStart, failure: failure)
 
