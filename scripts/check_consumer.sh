@@ -3,7 +3,9 @@
 #   .package(url: "…/swift-mnist", from: "<version>"), .product(name: "MNIST", package: "swift-mnist")
 # It clones this repository's committed HEAD into a temporary folder named swift-mnist, tags that clone with
 # the version in Sources/MNIST/Version.swift (PackageVersion.current), writes a consumer package whose
-# main.swift is the first ```swift block under README.md's "## The library" heading, and builds it.
+# main.swift is the first ```swift block under README.md's "## The library" heading, and a second target
+# (product DeepLearning only) whose main.swift is every ```swift block of the DocC article
+# Sources/DeepLearning/DeepLearning.docc/TrainingLeNet5.md in order, and builds both.
 # SwiftPM refuses unsafe build flags in a package depended on by version, so this is also what catches them.
 # Uncommitted changes are not seen: commit first. CHECK_CONSUMER_KEEP=1 keeps the temporary folder.
 set -euo pipefail
@@ -46,6 +48,11 @@ awk '/^## The library/ { found = 1; next }
      inside && /^```/ { exit }
      inside { print }' "$repository/README.md" >"$consumer/Sources/Consumer/main.swift"
 [ -s "$consumer/Sources/Consumer/main.swift" ] || fail "no \`\`\`swift block under '## The library' in README.md"
+article="$repository/Sources/DeepLearning/DeepLearning.docc/TrainingLeNet5.md"
+mkdir -p "$consumer/Sources/Article"
+awk '!inside && /^```swift[[:space:]]*$/ { inside = 1; next } inside && /^```/ { inside = 0; next } inside { print }' \
+    "$article" >"$consumer/Sources/Article/main.swift"
+[ -s "$consumer/Sources/Article/main.swift" ] || fail "no \`\`\`swift block in $article"
 cat >"$consumer/Package.swift" <<EOF
 // swift-tools-version: 6.0
 import PackageDescription
@@ -57,6 +64,7 @@ let package = Package(
     ],
     targets: [
         .executableTarget(name: "Consumer", dependencies: [.product(name: "MNIST", package: "swift-mnist")]),
+        .executableTarget(name: "Article", dependencies: [.product(name: "DeepLearning", package: "swift-mnist")]),
     ]
 )
 EOF
@@ -67,6 +75,6 @@ start=$SECONDS
 mkdir -p "$work/tmp"  # SwiftPM's lock files go to TMPDIR: keep them inside the folder that is removed
 if ! (cd "$consumer" && TMPDIR="$work/tmp" swift build --scratch-path "$work/.build") >"$log" 2>&1; then
     grep -v -E "^(Fetching|Fetched|Computing|Computed|Creating working copy|Working copy of|Updating|Updated)" "$log" | tail -n 40 >&2
-    fail "a package depending on swift-mnist $version (product MNIST) does not build; log above"
+    fail "a package depending on swift-mnist $version (products MNIST and DeepLearning) does not build; log above"
 fi
-echo "check_consumer: OK: a package depending on swift-mnist from: \"$version\" builds README's library example ($((SECONDS - start)) s)"
+echo "check_consumer: OK: a package depending on swift-mnist from: \"$version\" builds README's library example and the DocC article's code ($((SECONDS - start)) s)"
