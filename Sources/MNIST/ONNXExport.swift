@@ -302,7 +302,10 @@ private struct GraphBuilder {
         func name(_ operatorType: String) -> String {
             path.flatMap { $0.isEmpty ? nil : $0 } ?? "\(operatorType.lowercased())_\(nodes.count)"
         }
-        func weightName(_ operatorType: String, _ parameter: String) -> String { "\(name(operatorType)).\(parameter)" }
+        /// The state-dict name (`conv1.weight`, `weight` for the model itself), or the node's name and the parameter.
+        func weightName(_ operatorType: String, _ parameter: String) -> String {
+            path.map { join($0, parameter) } ?? "\(name(operatorType)).\(parameter)"
+        }
         func pair(_ value: Int) -> ONNXGraph.Attribute.Value { .integers([value, value]) }
 
         switch layer {
