@@ -39,9 +39,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         // `swift package generate-documentation` (scripts/build_documentation.sh); builds nothing otherwise.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
-        // `swift package generate-documentation` (scripts/build_documentation.sh); builds nothing otherwise.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (zlib1g-dev, libpng-dev). OpenBLAS is loaded at run time
@@ -91,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Serving", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // The `mnist` command-line tool.
         .executableTarget(

@@ -17,7 +17,8 @@ struct MNISTServe: AsyncParsableCommand {
             Open http://HOST:PORT/ in a browser and draw a digit. The API: POST /predict with \
             {"pixels": [784 numbers from 0 to 255]} (28×28, row-major, white digit on black like MNIST) or \
             with a PNG image (Content-Type: image/png) answers {"digit", "probabilities", "input"}; \
-            GET /health answers {"status": "ok"}. Bad requests get a 4xx and {"error": "..."}. It logs on standard \
+            GET /health answers {"status": "ok"}; GET /metrics, the request counts and latencies in Prometheus's \
+            text format. Bad requests get a 4xx and {"error": "..."}. It logs on standard \
             error: the start, the address once listening, one line per request (method, path, status, \
             milliseconds) at info level, errors and the shutdown.
             """)

@@ -1,26 +1,31 @@
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import Serving
 
 /// The HTTP server around a `PredictionService`: the drawing page (`GET /`, `/app.js`, `/style.css`),
-/// `GET /health` and `POST /predict`, bodies collected up to 1 MB, every error answered as
+/// `GET /health`, `POST /predict` and `GET /metrics`, bodies collected up to 1 MB, every error answered as
 /// `{"error": "..."}`; another method on one of these paths gets 405 and an `Allow` header. Every request
-/// is logged in one line (`RequestLogMiddleware`).
+/// is logged in one line and counted (`RequestLogMiddleware`, `RequestMetrics`).
 public enum ServingApplication {
-    /// The router answering every route from `service`.
-    public static func makeRouter(service: PredictionService) -> Router<BasicRequestContext> {
+    /// The router answering every route from `service`, counting the requests in `registry`.
+    public static func makeRouter(
+        service: PredictionService, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) -> Router<BasicRequestContext> {
+        var allowed: [String: HTTPRequest.Method] = ["/health": .get, "/predict": .post, "/metrics": .get]
+        for path in service.pages.keys { allowed[path] = .get }
+        let metrics = RequestMetrics(registry: registry, routes: Set(allowed.keys))
         let router = Router()
         // First, so it times the whole request and sees the status the JSON errors end up with.
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestLogMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         for (path, page) in service.pages {
             let response = page.hummingbirdResponse
             router.get(RouterPath(path)) { _, _ in response }
         }
         router.get("/health") { _, _ in service.health().hummingbirdResponse }
-        var allowed: [String: HTTPRequest.Method] = ["/health": .get, "/predict": .post]
-        for path in service.pages.keys { allowed[path] = .get }
+        router.get("/metrics") { _, _ in metrics.response }
         for (path, method) in allowed {
             for other in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where other != method {
                 router.on(RouterPath(path), method: other) { request, _ in
@@ -62,28 +67,32 @@ public enum ServingApplication {
 }
 
 /// Logs one line per request at info level: method, path, status and latency in milliseconds, e.g.
-/// `POST /predict 200 1.42 ms`, with the request's id from Hummingbird as metadata. A request whose error
-/// escapes the router is logged with that error's status (500 when it has none) before it goes on up.
+/// `POST /predict 200 1.42 ms`, with the request's id from Hummingbird as metadata, and counts it in
+/// `metrics`. A request whose error escapes the router is logged and counted with that error's status (500
+/// when it has none) before it goes on up.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: RequestMetrics
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            log(request, status: response.status.code, since: start, to: context.logger)
+            observe(request, status: response.status.code, latency: .now - start, logger: context.logger)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            log(request, status: status, since: start, to: context.logger)
+            observe(request, status: status, latency: .now - start, logger: context.logger)
             throw error
         }
     }
 
-    /// Logs `request`'s line; the latency is read only when info is logged (the message is an autoclosure).
-    func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, to logger: Logger) {
-        logger.info(
-            "\(Self.line(method: request.method, path: request.uri.path, status: status, latency: .now - start))")
+    /// Logs `request`'s line and counts it.
+    func observe(_ request: Request, status: Int, latency: Duration, logger: Logger) {
+        let path = request.uri.path
+        logger.info("\(Self.line(method: request.method, path: path, status: status, latency: latency))")
+        metrics.record(method: request.method, path: path, status: status, latency: latency)
     }
 
     /// `METHOD PATH STATUS LATENCY ms`, the latency with two decimals.

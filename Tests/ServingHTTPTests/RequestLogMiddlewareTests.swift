@@ -73,7 +73,8 @@ import Testing
         struct Failure: Error {}
         let recorder = LogRecorder()
         let router = Router()
-        router.add(middleware: RequestLogMiddleware())
+        let metrics = RequestMetrics(routes: ["/fails", "/refuses"])
+        router.add(middleware: RequestLogMiddleware(metrics: metrics))
         router.get("/fails") { _, _ -> Response in throw Failure() }
         router.get("/refuses") { _, _ -> Response in throw HTTPError(.forbidden) }
         try await Application(router: router, logger: recorder.logger).test(.router) { client in
@@ -84,6 +85,35 @@ import Testing
         #expect(messages.count == 2, "\(recorder.entries.map(\.message))")
         #expect(messages.first?.hasPrefix("GET /fails 500 ") == true, "\(messages)")
         #expect(messages.last?.hasPrefix("GET /refuses 403 ") == true, "\(messages)")
+    }
+
+    @Test func metricsCountEveryRequestInPrometheusFormat() async throws {
+        let application = Application(
+            router: ServingApplication.makeRouter(service: try ServingApplicationTests.service.get()),
+            logger: LogRecorder().logger)
+        try await application.test(.router) { client in
+            for _ in 0..<2 { try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) } }
+            try await client.execute(uri: "/no/such/page", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/elsewhere", method: .post) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/metrics", method: .post) { #expect($0.status == .methodNotAllowed) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+                let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+                for expected in [
+                    #"http_requests_total{method="GET",path="/health",status="200"} 2"#,
+                    // Unknown paths share one series, whatever the path.
+                    #"http_requests_total{method="GET",path="other",status="404"} 1"#,
+                    #"http_requests_total{method="POST",path="other",status="404"} 1"#,
+                    #"http_requests_total{method="POST",path="/metrics",status="405"} 1"#,
+                    "# TYPE http_request_duration_seconds histogram",
+                    #"http_request_duration_seconds_count{method="GET",path="/health"} 2"#,
+                ] {
+                    #expect(lines.contains(expected), "\(expected) missing from:\n\(lines.joined(separator: "\n"))")
+                }
+                #expect(!lines.contains { $0.contains("/no/such/page") || $0.contains("/elsewhere") })
+            }
+        }
     }
 
     @Test func theLineHasMethodPathStatusAndMilliseconds() {
