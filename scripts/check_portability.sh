@@ -43,26 +43,9 @@ else
 fi
 echo "check_portability: checking $binary ($("$binary" --version 2>/dev/null || echo "no version"))"
 
-# A small MNIST in its own folder: the first 2000 training and 500 test images and labels, as raw IDX files
-# (big-endian header: magic, count, then rows and columns for images; the count rewritten).
+# A small MNIST in its own folder: the first 2000 training and 500 test images and labels, as raw IDX files.
 data="$work/data"
-mkdir -p "$data"
-python3 - "$repository/data/mnist" "$data" <<'EOF'
-import gzip, os, struct, sys
-source, destination = sys.argv[1], sys.argv[2]
-for name, magic, count in [("train-images-idx3-ubyte", 0x803, 2000), ("train-labels-idx1-ubyte", 0x801, 2000),
-                           ("t10k-images-idx3-ubyte", 0x803, 500), ("t10k-labels-idx1-ubyte", 0x801, 500)]:
-    path = os.path.join(source, name)
-    with (gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path, "rb")) as file:
-        found_magic, found_count = struct.unpack(">II", file.read(8))
-        assert found_magic == magic and found_count >= count, f"{name}: unexpected header {found_magic:#x} {found_count}"
-        dimensions = struct.unpack(">II", file.read(8)) if magic == 0x803 else ()
-        size = count * (dimensions[0] * dimensions[1] if dimensions else 1)
-        body = file.read(size)
-        assert len(body) == size, f"{name}: truncated"
-    with open(os.path.join(destination, name), "wb") as out:
-        out.write(struct.pack(">II", magic, count) + struct.pack(">" + "I" * len(dimensions), *dimensions) + body)
-EOF
+python3 "$repository/scripts/make_small_mnist.py" "$repository/data/mnist" "$data" 2000 500
 
 # The same code paths natively and as a Haswell: OpenBLAS's Haswell kernels, and our AVX2 level if selectable.
 pinned=(OPENBLAS_CORETYPE=Haswell MNIST_CPU_LEVEL=avx2)
