@@ -133,8 +133,15 @@ struct Train: ParsableCommand {
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
 
+        var trainedAnEpoch = false
+        func saveCheckpointAndMetrics() throws {
+            try trainer.saveCheckpoint(to: checkpointURL)
+            try writeMetrics(trainer.history, to: metricsURL)
+            logger.debug("Wrote \(checkpointURL.path) and \(metricsURL.path)")
+        }
         let progress = ProgressBar(label: "training")
         while trainer.completedEpochs < recipe.epochs {
+            trainedAnEpoch = true
             let record: EpochRecord
             do {
                 record = try trainer.runEpoch(trainingSet: trainingSet, testSet: testSet, progress: progress.update)
@@ -142,10 +149,10 @@ struct Train: ParsableCommand {
                 throw ExitError(message: error.description)
             }
             print(record.summary)
-            try trainer.saveCheckpoint(to: checkpointURL)
-            try writeMetrics(trainer.history, to: metricsURL)
-            logger.debug("Wrote \(checkpointURL.path) and \(metricsURL.path)")
+            try saveCheckpointAndMetrics()
         }
+        // A resumed run with nothing left to train still writes every file the last line names.
+        if !trainedAnEpoch { try saveCheckpointAndMetrics() }
         let last = trainer.history.last
         try WeightsFile.write(
             model: trainer.model, kind: recipe.model,
