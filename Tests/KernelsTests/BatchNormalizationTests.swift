@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Kernels
 
@@ -5,10 +6,6 @@ import Testing
 /// ([64, 32, 26·26], [64, 256] as [64, 256, 1]) and odd ones, split over threads and not.
 @Suite struct BatchNormalizationTests {
     typealias Numbers = KernelParityTests.Numbers
-
-    func relativeError(_ values: [Float], _ reference: [Float]) -> Float {
-        KernelParityTests().relativeError(values, reference)
-    }
 
     /// Inputs whose mean (offset) is large next to their spread: a one-pass E[x²] − E[x]² in Float would
     /// lose the variance; two passes keep it.
@@ -25,8 +22,8 @@ import Testing
         var mean = [Float](repeating: .nan, count: channels), variance = mean
         BatchNormalization.statistics(
             input: input, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
-        #expect(relativeError(mean, reference.mean) < 1e-6)
-        #expect(relativeError(variance, reference.variance) < 1e-5)
+        expectClose(mean, reference.mean, relativeToLargest: 1e-6, "mean")
+        expectClose(variance, reference.variance, relativeToLargest: 1e-5, "variance")
 
         let inverseDeviation = variance.map { 1 / ($0 + 1e-5).squareRoot() }
         var normalized = [Float](repeating: .nan, count: count), output = normalized
@@ -34,8 +31,8 @@ import Testing
             input: input, batch: batch, channels: channels, plane: plane, mean: mean,
             inverseDeviation: inverseDeviation,
             scale: scale, shift: shift, normalized: &normalized, output: &output)
-        #expect(relativeError(normalized, reference.normalized) < 1e-5)
-        #expect(relativeError(output, reference.output) < 1e-5)
+        expectClose(normalized, reference.normalized, relativeToLargest: 1e-5, "normalized")
+        expectClose(output, reference.output, relativeToLargest: 1e-5, "output")
 
         let outputGradient = numbers.array(count)
         let expected = Reference.batchNormalizationBackward(
@@ -47,9 +44,9 @@ import Testing
             outputGradient: outputGradient, normalized: normalized, batch: batch, channels: channels, plane: plane,
             scale: scale, inverseDeviation: inverseDeviation, inputGradient: &inputGradient,
             scaleGradient: &scaleGradient, shiftGradient: &shiftGradient)
-        #expect(relativeError(inputGradient, expected.input) < 1e-5)
-        #expect(relativeError(scaleGradient, expected.scale) < 1e-5)
-        #expect(relativeError(shiftGradient, expected.shift) < 1e-5)
+        expectClose(inputGradient, expected.input, relativeToLargest: 1e-5, "input gradient")
+        expectClose(scaleGradient, expected.scale, relativeToLargest: 1e-5, "scale gradient")
+        expectClose(shiftGradient, expected.shift, relativeToLargest: 1e-5, "shift gradient")
     }
 
     @Test(arguments: [(64, 32, 676), (64, 256, 1), (3, 5, 7)])

@@ -1,4 +1,5 @@
 import Hardware
+import TestSupport
 import Testing
 @testable import Kernels
 
@@ -106,14 +107,13 @@ import Testing
         let expectedOutput = Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)
         let expected = Reference.convolution2DBackward(
             input: input, weight: weight, outputGradient: outputGradient, shape: shape)
-        let tolerance: Float = 1e-5
+        let tolerance = 1e-5
 
         for algorithm in Self.validForward(shape) {
             let plan = ConvolutionPlan(forward: algorithm, weightGradient: .imageToColumns, inputGradient: .columns)
             var output = [Float](repeating: .nan, count: expectedOutput.count)
             Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape, plan: plan)
-            let problem = closenessProblem(output, expectedOutput, tolerance: tolerance)
-            #expect(problem == nil, "forward \(algorithm) on \(shape): \(problem ?? "")")
+            expectClose(output, expectedOutput, relativeToLargest: tolerance, "forward \(algorithm) on \(shape)")
         }
         for weightAlgorithm in Self.validForward(shape) {
             for inputAlgorithm in Self.validInputGradient(shape) {
@@ -129,8 +129,8 @@ import Testing
                     ("input", inputGradient, expected.input), ("weight", weightGradient, expected.weight),
                     ("bias", biasGradient, expected.bias),
                 ] {
-                    let problem = closenessProblem(values, reference, tolerance: tolerance)
-                    #expect(problem == nil, "\(name) gradient, \(plan), on \(shape): \(problem ?? "")")
+                    expectClose(
+                        values, reference, relativeToLargest: tolerance, "\(name) gradient, \(plan), on \(shape)")
                 }
                 if inputAlgorithm == Self.validInputGradient(shape).first {
                     var alone = [Float](repeating: .nan, count: weight.count),

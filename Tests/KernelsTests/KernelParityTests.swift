@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Kernels
 
@@ -17,21 +18,6 @@ import Testing
         }
     }
 
-    /// Largest elementwise difference, relative to the largest reference magnitude: NaN when any value is NaN
-    /// (Swift's `max()` would drop it), infinity when the lengths differ, so `< tolerance` fails on both.
-    func relativeError(_ values: [Float], _ reference: [Float]) -> Float {
-        guard values.count == reference.count else { return .infinity }
-        var scale: Float = 1e-6
-        for value in reference where !(abs(value) <= scale) { scale = abs(value) }
-        var worst: Float = 0
-        for (value, expected) in zip(values, reference) {
-            let difference = abs(value - expected)
-            if difference.isNaN { return .nan }
-            if difference > worst { worst = difference }
-        }
-        return worst / scale
-    }
-
     @Test(arguments: 0..<12)
     func convolutionMatchesDirectDefinition(seed: Int) {
         var numbers = Numbers(state: UInt64(seed + 1))
@@ -48,7 +34,7 @@ import Testing
         var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
         Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape)
         let expected = Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)
-        #expect(relativeError(output, expected) < 1e-5, "forward \(shape)")
+        expectClose(output, expected, relativeToLargest: 1e-5, "forward \(shape)")
 
         var inputGradient = [Float](repeating: .nan, count: input.count)
         var weightGradient = [Float](repeating: .nan, count: weight.count)
@@ -58,9 +44,9 @@ import Testing
             weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
         let reference = Reference.convolution2DBackward(
             input: input, weight: weight, outputGradient: outputGradient, shape: shape)
-        #expect(relativeError(inputGradient, reference.input) < 1e-5, "input gradient \(shape)")
-        #expect(relativeError(weightGradient, reference.weight) < 1e-5, "weight gradient \(shape)")
-        #expect(relativeError(biasGradient, reference.bias) < 1e-5, "bias gradient \(shape)")
+        expectClose(inputGradient, reference.input, relativeToLargest: 1e-5, "input gradient \(shape)")
+        expectClose(weightGradient, reference.weight, relativeToLargest: 1e-5, "weight gradient \(shape)")
+        expectClose(biasGradient, reference.bias, relativeToLargest: 1e-5, "bias gradient \(shape)")
     }
 
     /// The MNIST models' layers (LeNet-5's three convolutions, the simple CNN's), which take the direct
@@ -100,9 +86,9 @@ import Testing
         let outputGradient = numbers.array(shape.batch * shape.outputImageSize)
         var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
         Convolution2D.forward(input: input, weight: weight, bias: bias, output: &output, shape: shape)
-        #expect(
-            relativeError(
-                output, Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape)) < 1e-5)
+        expectClose(
+            output, Reference.convolution2DForward(input: input, weight: weight, bias: bias, shape: shape),
+            relativeToLargest: 1e-5, "forward \(shape)")
         var inputGradient = [Float](repeating: .nan, count: input.count)
         var weightGradient = [Float](repeating: .nan, count: weight.count)
         var biasGradient = [Float](repeating: .nan, count: bias.count)
@@ -111,9 +97,9 @@ import Testing
             weightGradient: &weightGradient, biasGradient: &biasGradient, shape: shape)
         let reference = Reference.convolution2DBackward(
             input: input, weight: weight, outputGradient: outputGradient, shape: shape)
-        #expect(relativeError(inputGradient, reference.input) < 1e-5)
-        #expect(relativeError(weightGradient, reference.weight) < 1e-5)
-        #expect(relativeError(biasGradient, reference.bias) < 1e-5)
+        expectClose(inputGradient, reference.input, relativeToLargest: 1e-5, "input gradient \(shape)")
+        expectClose(weightGradient, reference.weight, relativeToLargest: 1e-5, "weight gradient \(shape)")
+        expectClose(biasGradient, reference.bias, relativeToLargest: 1e-5, "bias gradient \(shape)")
     }
 
     /// 97 rows: split by rows; 1 row (one image through a wide layer): split by columns.
@@ -130,7 +116,7 @@ import Testing
         BLAS.parallelGemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             a: storedA, lda: transposeA ? m : k, b: storedB, ldb: transposeB ? k : n, c: &c, ldc: n)
-        #expect(relativeError(c, Reference.matrixMultiply(a, b, m: m, n: n, k: k)) < 1e-5)
+        expectClose(c, Reference.matrixMultiply(a, b, m: m, n: n, k: k), relativeToLargest: 1e-5)
     }
 
     func transpose(_ matrix: [Float], rows: Int, columns: Int) -> [Float] {
@@ -174,12 +160,12 @@ import Testing
         let outputGradient = numbers.array(shape.planes * shape.outputPlaneSize)
         var output = [Float](repeating: .nan, count: outputGradient.count)
         AvgPool2D.forward(input: input, output: &output, shape: shape)
-        #expect(relativeError(output, Reference.averagePool2DForward(input: input, shape: shape)) < 1e-6)
+        expectClose(output, Reference.averagePool2DForward(input: input, shape: shape), relativeToLargest: 1e-6)
         var inputGradient = [Float](repeating: .nan, count: input.count)
         AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &inputGradient, shape: shape)
-        #expect(
-            relativeError(inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape))
-                < 1e-6)
+        expectClose(
+            inputGradient, Reference.averagePool2DBackward(outputGradient: outputGradient, shape: shape),
+            relativeToLargest: 1e-6)
     }
 
     /// The fused inference pass against tanh then pooling: bit for bit against the two kernels, and close
@@ -198,7 +184,7 @@ import Testing
         #expect(output == twoSteps)
         let reference = Reference.averagePool2DForward(
             input: input.map { Float(Foundation.tanh(Double($0))) }, shape: shape)
-        #expect(relativeError(output, reference) < 1e-6)
+        expectClose(output, reference, relativeToLargest: 1e-6)
     }
 
     @Test(arguments: [(2, 2, 24, 24), (2, 2, 7, 9), (3, 2, 10, 11), (2, 1, 5, 6)])
@@ -213,7 +199,7 @@ import Testing
         MaxPool2D.forward(input: input, output: &output, indices: &indices, shape: shape)
         let reference = Reference.maxPool2DForward(input: input, shape: shape)
         #expect(indices == reference.indices)
-        #expect(zip(output, reference.output).allSatisfy { $0 == $1 || $0.isNaN && $1.isNaN })
+        expectClose(output, reference.output)
     }
 
     @Test func crossEntropyIsStableForHugeLogits() {
