@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 
 @Suite struct ImageErrorTests {
@@ -119,7 +120,7 @@ import Testing
     /// checksums, so damage reaches the decompressor and the filters), either decode or throw `ImageError`.
     @Test func fuzzing() throws {
         var rgb = [UInt8]()
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for y in 0..<24 {
             for x in 0..<31 { rgb += [UInt8(x * 8), UInt8(y * 10), UInt8.random(in: 0...255, using: &generator)] }
         }
