@@ -11,12 +11,22 @@ import Synchronization
 /// kernel runs on its calling thread, so parts never wait on each other's threads.
 public enum Parallel {
     /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
-    /// (the `--threads` option) before running kernels.
+    /// (the `--threads` option) before running kernels. Inside `withThreadCount`, the count given there.
     public static var threadCount: Int {
-        get { storedThreadCount.load(ordering: .relaxed) }
+        get { taskThreadCount ?? storedThreadCount.load(ordering: .relaxed) }
         set { storedThreadCount.store(max(1, newValue), ordering: .relaxed) }
     }
     private static let storedThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// The thread count `withThreadCount` set for the calling task (or thread), if any.
+    @TaskLocal static var taskThreadCount: Int?
+
+    /// Runs `body` with work split into `count` chunks (at least 1), for the calling task (or thread) only:
+    /// every other keeps the process-wide `threadCount`, so tests running side by side can compare thread
+    /// counts without changing each other's.
+    public static func withThreadCount<Result>(_ count: Int, _ body: () throws -> Result) rethrows -> Result {
+        try $taskThreadCount.withValue(max(1, count), operation: body)
+    }
 
     /// True on a thread running one part of `forEachPart`; kernels then split nothing further.
     @TaskLocal static var insidePart = false
