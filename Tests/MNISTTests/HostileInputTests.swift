@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import MNIST
 
@@ -25,27 +26,7 @@ import Testing
         _ arguments: [String], seconds: Double = 120
     ) throws -> (status: Int32?, output: String, error: String) {
         let tool = try #require(tool, "the mnist tool should be built next to the tests (swift build --build-tests)")
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        let timedOut = finished.wait(timeout: .now() + seconds) == .timedOut
-        if timedOut { process.terminate() }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            timedOut ? nil : process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-            String(decoding: errorData, as: UTF8.self)
-        )
+        return try runProcess(tool, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], timeout: seconds)
     }
 
     /// An MNIST-format folder (raw IDX) of `count` training and `testCount` test images of rows × columns.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 @testable import MNIST
 
@@ -8,18 +9,6 @@ import Testing
 /// LeNet5 trained for 3 epochs (`Fixtures/lenet5-3epochs.safetensors`, see Fixtures/README.md).
 @Suite(.serialized) struct PredictTests {
     static let sampleCount = 500
-
-    /// SplitMix64, so the rendering is the same on every run.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let testSet = Result {
         try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
@@ -36,7 +25,7 @@ import Testing
     /// texture, its top-left corner at (`left`, `top`) of a `width × height` page.
     static func renderPNG(
         _ digit: ArraySlice<UInt8>, scale: Double, left: Int, top: Int, width: Int = 400, height: Int = 300,
-        noise: Int = 6, generator: inout Generator
+        noise: Int = 6, generator: inout SplitMix64
     ) -> [UInt8] {
         let size = Int((28 * scale).rounded())
         precondition(
@@ -117,7 +106,7 @@ import Testing
             var prepared: [Float] = [], squashed: [Float] = [], plain: [Float] = [], plainPrepared: [Float] = []
         }
         let inputs = try (0..<Self.sampleCount).concurrentMap { index -> Inputs in
-            var generator = Generator(state: 2024 &+ UInt64(index) &* 7919)
+            var generator = SplitMix64(seed: 2024 &+ UInt64(index) &* 7919)
             let digit = testSet.images[(index * 784)..<((index + 1) * 784)]
             let scale = Double.random(in: 6...10, using: &generator)
             let size = Int((28 * scale).rounded())
@@ -159,7 +148,7 @@ import Testing
     @Test func aCanvasSizedDrawingIsRecognised() throws {
         let testSet = try Self.testSet.get()
         let predictor = try Self.predictor()
-        var generator = Generator(state: 9)
+        var generator = SplitMix64(seed: 9)
         // The first test digit is a 7; scaled 30× into a 1000×1000 page, off-centre.
         let png = Self.renderPNG(
             testSet.images[0..<784], scale: 30, left: 130, top: 80, width: 1000, height: 1000, noise: 3,
@@ -191,27 +180,10 @@ extension Range where Bound == Int {
     static let tool: URL? = {
         let url = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("mnist")
         guard FileManager.default.isExecutableFile(atPath: url.path),
-            let help = try? run(url, ["--help"]), help.output.contains("predict")
+            let help = try? runProcess(url, ["--help"]), help.output.contains("predict")
         else { return nil }
         return url
     }()
-
-    static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-            String(decoding: errorData, as: UTF8.self)
-        )
-    }
 
     @Test func aBadImageIsReportedAndTheOthersArePredicted() throws {
         let tool = try #require(
@@ -222,7 +194,7 @@ extension Range where Bound == Int {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var generator = PredictTests.Generator(state: 5)
+        var generator = SplitMix64(seed: 5)
         let seven = directory.appendingPathComponent("seven.png"), two = directory.appendingPathComponent("two.png")
         try Data(PredictTests.renderPNG(testSet.images[0..<784], scale: 8, left: 50, top: 30, generator: &generator))
             .write(to: seven)
@@ -233,7 +205,7 @@ extension Range where Bound == Int {
         try Data().write(to: empty)
         let missing = directory.appendingPathComponent("missing.png")
 
-        let result = try Self.run(
+        let result = try runProcess(
             tool, ["predict", "--weights", weights.path, seven.path, missing.path, empty.path, two.path])
         #expect(result.status == 1)
         let lines = result.output.split(separator: "\n").map(String.init)
@@ -243,7 +215,7 @@ extension Range where Bound == Int {
         #expect(result.error.contains("\(missing.path): no such file"))
         #expect(result.error.contains("\(empty.path): the file is empty"))
 
-        let json = try Self.run(tool, ["predict", "--weights", weights.path, "--json", "--top", "3", seven.path])
+        let json = try runProcess(tool, ["predict", "--weights", weights.path, "--json", "--top", "3", seven.path])
         #expect(json.status == 0)
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
         #expect(entries.count == 1 && entries[0]["digit"] as? Int == 7 && (entries[0]["top"] as? [Any])?.count == 3)
@@ -263,10 +235,10 @@ extension Range where Bound == Int {
         let tool = try #require(PredictCommandTests.tool, "the mnist tool should be built next to the tests")
         let weights = try #require(
             Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
-        let plain = try PredictCommandTests.run(tool, ["evaluate", "--weights", weights.path])
-        let transformed = try PredictCommandTests.run(
+        let plain = try runProcess(tool, ["evaluate", "--weights", weights.path])
+        let transformed = try runProcess(
             tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
-        let again = try PredictCommandTests.run(
+        let again = try runProcess(
             tool, ["evaluate", "--weights", weights.path, "--augment", "--seed", "3"])
         #expect(plain.status == 0 && transformed.status == 0 && again.status == 0)
         #expect(transformed.output.contains("each randomly rotated, scaled and shifted (seed 3)"))
@@ -274,7 +246,7 @@ extension Range where Bound == Int {
         #expect(try Self.accuracy(transformed.output) < Self.accuracy(plain.output) - 5)
         #expect(try Self.accuracy(transformed.output) == Self.accuracy(again.output))
 
-        let report = try PredictCommandTests.run(
+        let report = try runProcess(
             tool, ["evaluate", "--weights", weights.path, "--augment", "--report", "unused"])
         #expect(report.status != 0)
         #expect(report.error.contains("--report draws the test images as they are"))
@@ -287,8 +259,8 @@ extension Range where Bound == Int {
         defer { try? FileManager.default.removeItem(at: directory) }
         let plainGrid = directory.appendingPathComponent("plain.png"),
             augmentedGrid = directory.appendingPathComponent("augmented.png")
-        let plain = try PredictCommandTests.run(tool, ["data", "--show", "1", "--png", plainGrid.path])
-        let augmented = try PredictCommandTests.run(
+        let plain = try runProcess(tool, ["data", "--show", "1", "--png", plainGrid.path])
+        let augmented = try runProcess(
             tool, ["data", "--show", "1", "--augment", "--png", augmentedGrid.path])
         #expect(plain.status == 0 && augmented.status == 0)
         #expect(augmented.output.contains("Training sample 0, label 5, augmented:"))

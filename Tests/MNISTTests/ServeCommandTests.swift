@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `mnist serve` finds `mnist-serve` next to itself and runs it with the options given; without it, it says how
@@ -8,7 +9,7 @@ import Testing
     static let tool: URL? = {
         let url = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("mnist")
         guard FileManager.default.isExecutableFile(atPath: url.path),
-            let help = try? PredictCommandTests.run(url, ["--help"]), help.output.contains("serve")
+            let help = try? runProcess(url, ["--help"]), help.output.contains("serve")
         else { return nil }
         return url
     }()
@@ -26,7 +27,7 @@ import Testing
     @Test func withoutTheServerItSaysHowToBuildIt() throws {
         let (folder, tool) = try Self.folderWithTool()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try PredictCommandTests.run(tool, ["serve", "--weights", "lenet5.safetensors"])
+        let result = try runProcess(tool, ["serve", "--weights", "lenet5.safetensors"])
         #expect(result.status == 1)
         #expect(result.error.contains("mnist-serve is missing"), "\(result.error)")
         #expect(result.error.contains("swift build -c release --product mnist-serve"), "\(result.error)")
@@ -39,11 +40,11 @@ import Testing
         try "#!/bin/sh\necho \"$0 $*\"\n".write(to: server, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server.path)
 
-        let result = try PredictCommandTests.run(
+        let result = try runProcess(
             tool, ["serve", "--weights", "my weights.safetensors", "--port", "9000"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "\(server.path) --weights my weights.safetensors --port 9000\n")
-        let withHost = try PredictCommandTests.run(tool, ["serve", "--weights", "w", "--host", "0.0.0.0"])
+        let withHost = try runProcess(tool, ["serve", "--weights", "w", "--host", "0.0.0.0"])
         #expect(withHost.output == "\(server.path) --weights w --host 0.0.0.0\n")
     }
 }
