@@ -16,8 +16,12 @@ public final class Tensor {
         // Any change, in place or whole, drops what was derived from the old values.
         didSet { derived.withLock { $0 = nil } }
     }
-    /// Whether gradients flow to this tensor. Parameters set it; results of recorded operations inherit it.
+    /// Whether gradients flow to this tensor. Parameters set it (and `Module.freeze()` clears it); results
+    /// of recorded operations inherit it.
     public var requiresGrad: Bool
+    /// Whether this tensor is a module's parameter (PyTorch's `nn.Parameter`): learned, saved in the state
+    /// dict, handed to optimizers. A frozen parameter stays one; it only stops requiring a gradient.
+    public var isParameter = false
     /// The accumulated gradient of a leaf tensor that requires one, after `backward()`; same shape.
     public var grad: Tensor?
     /// How this tensor was computed, when that was recorded; nil for leaves and unrecorded results.

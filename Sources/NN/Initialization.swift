@@ -14,8 +14,9 @@ public enum Initialization {
         return Tensor.uniform(shape, low: -bound, high: bound, generator: &generator)
     }
 
-    /// Marks a freshly made tensor as a parameter.
-    static func parameter(_ tensor: Tensor) -> Tensor {
+    /// Marks a freshly made tensor as a parameter that requires a gradient.
+    public static func parameter(_ tensor: Tensor) -> Tensor {
+        tensor.isParameter = true
         tensor.requiresGrad = true
         return tensor
     }

@@ -6,9 +6,11 @@
 /// A subclass declares its layers as stored properties and gets PyTorch's state-dict names for free:
 /// `let conv1 = Conv2d(…)` gives parameters `conv1.weight` and `conv1.bias`. Children and parameters are
 /// found by reflection (Swift's `Mirror`) over stored properties, in declaration order: a property holding
-/// a `Module` is a child, one holding a `Tensor` that requires a gradient is a parameter, and an array of
+/// a `Module` is a child, one holding a parameter (a `Tensor` marked `isParameter`, as
+/// `Initialization.parameter` marks it, or one that requires a gradient) is a parameter, and an array of
 /// modules gives children `name.0`, `name.1`, …. A subclass can override the `namedChildren`,
-/// `namedOwnParameters` and `namedOwnBuffers` properties to name things differently.
+/// `namedOwnParameters` and `namedOwnBuffers` properties to name things differently. `freeze()` stops
+/// parameters from training without removing them from the state dict.
 ///
 /// It is a class rather than a protocol so that the train/eval flag lives in one place instead of being
 /// restated by every layer.
@@ -34,7 +36,7 @@ open class Module {
     /// Parameters held by this module itself (not its children), such as `weight` and `bias`.
     open var namedOwnParameters: [(name: String, tensor: Tensor)] {
         storedProperties().compactMap { label, value in
-            guard let tensor = value as? Tensor, tensor.requiresGrad else { return nil }
+            guard let tensor = value as? Tensor, tensor.isParameter || tensor.requiresGrad else { return nil }
             return (label, tensor)
         }
     }
@@ -65,8 +67,27 @@ open class Module {
 
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }
 
-    /// The number of trainable scalars.
+    /// The parameters that are not frozen (that require a gradient), with their names: what an optimizer
+    /// should be given when part of a model is frozen.
+    public var trainableParameters: [(name: String, tensor: Tensor)] {
+        namedParameters.filter(\.tensor.requiresGrad)
+    }
+
+    /// The number of parameter scalars, frozen ones included (PyTorch's `sum(p.numel() for p in
+    /// model.parameters())`).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Stops every parameter of this module and its descendants from training (PyTorch's
+    /// `requires_grad_(False)`): they no longer get gradients, so optimizers skip them, but they stay
+    /// parameters, in `namedParameters` and in the state dict, saved and loaded as before.
+    public func freeze() {
+        for parameter in parameters { parameter.requiresGrad = false }
+    }
+
+    /// Lets every parameter of this module and its descendants train again.
+    public func unfreeze() {
+        for parameter in parameters { parameter.requiresGrad = true }
+    }
 
     /// Switches this module and its descendants to training (`true`) or evaluation (`false`) behaviour.
     public func train(_ isTraining: Bool = true) {

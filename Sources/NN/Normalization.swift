@@ -18,8 +18,8 @@ public class BatchNorm: Module, UnaryLayer {
 
     init(features: Int, epsilon: Float, momentum: Float, expectedRank: Int) {
         precondition(features > 0, "BatchNorm needs a positive feature count")
-        weight = Tensor.ones([features], requiresGrad: true)
-        bias = Tensor.zeros([features], requiresGrad: true)
+        weight = Initialization.parameter(Tensor.ones([features]))
+        bias = Initialization.parameter(Tensor.zeros([features]))
         runningMean = Tensor.zeros([features])
         runningVariance = Tensor.ones([features])
         batchesTracked = Tensor.zeros([])
