@@ -109,8 +109,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // What the test targets share (closeness checks that fail on NaN, SplitMix64, running a process): a
-        // plain target in no product.
+        // What the test targets share (closeness checks that fail on NaN, SplitMix64, running a process,
+        // temporary folders): a plain target in no product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
         .testTarget(
@@ -121,9 +121,9 @@ let package = Package(
             ]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Imaging"], resources: [.copy("Fixtures")]),

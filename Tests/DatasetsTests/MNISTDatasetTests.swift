@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Datasets

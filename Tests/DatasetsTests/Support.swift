@@ -42,15 +42,6 @@ func gzip(_ bytes: [UInt8]) -> [UInt8] {
     return Array(output[0..<Int(stream.total_out)])
 }
 
-/// Runs `body` with a fresh empty directory, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("DatasetsTests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try body(directory)
-}
-
 func write(_ bytes: [UInt8], to directory: URL, as name: String) throws {
     try Data(bytes).write(to: directory.appendingPathComponent(name))
 }

@@ -1,6 +1,7 @@
 import Autograd
 import Foundation
 import NN
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -9,14 +10,6 @@ import Glibc
 /// Reading weights from disk (issue 12): only regular files, the header checked against the file's size
 /// before the tensors are read, a size limit; never a hang on a FIFO or an endless read of a device.
 @Suite struct SafeTensorsFileTests {
-    static func withDirectory(_ body: (URL) throws -> Void) throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "safetensors-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: url) }
-        try body(url)
-    }
-
     /// `SafeTensors.read(from:)` on another thread, given `seconds` to answer: nil if it did not (a hang).
     static func readWithin(_ seconds: Double, _ url: URL) -> Result<SafeTensorsFile, any Error>? {
         final class Box: @unchecked Sendable { var result: Result<SafeTensorsFile, any Error>? }
@@ -39,7 +32,7 @@ import Glibc
     }
 
     @Test func aFIFOIsRefusedWithoutWaitingForAWriter() throws {
-        try Self.withDirectory { directory in
+        try withTemporaryDirectory(prefix: "safetensors-files") { directory in
             let fifo = directory.appendingPathComponent("weights.safetensors")
             #expect(mkfifo(fifo.path, 0o600) == 0)
             let message = Self.message(Self.readWithin(10, fifo))
@@ -52,14 +45,14 @@ import Glibc
     @Test func aDeviceAndADirectoryAreRefused() throws {
         let zero = Self.message(Self.readWithin(10, URL(fileURLWithPath: "/dev/zero")))
         #expect(zero.contains("zero: /dev/zero is a character device, not a regular file"), "\(zero)")
-        try Self.withDirectory { directory in
+        try withTemporaryDirectory(prefix: "safetensors-files") { directory in
             let message = Self.message(Self.readWithin(10, directory))
             #expect(message.contains("is a directory, not a regular file"), "\(message)")
         }
     }
 
     @Test func aFileLongerOrShorterThanItsHeaderSaysIsReportedWithBothSizes() throws {
-        try Self.withDirectory { directory in
+        try withTemporaryDirectory(prefix: "safetensors-files") { directory in
             let bytes = try SafeTensors.encode([("w", Tensor(shape: [2, 2], data: [1, 2, 3, 4]))])
             let longer = directory.appendingPathComponent("longer.safetensors")
             try Data(bytes + [UInt8](repeating: 7, count: 1000)).write(to: longer)
@@ -83,7 +76,7 @@ import Glibc
     }
 
     @Test func aFileOverTheSizeLimitIsRefusedBeforeItIsRead() throws {
-        try Self.withDirectory { directory in
+        try withTemporaryDirectory(prefix: "safetensors-files") { directory in
             // Sparse: 1 GiB + 1 byte on disk costs nothing.
             let huge = directory.appendingPathComponent("huge.safetensors")
             #expect(FileManager.default.createFile(atPath: huge.path, contents: Data()))

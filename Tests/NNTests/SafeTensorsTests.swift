@@ -1,6 +1,7 @@
 import Autograd
 import Foundation
 import NN
+import TestSupport
 import Testing
 
 // MARK: - Helpers
@@ -44,15 +45,6 @@ private func sameFloats(_ found: [Float], _ expected: [Float]) -> Bool {
 }
 
 private let source = "test.safetensors"
-
-/// Runs `body` with a fresh empty directory, removed afterwards.
-private func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("safetensors-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    try body(directory)
-}
 
 // MARK: - Round trips and the written format
 

@@ -41,3 +41,12 @@ private final class PipeReader: @unchecked Sendable {
 
     var text: String { String(decoding: data, as: UTF8.self) }
 }
+
+/// Runs `body` with a fresh empty folder in the temporary directory, named `prefix` and a UUID, removed
+/// afterwards.
+public func withTemporaryDirectory<Result>(prefix: String = "tests", _ body: (URL) throws -> Result) throws -> Result {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
