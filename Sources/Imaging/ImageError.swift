@@ -12,8 +12,9 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case notPNG(firstBytes: [UInt8])
         /// A PNG whose data libpng rejected (truncated, bad checksum, bad compressed data…); libpng's message.
         case corrupt(String)
-        /// Wider, taller or larger than the limits; refused before any pixel memory is allocated.
-        case tooLarge(width: Int, height: Int)
+        /// Wider, taller or larger than the limits (the longest side and the pixel count accepted); refused
+        /// before any pixel memory is allocated.
+        case tooLarge(width: Int, height: Int, maximumSide: Int, maximumPixelCount: Int)
         /// Nothing drawn: the image is all one level (or so close that no ink can be told from paper).
         case blank
     }
@@ -41,9 +42,9 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
                 "\(file): not a PNG image (it starts with \(Self.describe(firstBytes)); a PNG starts with 89 50 4E 47 0D 0A 1A 0A, \"\\x89PNG\\r\\n\\x1a\\n\")"
         case .corrupt(let message):
             return "\(file): corrupt or truncated PNG: \(message)"
-        case .tooLarge(let width, let height):
+        case .tooLarge(let width, let height, let maximumSide, let maximumPixelCount):
             return
-                "\(file): image too large (\(width)×\(height) pixels; the limit is \(PNGDecoder.maximumSide) pixels a side and \(PNGDecoder.maximumPixelCount / 1_000_000) megapixels)"
+                "\(file): image too large (\(width)×\(height) pixels; the limit is \(maximumSide) pixels a side and \(maximumPixelCount) pixels in all)"
         case .blank:
             return "\(file): the image is blank (no ink to tell from the background)"
         }

@@ -11,9 +11,9 @@ import Foundation
 /// and dark ink comes out dark on white, a gray PNG's levels come out unchanged, and an RGB pixel gets
 /// `(299 R + 587 G + 114 B) / 1000`.
 public enum PNGDecoder {
-    /// The longest side accepted, in pixels.
+    /// The longest side accepted by default, in pixels.
     public static let maximumSide = 20_000
-    /// The most pixels accepted (40 megapixels: 160 MB while decoding).
+    /// The most pixels accepted by default (40 megapixels: 160 MB while decoding).
     public static let maximumPixelCount = 40_000_000
 
     /// The eight bytes every PNG file starts with.
@@ -39,9 +39,14 @@ public enum PNGDecoder {
         return try decode([UInt8](data), file: name)
     }
 
-    /// The PNG in `bytes`, as grayscale; `file` names the bytes in errors.
+    /// The PNG in `bytes`, as grayscale; `file` names the bytes in errors. An image wider or taller than
+    /// `maximumSide`, or with more than `maximumPixelCount` pixels, is refused from its header, before any pixel
+    /// is decoded or allocated (a server takes tighter limits than a file on disk: see `PredictionService`).
     /// - Throws: `ImageError`: empty, not a PNG, corrupt or truncated, or too large.
-    public static func decode(_ bytes: [UInt8], file: String = "image") throws -> GrayImage {
+    public static func decode(
+        _ bytes: [UInt8], file: String = "image", maximumSide: Int = maximumSide,
+        maximumPixelCount: Int = maximumPixelCount
+    ) throws -> GrayImage {
         guard !bytes.isEmpty else { throw ImageError(file: file, problem: .emptyFile) }
         guard bytes.starts(with: signature) else {
             throw ImageError(file: file, problem: .notPNG(firstBytes: Array(bytes.prefix(8))))
@@ -58,7 +63,10 @@ public enum PNGDecoder {
         let width = Int(image.width)
         let height = Int(image.height)
         guard width <= maximumSide, height <= maximumSide, width * height <= maximumPixelCount else {
-            throw ImageError(file: file, problem: .tooLarge(width: width, height: height))
+            throw ImageError(
+                file: file,
+                problem: .tooLarge(
+                    width: width, height: height, maximumSide: maximumSide, maximumPixelCount: maximumPixelCount))
         }
 
         image.format = png_uint_32(rgbaFormat)

@@ -90,7 +90,11 @@ import Testing
     func tooLarge(width: UInt32, height: UInt32) throws {
         let error = try #require(
             Self.error { try PNGDecoder.decode(PNGBytes.header(width: width, height: height), file: "huge.png") })
-        #expect(error.problem == .tooLarge(width: Int(width), height: Int(height)))
+        #expect(
+            error.problem
+                == .tooLarge(
+                    width: Int(width), height: Int(height), maximumSide: PNGDecoder.maximumSide,
+                    maximumPixelCount: PNGDecoder.maximumPixelCount))
         #expect(error.description.hasPrefix("huge.png: image too large (\(width)×\(height) pixels"))
     }
 

@@ -152,6 +152,26 @@ import Testing
         #expect(object?.count == 1)
     }
 
+    /// Image bombs: a small body that decodes to many pixels is refused from its header with 422. The
+    /// issue's 20000×2000 of zeros is 40 KB of PNG; 2049×2048 is one column over the budget; 2048×2048 is
+    /// within it and gets as far as the blank-image check.
+    @Test(arguments: [(20_000, 2_000, true), (2_049, 2_048, true), (5_000, 10, true), (2_048, 2_048, false)])
+    func anImageOverThePixelBudgetIsRefusedBeforeDecoding(width: Int, height: Int, refused: Bool) throws {
+        let body = PNGEncoder.encode(GrayImage(width: width, height: height), fast: true)
+        let response = try Self.service.get().respondToPrediction(contentType: "image/png", body: body)
+        #expect(response.status == 422)
+        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let message = try #require(object?["error"] as? String)
+        if refused {
+            #expect(
+                message
+                    == "the image: image too large (\(width)×\(height) pixels; the limit is 4096 pixels a side and 4194304 pixels in all)"
+            )
+        } else {
+            #expect(message.contains("blank"), "\(message)")
+        }
+    }
+
     @Test func anErrorMessageIsEscapedAsAJSONString() throws {
         let error = ServingError.badRequest("a \"quoted\" word, a back\\slash,\na new line and a \u{1} control")
         let object = try JSONSerialization.jsonObject(with: Data(error.response.body)) as? [String: String]
