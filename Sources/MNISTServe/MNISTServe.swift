@@ -50,8 +50,15 @@ struct MNISTServe: AsyncParsableCommand {
         do {
             let service = try PredictionService(weights: URL(fileURLWithPath: weights))
             logger.info("Loaded \(service.predictor.kind.rawValue) from \(weights)")
-            try await ServingApplication.makeApplication(service: service, host: host, port: port, logger: logger)
-                .runService()
+            var limits = ServerLimits()
+            let descriptors = limits.fitDescriptorLimit()
+            logger.info(
+                "Limits: \(limits.maximumConnections) connections (\(descriptors) descriptors), \(limits.idleTimeout) idle timeout, \(limits.predictionWorkers) prediction workers"
+            )
+            try await ServingApplication.makeApplication(
+                service: service, host: host, port: port, limits: limits, logger: logger
+            )
+            .run(shutdownDeadline: limits.shutdownDeadline)
             logger.info("Shut down")
         } catch {
             logger.error("\(error)")

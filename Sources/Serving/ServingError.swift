@@ -28,6 +28,11 @@ public struct ServingError: Error, Equatable, Sendable, CustomStringConvertible 
         ServingError(status: 422, message: message)
     }
 
+    /// 503: the server is at one of its limits (`reason`); the client may retry shortly.
+    public static func serverBusy(_ reason: String) -> ServingError {
+        ServingError(status: 503, message: "the server is busy (\(reason)): retry in a second")
+    }
+
     public var description: String { "\(status): \(message)" }
 
     /// The response carrying this error: `{"error": "..."}`.

@@ -1,68 +1,112 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import Serving
+import ServiceLifecycle
 
 /// The HTTP server around a `PredictionService`: the drawing page (`GET /`, `/app.js`, `/style.css`),
 /// `GET /health`, `POST /predict` and `GET /metrics`, bodies collected up to 1 MB, every error answered as
 /// `{"error": "..."}`; another method on one of these paths gets 405 and an `Allow` header. Every request
 /// is logged in one line and counted (`RequestLogMiddleware`, `RequestMetrics`).
 public enum ServingApplication {
-    /// The router answering every route from `service`, counting the requests in `registry`.
+    /// The router answering every route from `service`, counting the requests in `registry`; predictions run
+    /// on a pool of `limits.predictionWorkers`, bodies held within `limits.bodyBudget`.
     public static func makeRouter(
-        service: PredictionService, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+        service: PredictionService, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        limits: ServerLimits = ServerLimits()
     ) -> Router<BasicRequestContext> {
         var allowed: [String: HTTPRequest.Method] = ["/health": .get, "/predict": .post, "/metrics": .get]
         for path in service.pages.keys { allowed[path] = .get }
         let metrics = RequestMetrics(registry: registry, routes: Set(allowed.keys))
-        let router = Router()
+        let pool = WorkerPool(workers: limits.predictionWorkers, queueLimit: limits.predictionQueueLimit)
+        let budget = ByteBudget(capacity: limits.bodyBudget)
+        // HEAD wherever GET works: the GET response's status and headers without its body.
+        let router = Router(options: .autoGenerateHeadEndpoints)
         // First, so it times the whole request and sees the status the JSON errors end up with.
         router.add(middleware: RequestLogMiddleware(metrics: metrics))
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: JSONErrorMiddleware(allowed: allowed))
         for (path, page) in service.pages {
             let response = page.hummingbirdResponse
             router.get(RouterPath(path)) { _, _ in response }
         }
         router.get("/health") { _, _ in service.health().hummingbirdResponse }
         router.get("/metrics") { _, _ in metrics.response }
-        for (path, method) in allowed {
-            for other in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where other != method {
-                router.on(RouterPath(path), method: other) { request, _ in
-                    var response = ServingError(
-                        status: 405, message: "\(request.method) is not allowed on \(path): use \(method)"
-                    ).response.hummingbirdResponse
-                    response.headers[.allow] = method.rawValue
-                    return response
-                }
-            }
-        }
         router.post("/predict") { request, _ -> Response in
+            let maximum = PredictionService.maximumBodySize
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            // Refused unread: the connection closes (lingering) rather than read a body only to drop it.
+            if let declared, declared > maximum { return refusal(.bodyTooLarge) }
+            let reservation = declared ?? maximum
+            guard budget.reserve(reservation) else {
+                return refusal(.serverBusy("request bodies already fill the server's memory budget"))
+            }
+            defer { budget.release(reservation) }
             let body: ByteBuffer
             do {
-                body = try await request.body.collect(upTo: PredictionService.maximumBodySize)
+                body = try await request.body.collect(upTo: maximum)
             } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                return ServingError.bodyTooLarge.response.hummingbirdResponse
+                return refusal(.bodyTooLarge)
             }
-            let response = service.respondToPrediction(
-                contentType: request.headers[.contentType], body: Array(body.readableBytesView))
+            let contentType = request.headers[.contentType]
+            let response = await pool.run {
+                service.respondToPrediction(contentType: contentType, body: Array(body.readableBytesView))
+            }
+            guard let response else {
+                return refusal(
+                    .serverBusy("\(pool.queueLimit) predictions are already waiting"), closesConnection: false)
+            }
             return response.hummingbirdResponse
         }
         return router
     }
 
-    /// The application serving `service` on `host` and `port`, logging to `logger`: the requests, and
-    /// `Serving on http://HOST:PORT/` once the socket is bound (with the port the system chose for port 0).
+    /// The response refusing a request with `error`: a 503 says when to retry (`Retry-After: 1`), and
+    /// `closesConnection` (for a body left unread) adds `Connection: close`, which `LingeringCloseHandler`
+    /// carries out.
+    static func refusal(_ error: ServingError, closesConnection: Bool = true) -> Response {
+        var response = error.response.hummingbirdResponse
+        if error.status == 503 { response.headers[.retryAfter] = "1" }
+        if closesConnection { response.headers[.connection] = "close" }
+        return response
+    }
+
+    /// The application serving `service` on `host` and `port` within `limits`, logging to `logger`: the
+    /// requests, and `Serving on http://HOST:PORT/` once the socket is bound (with the port the system chose
+    /// for port 0).
     public static func makeApplication(
-        service: PredictionService, host: String, port: Int, logger: Logger = Logger(label: "mnist-serve")
+        service: PredictionService, host: String, port: Int, limits: ServerLimits = ServerLimits(),
+        logger: Logger = Logger(label: "mnist-serve")
     ) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(service: service),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnist-serve"),
+        let lingerTimeout = TimeAmount(limits.lingerTimeout)
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ParseErrorHandler(), LingeringCloseHandler(timeout: lingerTimeout)],
+            idleTimeout: TimeAmount(limits.idleTimeout))
+        return Application(
+            router: makeRouter(service: service, limits: limits),
+            server: .http1(configuration: channel),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "mnist-serve",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in
                 logger.info("Serving on http://\(host):\(channel.localAddress?.port ?? port)/")
             },
             logger: logger)
+    }
+}
+
+extension ApplicationProtocol {
+    /// Runs the server until SIGTERM or SIGINT, then shuts it down gracefully: no new connections, requests in
+    /// progress finished, within `deadline`; past it, whatever is left (a client stalled mid-body) is cancelled
+    /// and its connection closed.
+    public func run(shutdownDeadline deadline: Duration) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = deadline
+        configuration.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 
@@ -103,23 +147,42 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Answers the errors the router itself raises (no such route, a body too large) as `{"error": "..."}`,
-/// like the service's own errors.
+/// Answers the errors the router itself raises as `{"error": "..."}`, like the service's own errors: no such
+/// route (404), a route that exists for another method (405 with `Allow`, whatever the method, OPTIONS and
+/// TRACE included), a body too large (413). The answer to HEAD has the headers and no body.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The method each path answers (GET paths answer HEAD too).
+    let allowed: [String: HTTPRequest.Method]
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        let response: Response
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {
-            let message: String
-            switch error.status {
-            case .notFound: message = "no such resource: \(request.method) \(request.uri.path)"
-            case .contentTooLarge: message = ServingError.bodyTooLarge.message
-            default: message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
+            let path = request.uri.path
+            if error.status == .notFound, let method = allowed[path] {
+                response = Self.methodNotAllowed(request.method, path: path, allowed: method)
+            } else {
+                let message: String
+                switch error.status {
+                case .notFound: message = "no such resource: \(request.method) \(path)"
+                case .contentTooLarge: message = ServingError.bodyTooLarge.message
+                default: message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
+                }
+                response = ServingError(status: error.status.code, message: message).response.hummingbirdResponse
             }
-            return ServingError(status: error.status.code, message: message).response.hummingbirdResponse
         }
+        return request.method == .head ? response.createHeadResponse() : response
+    }
+
+    /// 405 for `method` on `path`, which answers `allowed` (and HEAD when that is GET), with `Allow`.
+    static func methodNotAllowed(_ method: HTTPRequest.Method, path: String, allowed: HTTPRequest.Method) -> Response {
+        var response = ServingError(status: 405, message: "\(method) is not allowed on \(path): use \(allowed)")
+            .response.hummingbirdResponse
+        response.headers[.allow] = allowed == .get ? "GET, HEAD" : allowed.rawValue
+        return response
     }
 }
 
@@ -142,6 +205,7 @@ extension ServingResponse {
         case 413: "Content Too Large"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"
+        case 503: "Service Unavailable"
         default: status >= 500 ? "Internal Server Error" : ""
         }
     }

@@ -19,8 +19,8 @@ import Testing
         try MNISTDataset.load(directory: try #require(MNISTDataset.defaultDirectory()), split: .test)
     }
 
-    static func application() throws -> some ApplicationProtocol {
-        try ServingApplication.makeApplication(service: service.get(), host: "127.0.0.1", port: 0)
+    static func application(limits: ServerLimits = ServerLimits()) throws -> some ApplicationProtocol {
+        try ServingApplication.makeApplication(service: service.get(), host: "127.0.0.1", port: 0, limits: limits)
     }
 
     /// `{"pixels": [...]}` for MNIST test digit `index`.
@@ -203,14 +203,59 @@ import Testing
         }
     }
 
-    @Test(arguments: [("/health", HTTPRequest.Method.post, "GET"), ("/predict", .get, "POST"), ("/", .delete, "GET")])
+    @Test(arguments: [
+        ("/health", HTTPRequest.Method.post, "GET"), ("/predict", .get, "POST"), ("/", .delete, "GET"),
+        ("/metrics", .options, "GET"), ("/predict", .trace, "POST"), ("/health", .patch, "GET"),
+    ])
     func aWrongMethodGets405WithTheAllowedOne(path: String, method: HTTPRequest.Method, allowed: String) async throws {
         try await Self.application().test(.router) { client in
             let response = try await client.execute(uri: path, method: method)
             #expect(response.status == .methodNotAllowed)
-            #expect(response.headers[.allow] == allowed)
+            #expect(response.headers[.allow] == (allowed == "GET" ? "GET, HEAD" : allowed))
             let object = try Self.object(response)
             #expect(object["error"] as? String == "\(method) is not allowed on \(path): use \(allowed)")
+        }
+    }
+
+    /// HEAD wherever GET works, over a real socket (a body after a HEAD response would corrupt the connection):
+    /// GET's status and `Content-Length`, no body; HEAD on POST's route and on no route get their error's
+    /// status and headers, no body, and the connection goes on serving.
+    @Test func headAnswersWhereGetDoesWithoutABody() async throws {
+        try await Self.application().test(.live) { client in
+            for path in ["/health", "/", "/metrics"] {
+                let get = try await client.execute(uri: path, method: .get)
+                let head = try await client.execute(uri: path, method: .head)
+                #expect(head.status == .ok, "\(path)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                if path != "/metrics" { // The metrics grow between the two requests.
+                    #expect(head.headers[.contentLength] == String(get.body.readableBytes), "\(path)")
+                }
+            }
+            let predict = try await client.execute(uri: "/predict", method: .head)
+            #expect(predict.status == .methodNotAllowed)
+            #expect(predict.headers[.allow] == "POST")
+            #expect(predict.body.readableBytes == 0)
+            let missing = try await client.execute(uri: "/nothing", method: .head)
+            #expect(missing.status == .notFound)
+            #expect(missing.body.readableBytes == 0)
+            try Self.expectPrediction(
+                try await client.execute(
+                    uri: "/predict", method: .post, headers: Self.json, body: Self.jsonBody(ofTestDigit: 0)),
+                digit: 7)
+        }
+    }
+
+    /// A method the HTTP parser does not know is refused below the router: 400, a JSON error and the
+    /// connection closed (Hummingbird alone answers these with an empty body).
+    @Test func anUnknownMethodGets400WithAJSONError() async throws {
+        try await Self.application().test(.live) { client in
+            let response = try await client.execute(uri: "/health", method: HTTPRequest.Method("BREW")!)
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.connection] == "close")
+            let object = try Self.object(response)
+            let message = try #require(object["error"] as? String)
+            #expect(message.hasPrefix("the request is not HTTP/1.1 this server can read"), "\(message)")
         }
     }
 
@@ -228,6 +273,38 @@ import Testing
             #expect(unsupported.status == .unsupportedMediaType)
             try Self.expectPrediction(
                 try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: good), digit: 7)
+        }
+    }
+
+    /// A body over the limit sent whole, over a real socket (as urllib sends it, without waiting for
+    /// `100 Continue`): the client gets the 413 with `Connection: close` rather than a reset or a hang, whether
+    /// the body declares its length or comes in chunks.
+    @Test(arguments: [true, false]) func aBodyOverTheLimitGets413AndTheConnectionCloses(declared: Bool) async throws {
+        let size = 20 * PredictionService.maximumBodySize
+        let headers: HTTPFields =
+            declared ? Self.json : [.contentType: "application/json", .transferEncoding: "chunked"]
+        try await Self.application().test(.live) { client in
+            let response = try await client.execute(
+                uri: "/predict", method: .post, headers: headers, body: ByteBuffer(repeating: 0x20, count: size))
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[.connection] == "close")
+            #expect(try Self.object(response)["error"] as? String == ServingError.bodyTooLarge.message)
+        }
+    }
+
+    /// Bodies beyond the shared budget are refused before they are read: 503, `Retry-After`, a JSON error and
+    /// `Connection: close`.
+    @Test func aBodyBeyondTheBudgetGets503WithRetryAfter() async throws {
+        var limits = ServerLimits()
+        limits.bodyBudget = 100
+        let body = try Self.jsonBody(ofTestDigit: 0)
+        try await Self.application(limits: limits).test(.live) { client in
+            let response = try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: body)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "1")
+            let message = try #require(try Self.object(response)["error"] as? String)
+            #expect(message.contains("memory budget"), "\(message)")
+            #expect(response.headers[.connection] == "close")
         }
     }
 }
