@@ -1,33 +1,37 @@
 import Foundation
 import Kernels
 
-// Elementwise arithmetic on tensors of the same shape, and with scalars. There is no implicit
-// broadcasting: the layers that need a bias use fused operations (`linear`, `conv2d`), so shapes never
-// change silently.
+// Elementwise arithmetic, and with scalars. Tensors of different shapes broadcast as in PyTorch
+// (Broadcasting.swift); equal shapes take a direct loop without index arrays.
 
 extension Tensor {
-    private func checkSameShape(_ other: Tensor, _ operation: String) {
-        precondition(shape == other.shape, "\(operation): shapes differ, \(shape) vs \(other.shape)")
-    }
-
+    /// `left + right`, elementwise, broadcast: [2, 3, 4] + [3, 1] → [2, 3, 4].
     public static func + (left: Tensor, right: Tensor) -> Tensor {
-        left.checkSameShape(right, "+")
+        guard left.shape == right.shape else {
+            return broadcasting(left, right, operation: "add", symbol: "+", combine: +) { _, _ in (1, 1) }
+        }
         return result(
             shape: left.shape, data: zipElements(left.data, right.data, +), operation: "add",
             inputs: [left, right]
         ) { gradient in [gradient, gradient] }
     }
 
+    /// `left − right`, elementwise, broadcast.
     public static func - (left: Tensor, right: Tensor) -> Tensor {
-        left.checkSameShape(right, "-")
+        guard left.shape == right.shape else {
+            return broadcasting(left, right, operation: "subtract", symbol: "-", combine: -) { _, _ in (1, -1) }
+        }
         return result(
             shape: left.shape, data: zipElements(left.data, right.data, -), operation: "subtract",
             inputs: [left, right]
         ) { gradient in [gradient, mapElements(gradient, -)] }
     }
 
+    /// `left × right`, elementwise, broadcast.
     public static func * (left: Tensor, right: Tensor) -> Tensor {
-        left.checkSameShape(right, "*")
+        guard left.shape == right.shape else {
+            return broadcasting(left, right, operation: "multiply", symbol: "*", combine: *) { a, b in (b, a) }
+        }
         let (a, b) = (left.data, right.data)
         return result(
             shape: left.shape, data: zipElements(a, b, *), operation: "multiply",
@@ -36,6 +40,24 @@ extension Tensor {
             [
                 left.requiresGrad ? zipElements(gradient, b, *) : nil,
                 right.requiresGrad ? zipElements(gradient, a, *) : nil,
+            ]
+        }
+    }
+
+    /// `left ÷ right`, elementwise, broadcast.
+    public static func / (left: Tensor, right: Tensor) -> Tensor {
+        guard left.shape == right.shape else {
+            return broadcasting(left, right, operation: "divide", symbol: "/", combine: /) { a, b in
+                (1 / b, -a / (b * b))
+            }
+        }
+        let (a, b) = (left.data, right.data)
+        return result(
+            shape: left.shape, data: zipElements(a, b, /), operation: "divide", inputs: [left, right]
+        ) { gradient in
+            [
+                left.requiresGrad ? zipElements(gradient, b, /) : nil,
+                right.requiresGrad ? (0..<a.count).map { -gradient[$0] * a[$0] / (b[$0] * b[$0]) } : nil,
             ]
         }
     }
@@ -58,6 +80,16 @@ extension Tensor {
     public static func - (tensor: Tensor, scalar: Float) -> Tensor { tensor + (-scalar) }
     public static func / (tensor: Tensor, scalar: Float) -> Tensor { tensor * (1 / scalar) }
     public static prefix func - (tensor: Tensor) -> Tensor { tensor * -1 }
+    public static func + (scalar: Float, tensor: Tensor) -> Tensor { tensor + scalar }
+    public static func - (scalar: Float, tensor: Tensor) -> Tensor { tensor * -1 + scalar }
+
+    /// `scalar ÷ x`, elementwise.
+    public static func / (scalar: Float, tensor: Tensor) -> Tensor {
+        let input = tensor.data
+        return result(
+            shape: tensor.shape, data: mapElements(input) { scalar / $0 }, operation: "divideScalar", inputs: [tensor]
+        ) { gradient in [zipElements(gradient, input) { -$0 * scalar / ($1 * $1) }] }
+    }
 
     /// e^x, elementwise.
     public func exp() -> Tensor {
@@ -73,6 +105,26 @@ extension Tensor {
         return Tensor.result(shape: shape, data: mapElements(input, logf), operation: "log", inputs: [self]) {
             gradient in
             [zipElements(gradient, input, /)]
+        }
+    }
+
+    /// √x, elementwise; NaN for x < 0, as in PyTorch.
+    public func sqrt() -> Tensor {
+        let output = mapElements(data) { $0.squareRoot() }
+        return Tensor.result(shape: shape, data: output, operation: "sqrt", inputs: [self]) { gradient in
+            [zipElements(gradient, output) { $0 / (2 * $1) }]
+        }
+    }
+
+    /// x^exponent, elementwise (PyTorch's `pow` with a scalar exponent).
+    public func pow(_ exponent: Float) -> Tensor {
+        let input = data
+        return Tensor.result(
+            shape: shape, data: mapElements(input) { powf($0, exponent) }, operation: "pow", inputs: [self]
+        ) { gradient in
+            // x⁰ is 1 everywhere, 0⁰ included: its gradient is 0, not 0 · 0⁻¹ = NaN (as in PyTorch).
+            guard exponent != 0 else { return [[Float](repeating: 0, count: input.count)] }
+            return [zipElements(gradient, input) { $0 * exponent * powf($1, exponent - 1) }]
         }
     }
 
@@ -99,9 +151,21 @@ extension Tensor {
         sum() / Float(Swift.max(count, 1))
     }
 
-    /// The same elements in a new shape with the same element count (PyTorch's `reshape`/`view`).
-    public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+    /// The same elements in a new shape with the same element count (PyTorch's `reshape`/`view`). One
+    /// dimension may be −1: it takes the size that makes the counts agree ([2, 3, 4] → [-1, 4] is [6, 4]).
+    public func reshaped(_ requestedShape: [Int]) -> Tensor {
+        var newShape = requestedShape
+        let inferred = newShape.indices.filter { newShape[$0] == -1 }
+        precondition(inferred.count <= 1, "reshape \(shape) to \(requestedShape): at most one dimension may be -1")
+        if let dimension = inferred.first {
+            let known = newShape.enumerated().reduce(1) { $1.offset == dimension ? $0 : $0 * $1.element }
+            precondition(
+                known > 0 && count % known == 0, "cannot reshape \(shape) (\(count) elements) to \(requestedShape)")
+            newShape[dimension] = count / known
+        }
+        precondition(
+            newShape.allSatisfy { $0 >= 0 } && newShape.reduce(1, *) == count,
+            "cannot reshape \(shape) (\(count) elements) to \(requestedShape)")
         return Tensor.result(shape: newShape, data: data, operation: "reshape", inputs: [self]) { gradient in [gradient]
         }
     }

@@ -23,40 +23,51 @@ extension Tensor {
         }
     }
 
-    /// log(softmax(x)) along the last dimension of [N, C], computed stably.
-    public func logSoftmax() -> Tensor {
-        precondition(rank == 2, "logSoftmax needs [N, C], got \(shape)")
-        let (rows, classes) = (shape[0], shape[1])
+    /// log(softmax(x)) along `dim` (negative counts from the end; the last by default), any shape: for
+    /// [N, C] and the default, each row's log-probabilities. Computed stably, the largest element of each
+    /// slice subtracted first, so logits of ±1e4 give finite results.
+    public func logSoftmax(dim: Int = -1) -> Tensor {
+        let dimension = normalizedDimension(dim, operation: "logSoftmax")
+        let (outer, size, inner) = splitAround(dimension)
         let output = makeBuffer(count: count) { y in
             data.withUnsafeBufferPointer { x in
-                for row in 0..<rows {
-                    let values = x.baseAddress! + row * classes
-                    var maximum = values[0]
-                    for column in 1..<classes { maximum = Swift.max(maximum, values[column]) }
-                    var sum: Float = 0
-                    for column in 0..<classes { sum += expf(values[column] - maximum) }
-                    let logSum = logf(sum)
-                    for column in 0..<classes { y[row * classes + column] = (values[column] - maximum) - logSum }
+                for outerIndex in 0..<outer where size > 0 {
+                    for innerIndex in 0..<inner {
+                        // The slice along `dim`: elements base, base + inner, … (contiguous for the last dim).
+                        let base = outerIndex * size * inner + innerIndex
+                        var maximum = x[base]
+                        for position in 1..<size { maximum = Swift.max(maximum, x[base + position * inner]) }
+                        var sum: Float = 0
+                        for position in 0..<size { sum += expf(x[base + position * inner] - maximum) }
+                        let logSum = logf(sum)
+                        for position in 0..<size {
+                            y[base + position * inner] = (x[base + position * inner] - maximum) - logSum
+                        }
+                    }
                 }
             }
         }
         return Tensor.result(shape: shape, data: output, operation: "logSoftmax", inputs: [self]) { gradient in
-            // dx = dy − softmax · Σ dy, row by row
+            // dx = dy − softmax · Σ dy, slice by slice
             var inputGradient = gradient
-            for row in 0..<rows {
-                var total: Float = 0
-                for column in 0..<classes { total += gradient[row * classes + column] }
-                for column in 0..<classes {
-                    inputGradient[row * classes + column] -= expf(output[row * classes + column]) * total
+            for outerIndex in 0..<outer {
+                for innerIndex in 0..<inner {
+                    let base = outerIndex * size * inner + innerIndex
+                    var total: Float = 0
+                    for position in 0..<size { total += gradient[base + position * inner] }
+                    for position in 0..<size {
+                        inputGradient[base + position * inner] -= expf(output[base + position * inner]) * total
+                    }
                 }
             }
             return [inputGradient]
         }
     }
 
-    /// softmax along the last dimension of [N, C].
-    public func softmax() -> Tensor {
-        logSoftmax().exp()
+    /// softmax along `dim` (negative counts from the end; the last by default), any shape: exp of the
+    /// stable `logSoftmax(dim:)`, so each slice sums to 1.
+    public func softmax(dim: Int = -1) -> Tensor {
+        logSoftmax(dim: dim).exp()
     }
 
     /// Mean negative log-likelihood of log-probabilities [N, C] for class indices `labels`
