@@ -84,8 +84,9 @@ import Testing
         #expect(Set(names) == Set(Self.operations.keys))
     }
 
-    /// Forward within 1e-5 of each element (relative), 1e-6 of the largest; gradients within 1e-4 of the
-    /// largest, the PyTorchParityTests bound.
+    /// Forward within 1e-5 of each element (relative); gradients within 1e-4 of the largest, the
+    /// PyTorchParityTests bound. Measured: 2.8e-6 relative at worst (log-softmax along dimension 0, whose
+    /// values near 0 are differences of larger ones), gradients 2.1e-7 of the largest.
     @Test func operationsMatchPyTorch() throws {
         for testCase in try Self.loadCases() {
             let operation = try #require(Self.operations[testCase.name], "no operation for \(testCase.name)")
@@ -94,7 +95,7 @@ import Testing
             let inputs = testCase.inputs.map { Tensor(shape: $0.shape, data: $0.data, requiresGrad: true) }
             let output = operation(inputs)
             expectClose(
-                output.data, testCase.output.data, relative: 1e-5, relativeToLargest: 1e-6,
+                output.data, testCase.output.data, relative: 1e-5,
                 shapes: (output.shape, testCase.output.shape), "\(testCase.name) output")
             guard testCase.gradients.contains(where: { $0 != nil }) else {
                 #expect(!output.requiresGrad, "\(testCase.name) records a gradient")
