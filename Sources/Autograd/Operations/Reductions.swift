@@ -60,9 +60,10 @@ extension Tensor {
         return sum(dim: dimension, keepDim: keepDim) / Float(Swift.max(shape[dimension], 1))
     }
 
-    /// The largest element along `dim` (negative counts from the end) and its index there, shaped as
-    /// `sum(dim:keepDim:)` (PyTorch's `max(dim, keepdim)`). Ties go to the first index, which alone gets
-    /// the gradient, as in PyTorch; a NaN is the maximum.
+    /// The largest elements along `dim` (negative counts from the end), shaped as `sum(dim:keepDim:)`, and
+    /// their positions along `dim`, one per value in the values' row-major order (PyTorch's
+    /// `max(dim, keepdim)`): [2, 3, 4] → values [2, 4] and 8 indices in 0..<3 for dim 1. Ties go to the
+    /// first position, which alone gets the gradient, as in PyTorch; a NaN is the maximum.
     public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: [Int]) {
         let dimension = normalizedDimension(dim, operation: "max")
         let (outer, size, inner) = splitAround(dimension)
