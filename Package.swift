@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "DeepLearning", targets: ["DeepLearning"]),
         /// The MNIST application as a library: the tutorial's models, training, evaluation, prediction.
         .library(name: "MNIST", targets: ["MNIST"]),
+        /// The prediction API's request handling without HTTP, for the Fuzzing package's request harness.
+        .library(name: "Serving", targets: ["Serving"]),
         .executable(name: "mnist", targets: ["MNISTCommand"]),
         // The drawing page and prediction API; its own product so `mnist train` never builds Hummingbird.
         .executable(name: "mnist-serve", targets: ["MNISTServe"]),
