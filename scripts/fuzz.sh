@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses of Fuzzing/ (-sanitize=fuzzer,address) and runs each on a copy of its seed
 # corpus (Fuzzing/Corpus/NAME) in a temporary folder, so that the committed corpus does not change; then prints
-# a table: harness, inputs run, crashes, seconds.
+# a table: harness, inputs run, crashes, seconds, peak resident megabytes.
 #
 #   scripts/fuzz.sh                          # every harness, 1,000,000 inputs each
 #   scripts/fuzz.sh --runs 100000 IDX Gzip   # some harnesses, fewer inputs
@@ -9,8 +9,9 @@
 #   scripts/fuzz.sh --merge                  # also add inputs with new coverage to Fuzzing/Corpus
 #
 # A harness stops at its first crash, hang (-timeout, seconds per input) or memory overrun (-rss_limit_mb);
-# the input is kept in Fuzzing/Findings/NAME (not committed) and the table counts it. Replay one with
-# `.build-fuzz/release/FuzzNAME FILE`. Not run in CI: see docs/fuzzing.md.
+# the input is kept in Fuzzing/Findings/NAME (not committed, with libFuzzer's log in Fuzzing/Findings/NAME.log)
+# and the table counts it. Replay one with
+# `.build-fuzz/release/FuzzNAME FILE`. CI runs `--time 10`; see docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,7 @@ while (($#)); do
     --runs) runs="$2"; shift 2 ;;
     --time) seconds="$2"; runs=-1; shift 2 ;;
     --merge) merge=true; shift ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 64 ;;
     *) harnesses+=("$1"); shift ;;
     esac
@@ -48,20 +49,22 @@ for name in "${harnesses[@]}"; do
     [[ -f Fuzzing/Dictionaries/$name.dict ]] && options+=(-dict="Fuzzing/Dictionaries/$name.dict")
     before=$(find "$findings" -type f | wc -l)
     start=$(date +%s)
-    echo "== $name: $binaries/Fuzz$name ${options[*]} (log: $work/$name.log)"
-    "$binaries/Fuzz$name" "${options[@]}" "$work/$name" >"$work/$name.log" 2>&1 || failed=true
+    log="Fuzzing/Findings/$name.log"
+    echo "== $name: $binaries/Fuzz$name ${options[*]} (log: $log)"
+    "$binaries/Fuzz$name" "${options[@]}" "$work/$name" >"$log" 2>&1 || failed=true
     elapsed=$(($(date +%s) - start))
-    executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log" | tail -1)
+    executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    resident=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     crashes=$(($(find "$findings" -type f | wc -l) - before))
     if ((crashes)); then
-        grep -E "ERROR|Fatal error|runtime failure|SUMMARY|Test unit written" "$work/$name.log" | head -20 || true
+        grep -E "ERROR|Fatal error|runtime failure|SUMMARY|Test unit written" "$log" | head -20 || true
     fi
-    table+=("$(printf '%-18s %12s %8s %8s' "$name" "${executed:-?}" "$crashes" "$elapsed")")
+    table+=("$(printf '%-18s %12s %8s %8s %8s' "$name" "${executed:-?}" "$crashes" "$elapsed" "${resident:-?}")")
     if $merge; then
         "$binaries/Fuzz$name" -merge=1 "Fuzzing/Corpus/$name" "$work/$name" >"$work/$name.merge.log" 2>&1
     fi
 done
 
-printf '%-18s %12s %8s %8s\n' harness inputs crashes seconds
+printf '%-18s %12s %8s %8s %8s\n' harness inputs crashes seconds 'peak MB'
 printf '%s\n' "${table[@]}"
 ! $failed
