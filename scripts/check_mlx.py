@@ -14,13 +14,15 @@ columns as they are, to see what that costs.
 """
 
 import argparse
-import gzip
 import json
 import re
 import struct
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mnist_idx import find_idx, read_idx  # noqa: E402
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -97,19 +99,6 @@ MODELS = {
 }
 
 
-def read_idx(path):
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    dimensions = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dimensions).reshape(shape)
-
-
-def find_idx(folder, stem):
-    return next(folder / name for name in (stem, stem + ".gz") if (folder / name).exists())
-
-
 def mlx_weights(path, model_name, permute):
     """Our state dict as MLX parameters: convolutions channels-last, the flatten's linear layer permuted."""
     _, flattened_layer, flattened_shape = MODELS[model_name]
@@ -135,8 +124,8 @@ def main():
     arguments = parser.parse_args()
 
     data = Path(arguments.data)
-    images = read_idx(find_idx(data, "t10k-images-idx3-ubyte"))
-    labels = read_idx(find_idx(data, "t10k-labels-idx1-ubyte"))
+    images = read_idx(find_idx(data, "t10k-images-idx3-ubyte"), np)
+    labels = read_idx(find_idx(data, "t10k-labels-idx1-ubyte"), np)
     pixels = mx.array((images.astype(np.float32) / np.float32(255))[..., None])  # [N, 28, 28, 1]
 
     failed = False

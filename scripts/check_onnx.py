@@ -14,7 +14,6 @@ Each file is first validated by the onnx package's checker (with shape inference
 """
 
 import argparse
-import gzip
 import importlib
 import os
 import re
@@ -24,6 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mnist_idx import find_idx, read_idx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,23 +40,6 @@ def ensure_packages():
     np = importlib.import_module("numpy")
     onnx = importlib.import_module("onnx")
     ort = importlib.import_module("onnxruntime")
-
-
-def read_idx(path):
-    """An IDX file (raw or gzip) as a numpy array of its shape."""
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    dimensions = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dimensions).reshape(shape)
-
-
-def find_idx(folder, stem):
-    for name in (stem, stem + ".gz"):
-        if (folder / name).exists():
-            return folder / name
-    sys.exit(f"check_onnx: no {stem}[.gz] in {folder}")
 
 
 def write_idx(path, array):
@@ -88,8 +73,8 @@ def main():
     if not os.access(mnist, os.X_OK):
         sys.exit(f"check_onnx: {mnist} is not an executable: build it with `swift build -c release --product mnist` or pass --mnist")
     data = Path(arguments.data)
-    images = read_idx(find_idx(data, "t10k-images-idx3-ubyte"))
-    labels = read_idx(find_idx(data, "t10k-labels-idx1-ubyte")).astype(np.int64)
+    images = read_idx(find_idx(data, "t10k-images-idx3-ubyte"), np)
+    labels = read_idx(find_idx(data, "t10k-labels-idx1-ubyte"), np).astype(np.int64)
     # What `mnist evaluate` feeds the model: bytes / 255 as float32, [N, 1, 28, 28].
     pixels = (images.astype(np.float32) / np.float32(255)).reshape(-1, 1, 28, 28)
     threads = ["--threads", str(arguments.threads)] if arguments.threads else []
@@ -111,8 +96,8 @@ def check(arguments, mnist, data, images, labels, pixels, threads, work):
         # A small training set: the first --train-images training images, beside the full test set.
         subset = work / "data"
         subset.mkdir()
-        write_idx(subset / "train-images-idx3-ubyte", read_idx(find_idx(data, "train-images-idx3-ubyte"))[: arguments.train_images])
-        write_idx(subset / "train-labels-idx1-ubyte", read_idx(find_idx(data, "train-labels-idx1-ubyte"))[: arguments.train_images])
+        write_idx(subset / "train-images-idx3-ubyte", read_idx(find_idx(data, "train-images-idx3-ubyte"), np)[: arguments.train_images])
+        write_idx(subset / "train-labels-idx1-ubyte", read_idx(find_idx(data, "train-labels-idx1-ubyte"), np)[: arguments.train_images])
         write_idx(subset / "t10k-images-idx3-ubyte", images)
         write_idx(subset / "t10k-labels-idx1-ubyte", labels.astype(np.uint8))
         recipes = [(model, []) for model in arguments.models.split(",")]
