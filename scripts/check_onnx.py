@@ -42,12 +42,6 @@ def ensure_packages():
     ort = importlib.import_module("onnxruntime")
 
 
-def write_idx(path, array):
-    """Writes a uint8 array as a raw IDX file (magic 0x0801 / 0x0803 …, then big-endian dimensions)."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 def run(command):
     """Runs a command, returning its standard output; exits with its output if it fails."""
     result = subprocess.run(command, capture_output=True, text=True)
@@ -95,11 +89,8 @@ def check(arguments, mnist, data, images, labels, pixels, threads, work):
     if not runs:
         # A small training set: the first --train-images training images, beside the full test set.
         subset = work / "data"
-        subset.mkdir()
-        write_idx(subset / "train-images-idx3-ubyte", read_idx(find_idx(data, "train-images-idx3-ubyte"), np)[: arguments.train_images])
-        write_idx(subset / "train-labels-idx1-ubyte", read_idx(find_idx(data, "train-labels-idx1-ubyte"), np)[: arguments.train_images])
-        write_idx(subset / "t10k-images-idx3-ubyte", images)
-        write_idx(subset / "t10k-labels-idx1-ubyte", labels.astype(np.uint8))
+        run([sys.executable, ROOT / "scripts" / "make_small_mnist.py", data, subset, str(arguments.train_images),
+             str(len(images))])
         recipes = [(model, []) for model in arguments.models.split(",")]
         if "lenet5" in arguments.models.split(","):
             recipes.append(("lenet5", ["--normalize"]))
