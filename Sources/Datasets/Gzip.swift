@@ -20,6 +20,24 @@ enum Gzip {
     static func decompress(
         _ bytes: [UInt8], fileName: String, maximumSize: Int = maximumDecompressedSize
     ) throws -> [UInt8] {
+        var remaining: [UInt8]? = bytes
+        return try decompress(
+            fileName: fileName, fileSize: bytes.count, maximumSize: maximumSize,
+            capacityHint: expectedSize(of: bytes)
+        ) {
+            defer { remaining = nil }
+            return remaining
+        }
+    }
+
+    /// The decompressed content of a gzip file of `fileSize` bytes read piece by piece: `nextInput` returns
+    /// the file's next bytes, or nil at its end. Only one piece of the compressed file is held at a time, so
+    /// a large file costs its decompressed size in memory (at most `maximumSize`), not that plus its own.
+    /// Errors as `decompress(_:fileName:maximumSize:)`.
+    static func decompress(
+        fileName: String, fileSize: Int, maximumSize: Int = maximumDecompressedSize, capacityHint: Int = 0,
+        nextInput: () throws -> [UInt8]?
+    ) throws -> [UInt8] {
         var stream = z_stream()
         // 15 + 32: the largest window, and zlib detects the gzip header itself.
         guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -28,56 +46,74 @@ enum Gzip {
         defer { inflateEnd(&stream) }
 
         var output: [UInt8] = []
-        output.reserveCapacity(expectedSize(of: bytes))
+        output.reserveCapacity(min(capacityHint, maximumSize))
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
-        try bytes.withUnsafeBufferPointer { input in
-            guard let inputBase = input.baseAddress else {
-                throw DatasetError(
-                    .truncated, file: fileName, offset: 0, detail: "expected gzip data, found an empty file")
-            }
-            var fed = 0 // bytes of `input` handed to zlib so far
-            while true {
-                if stream.avail_in == 0 && fed < input.count {
-                    let length = min(input.count - fed, Int(UInt32.max))
-                    stream.next_in = UnsafeMutablePointer(mutating: inputBase + fed)
-                    stream.avail_in = UInt32(length)
-                    fed += length
+        var input: [UInt8] = [] // the piece zlib reads from; `stream.next_in` points into it
+        var inputOffset = 0 // where `input` starts in the file
+        var position = 0 // where zlib stands in `input`
+        var atEnd = false
+        /// Makes `input` hold unread bytes, fetching the next piece when the current one is used up; false at
+        /// the end of the file.
+        func refill() throws -> Bool {
+            while position == input.count {
+                guard !atEnd, let next = try nextInput() else {
+                    atEnd = true
+                    return false
                 }
-                let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                inputOffset += input.count
+                (input, position) = (next, 0)
+            }
+            return true
+        }
+        guard try refill() else {
+            throw DatasetError(.truncated, file: fileName, offset: 0, detail: "expected gzip data, found an empty file")
+        }
+        while true {
+            let hasInput = try refill()
+            let status = input.withUnsafeMutableBufferPointer { source in
+                chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                    let available = min(source.count - position, Int(UInt32.max))
+                    stream.next_in = source.baseAddress.map { $0 + position }
+                    stream.avail_in = UInt32(hasInput ? available : 0)
                     stream.next_out = buffer.baseAddress
                     stream.avail_out = UInt32(buffer.count)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
-                guard output.count <= maximumSize else {
-                    throw DatasetError(
-                        .corruptCompressedData, file: fileName, offset: fed - Int(stream.avail_in),
-                        detail: "expected at most \(maximumSize) decompressed bytes, found more (a gzip bomb?)")
-                }
-                let consumed = fed - Int(stream.avail_in)
-                switch status {
-                case Z_OK:
-                    continue
-                case Z_STREAM_END:
-                    let remaining = input.count - consumed
-                    if remaining == 0 { return }
-                    guard remaining >= 2 && input[consumed] == 0x1F && input[consumed + 1] == 0x8B else {
-                        throw DatasetError(
-                            .trailingBytes, file: fileName, offset: consumed,
-                            detail: "expected end of file or another gzip member, found \(remaining) more bytes")
-                    }
-                    inflateReset(&stream)
-                case Z_BUF_ERROR where consumed == input.count:
-                    throw DatasetError(
-                        .truncated, file: fileName, offset: consumed,
-                        detail: "expected more gzip data, found end of file")
-                default:
-                    let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    throw DatasetError(.corruptCompressedData, file: fileName, offset: consumed, detail: reason)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    position += (hasInput ? available : 0) - Int(stream.avail_in)
+                    return status
                 }
             }
+            output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+            let consumed = inputOffset + position
+            guard output.count <= maximumSize else {
+                throw DatasetError(
+                    .corruptCompressedData, file: fileName, offset: consumed,
+                    detail: "expected at most \(maximumSize) decompressed bytes, found more (a gzip bomb?)")
+            }
+            switch status {
+            case Z_OK:
+                continue
+            case Z_STREAM_END:
+                guard try refill() else { return output }
+                // Another member must start here. When its second byte is in the next piece, the first is kept
+                // in front of that piece.
+                if position + 1 == input.count, let next = try nextInput() {
+                    inputOffset += position
+                    (input, position) = ([input[position]] + next, 0)
+                }
+                guard input.count - position >= 2 && input[position] == 0x1F && input[position + 1] == 0x8B else {
+                    throw DatasetError(
+                        .trailingBytes, file: fileName, offset: consumed,
+                        detail: "expected end of file or another gzip member, found \(fileSize - consumed) more bytes")
+                }
+                inflateReset(&stream)
+            case Z_BUF_ERROR where !hasInput:
+                throw DatasetError(
+                    .truncated, file: fileName, offset: consumed, detail: "expected more gzip data, found end of file")
+            default:
+                let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw DatasetError(.corruptCompressedData, file: fileName, offset: consumed, detail: reason)
+            }
         }
-        return output
     }
 
     /// The size the gzip trailer records for the last member (modulo 2³²), capped so that a damaged trailer

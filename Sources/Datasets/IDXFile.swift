@@ -62,22 +62,35 @@ public struct IDXFile: Sendable, Equatable {
         guard size <= maximumFileSize else {
             throw unreadable("expected at most \(maximumFileSize) bytes (2 GiB), found \(size)")
         }
+        var fileOffset = 0 // bytes read so far
         func readExactly(_ count: Int) throws -> [UInt8] {
             do {
+                defer { fileOffset += count }
                 return try file.read(exactly: count)
             } catch {
                 switch error {
                 case .endedEarly(let done):
                     throw DatasetError(
-                        .truncated, file: fileName, offset: done, detail: "the file ended while being read (it shrank)")
+                        .truncated, file: fileName, offset: fileOffset + done,
+                        detail: "the file ended while being read (it shrank)")
                 case .failed(let reason): throw unreadable("cannot read \(url.path): \(reason)")
                 }
             }
         }
         var bytes = try readExactly(min(size, 4))
-        if Gzip.isCompressed(bytes) || bytes.count < 4 || bytes[0] != 0 || bytes[1] != 0 {
-            bytes += try readExactly(size - bytes.count)
-            return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, fileName: fileName) : bytes
+        if Gzip.isCompressed(bytes) {
+            // Decompressed piece by piece as it is read: the compressed file is never held whole.
+            return try Gzip.decompress(fileName: fileName, fileSize: size) {
+                if bytes.isEmpty {
+                    guard fileOffset < size else { return nil }
+                    return try readExactly(min(size - fileOffset, 1 << 20))
+                }
+                defer { bytes = [] }
+                return bytes
+            }
+        }
+        if bytes.count < 4 || bytes[0] != 0 || bytes[1] != 0 {
+            return bytes + (try readExactly(size - bytes.count))
         }
         // A raw IDX file of unsigned bytes with the dimensions expected (when the caller expects a count):
         // its header first, and the size it

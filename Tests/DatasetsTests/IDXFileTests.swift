@@ -36,6 +36,35 @@ import Testing
             try IDXFile(bytes: joined, fileName: "images.gz").data == IDXFile(bytes: images, fileName: "images").data)
     }
 
+    /// A file read piece by piece (as `IDXFile(contentsOf:)` reads gzip files) decompresses to the same bytes,
+    /// or fails with the same error at the same offset, as the whole file at once, wherever the pieces are cut:
+    /// here pieces of 1, 2, 3 and 7 bytes, so every member boundary and trailer falls across a cut.
+    @Test func decompressingPieceByPieceEqualsWhole() throws {
+        let compressed = gzip(Array(images[..<10])) + gzip(Array(images[10...]))
+        let cases: [[UInt8]] = [
+            compressed, Array(compressed.dropLast(5)), compressed + [0, 1, 2], compressed + [0x1F],
+            compressed + [0x1F, 0x8B], gzip(images) + [0x1F, 0x00, 0x00], [],
+        ]
+        func outcome(_ decompress: () throws -> [UInt8]) -> String {
+            do { return "\(try decompress())" } catch { return "\(error)" }
+        }
+        for bytes in cases {
+            let whole = outcome { try Gzip.decompress(bytes, fileName: "images.gz") }
+            for pieceSize in [1, 2, 3, 7] {
+                var offset = 0
+                let pieces = outcome {
+                    try Gzip.decompress(fileName: "images.gz", fileSize: bytes.count) {
+                        guard offset < bytes.count else { return nil }
+                        defer { offset += pieceSize }
+                        return Array(bytes[offset..<min(offset + pieceSize, bytes.count)])
+                    }
+                }
+                #expect(pieces == whole, "\(bytes.count) bytes in pieces of \(pieceSize)")
+            }
+        }
+        #expect(outcome { try Gzip.decompress(compressed, fileName: "images.gz") } == "\(images)")
+    }
+
     @Test func badMagicNamesFileAndBothNumbers() {
         expectDatasetError(.badMagic, containing: []) {
             do {
