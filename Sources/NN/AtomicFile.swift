@@ -58,22 +58,40 @@ public enum AtomicFile {
 
 extension AtomicFile {
     /// Removes the temporary files that writes to `url` left when their process was killed before the
-    /// rename: `.NAME.PID.UUID.tmp` beside `url` whose process PID no longer exists. A live process's file
-    /// (another write in progress) is left alone; so is every other file. Failures to remove are ignored:
-    /// the write itself does not depend on them.
-    static func removeStaleTemporaryFiles(of url: URL) {
+    /// rename: `.NAME.PID.UUID.tmp` beside `url` whose process PID no longer exists, and any such file, or one
+    /// of earlier builds' `.NAME.UUID.tmp` (no PID to ask), untouched for `staleAge`: a write goes from
+    /// creating its file to the rename without pause, in seconds for the largest weights, so an hour-old one
+    /// has no live writer (even when its PID now belongs to another process). A file that may still be
+    /// written is left alone; so is every other file. Failures to remove are ignored: the write itself does
+    /// not depend on them.
+    static func removeStaleTemporaryFiles(of url: URL, staleAge: TimeInterval = 3600) {
         let directory = url.deletingLastPathComponent()
         let prefix = "." + url.lastPathComponent + "."
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
         for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
-            // PID.UUID between the prefix and ".tmp".
-            let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
-            guard middle.count == 2, let pid = Int32(middle[0]), pid > 0, UUID(uuidString: String(middle[1])) != nil
-            else { continue }
-            if kill(pid, 0) != 0, errno == ESRCH {
-                unlink(directory.appendingPathComponent(name).path)
+            // PID.UUID (or, from earlier builds, UUID alone) between the prefix and ".tmp".
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(
+                separator: ".", omittingEmptySubsequences: false)
+            guard let uuid = middle.last, UUID(uuidString: String(uuid)) != nil else { continue }
+            let path = directory.appendingPathComponent(name).path
+            let writerGone: Bool
+            switch middle.count {
+            case 2:
+                guard let pid = Int32(middle[0]), pid > 0 else { continue }
+                writerGone = kill(pid, 0) != 0 && errno == ESRCH
+            case 1: writerGone = false
+            default: continue
             }
+            if writerGone || isUntouched(path, for: staleAge) { unlink(path) }
         }
+    }
+
+    /// Whether the file at `path` was last modified `age` seconds ago or more (false when it cannot be read).
+    private static func isUntouched(_ path: String, for age: TimeInterval) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let modified = attributes[.modificationDate] as? Date
+        else { return false }
+        return Date().timeIntervalSince(modified) >= age
     }
 }
 
