@@ -16,6 +16,10 @@ public struct ServingError: Error, Equatable, Sendable, CustomStringConvertible 
     /// 413: the body is larger than `PredictionService.maximumBodySize`.
     public static let bodyTooLarge = ServingError(
         status: 413, message: "the body is larger than \(PredictionService.maximumBodySize) bytes (1 MB)")
+    /// 408: the body did not all arrive within `timeout` of the request's headers.
+    public static func bodyTimedOut(_ timeout: Duration) -> ServingError {
+        ServingError(status: 408, message: "the body did not all arrive within \(timeout) of the headers")
+    }
     /// 415: the body is neither JSON nor a PNG image.
     public static func unsupportedMediaType(_ contentType: String?) -> ServingError {
         let given = contentType.map { "\"\($0)\"" } ?? "missing"

@@ -13,6 +13,10 @@ public struct ServerLimits: Sendable {
     /// A connection that sends nothing for this long is closed: one stalled in its headers or mid-body, or
     /// idle between requests. 15 s: a browser or a script sends a whole request in milliseconds.
     public var idleTimeout: Duration = .seconds(15)
+    /// The longest a request body may take to arrive, from the end of its headers: a client trickling a body
+    /// a byte every few seconds never trips `idleTimeout`, but gets 408 and a closed connection past this.
+    /// 30 s: the 1 MB maximum body at 33 KB/s, far slower than any real client.
+    public var bodyTimeout: Duration = .seconds(30)
     /// The most connections open at once; further ones wait in the kernel's listen backlog until one closes.
     /// `mnist-serve` lowers it to what its file-descriptor limit allows.
     public var maximumConnections = 10_000

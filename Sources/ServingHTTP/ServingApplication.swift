@@ -46,7 +46,9 @@ public enum ServingApplication {
             defer { budget.release(reservation) }
             let body: ByteBuffer
             do {
-                body = try await request.body.collect(upTo: maximum)
+                guard let collected = try await collect(request.body, upTo: maximum, within: limits.bodyTimeout)
+                else { return refusal(.bodyTimedOut(limits.bodyTimeout)) }
+                body = collected
             } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
                 return refusal(.bodyTooLarge)
             }
@@ -61,6 +63,20 @@ public enum ServingApplication {
             return response.hummingbirdResponse
         }
         return router
+    }
+
+    /// `body` collected up to `maximum` bytes, or nil when it has not all arrived within `timeout`; the
+    /// collection is then cancelled.
+    static func collect(_ body: RequestBody, upTo maximum: Int, within timeout: Duration) async throws -> ByteBuffer? {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: maximum) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 
     /// The response refusing a request with `error`: a 503 says when to retry (`Retry-After: 1`), and
@@ -202,6 +218,7 @@ extension ServingResponse {
         case 400: "Bad Request"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
         case 413: "Content Too Large"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"
