@@ -97,6 +97,15 @@ public struct DataLoader: Sendable {
         return Epoch(loader: self, order: nil, transforms: nil)
     }
 
+    /// One pass in dataset order with every image resampled through `transform` (background 0 outside),
+    /// for a loader that neither shuffles nor augments: one view of a test set, as test-time augmentation
+    /// averages several. The identity transform gives exactly the batches of `epoch()`.
+    public func epoch(transformedBy transform: AffineWarp.Matrix) -> Epoch {
+        precondition(
+            !shuffle && augmentation == nil, "a shuffling or augmenting DataLoader has its own order and transforms")
+        return Epoch(loader: self, order: nil, transforms: Array(repeating: transform, count: dataset.imageCount))
+    }
+
     /// The batches of one epoch, built on access.
     public struct Epoch: RandomAccessCollection {
         let loader: DataLoader

@@ -82,10 +82,18 @@ public final class Predictor: Sendable {
         predict(images: [image])[0]
     }
 
-    /// This thread's copy of the model, built from `weights` in evaluation mode the first time.
+    /// This thread's copy of the model, built from `weights` the first time.
     private func threadModel() -> any UnaryLayer {
         let dictionary = Thread.current.threadDictionary
         if let model = dictionary[threadKey] as? any UnaryLayer { return model }
+        let model = makeModel()
+        dictionary[threadKey] = model
+        return model
+    }
+
+    /// A new model of `kind` holding `weights`, in evaluation mode: the caller's own, to use on one thread at
+    /// a time (`mnist evaluate` runs each member of an ensemble through the test set this way).
+    public func makeModel() -> any UnaryLayer {
         // Its initial weights are drawn and then overwritten; the seed does not matter.
         var generator = RandomGenerator(seed: 0)
         let model = kind.makeModel(generator: &generator)
@@ -97,7 +105,6 @@ public final class Predictor: Sendable {
             preconditionFailure("\(error)")
         }
         model.eval()
-        dictionary[threadKey] = model
         return model
     }
 }

@@ -11,19 +11,31 @@ struct Evaluate: ParsableCommand {
             With --report DIR, also writes into DIR: confusion.csv and confusion.png (the confusion matrix), \
             mistakes.csv and mistakes.png (the wrongly classified test images, most confident first), \
             curves.svg (the learning curves from the training run's metrics file) and report.md, which sums it up.
+
+            With several weights files (`--weights A B C`, any mix of models), prints each model's accuracy, \
+            then the ensemble's: the mean of the models' class probabilities (each model's softmax). With \
+            --tta, each model's probabilities are first averaged over 7 fixed views of each image (as it is, \
+            shifted by one pixel left, right, up and down, rotated by 10° either way); the accuracies without \
+            it are printed too.
             """)
 
     @Option(
+        parsing: .upToNextOption,
         help: ArgumentHelp(
-            "A weights file written by `mnist train` or by PyTorch (safetensors with a model name in its metadata).",
+            "A weights file written by `mnist train` or by PyTorch (safetensors with a model name in its metadata); several make an ensemble, which averages their models' class probabilities.",
             valueName: "file"),
         completion: .file(extensions: ["safetensors"]))
-    var weights: String
+    var weights: [String]
     @Flag(
         help:
-            "Normalise pixels with MNIST's mean and std (for weights trained that way; read from the file's metadata when it says)."
+            "Normalise pixels with MNIST's mean and std (for weights trained that way; read from the file's metadata when it says). With several weights files, for every one."
     )
     var normalize = false
+    @Flag(
+        help:
+            "Test-time augmentation: average each model's probabilities over 7 views of each test image: as it is, shifted by one pixel left, right, up and down, and rotated by 10° either way."
+    )
+    var tta = false
     @Flag(
         help:
             "Test on the test images randomly rotated, scaled and shifted as `mnist train --augment` transforms its images: how well the model copes with digits written tilted, larger, smaller or off-centre."
@@ -46,7 +58,17 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
+        guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
         if metrics != nil && report == nil { throw ValidationError("--metrics is for the report: add --report DIR") }
+        if metrics != nil && weights.count > 1 {
+            throw ValidationError(
+                "--metrics is one training run's: an ensemble's report has no learning curves, so leave it out")
+        }
+        if tta && augment {
+            throw ValidationError(
+                "--tta averages fixed views of the test images as they are, --augment draws random ones: run them separately"
+            )
+        }
         if augment && report != nil {
             throw ValidationError(
                 "--report draws the test images as they are, so it does not go with --augment: run them separately")
@@ -57,6 +79,15 @@ struct Evaluate: ParsableCommand {
         try threadOptions.apply()
         // The report's folder first: a report that cannot be written should fail before the evaluation's work.
         if let report { try OutputPaths.checkFolder(option: "--report", URL(fileURLWithPath: report)) }
+        if weights.count > 1 || tta {
+            try evaluateAveraged()
+        } else {
+            try evaluateOne(weights: weights[0])
+        }
+    }
+
+    /// One model, as it is: its accuracy, per-class figures and confusion matrix.
+    func evaluateOne(weights: String) throws {
         let weightsURL = URL(fileURLWithPath: weights)
         let (kind, model, metadata) = try WeightsFile.read(from: weightsURL)
         // The metrics first, so a bad file stops the command before the evaluation's work.
@@ -80,10 +111,89 @@ struct Evaluate: ParsableCommand {
         print()
         print(evaluation.report)
 
+        try writeReport(
+            modelName: kind.rawValue, testSet: testSet, outcomes: outcomes, history: history, metricsURL: metricsURL)
+    }
+
+    /// Several models, or one with test-time augmentation: each model's class probabilities for every test
+    /// image (averaged over the views with --tta), then their mean over the models.
+    func evaluateAveraged() throws {
+        let ensemble: Ensemble
+        do {
+            ensemble = try Ensemble(weights: weights.map { URL(fileURLWithPath: $0) })
+        } catch let error as EnsembleError {
+            throw ExitError(message: error.description)
+        }
+        let single = weights.count == 1
+        let (history, metricsURL) =
+            report == nil || !single ? ([], nil) : try readHistory(weightsURL: URL(fileURLWithPath: weights[0]))
+        let testSet = try dataOptions.load(.test)
+        // The first view of `.mnist` is the image as it is: its probabilities are the plain ones.
+        let views = tta ? TestTimeAugmentation.mnist.views : [TestTimeAugmentation.identity.views[0]]
+        var plain: [[Float]] = [], augmented: [[Float]] = []
+        let start = Date()
+        for member in ensemble.members {
+            let model = member.makeModel()
+            let normalization = normalize ? .mnist : member.normalization
+            if augment {
+                plain.append(
+                    classProbabilities(
+                        model: model, on: testSet, normalization: normalization, augmentation: .mnist,
+                        augmentationSeed: seed))
+                continue
+            }
+            let perView = views.map {
+                classProbabilities(model: model, on: testSet, normalization: normalization, transform: $0.transform)
+            }
+            plain.append(perView[0])
+            if tta { augmented.append(Ensemble.average(perView)) }
+        }
+        let seconds = Date().timeIntervalSince(start)
+
+        let labels = testSet.labels
+        func accuracy(_ probabilities: [Float]) -> String {
+            let evaluation = Evaluation(outcomes: ImageOutcome.outcomes(probabilities: probabilities, labels: labels))
+            return "\(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))"
+        }
+        let names = ensemble.modelNames
+        let modelName = single ? names[0] : "ensemble of \(names.joined(separator: ", "))"
+        let ttaNote = tta ? ", each averaged over \(views.count) views (test-time augmentation)" : ""
+        let augmentNote = augment ? ", each randomly rotated, scaled and shifted (seed \(seed))" : ""
+        if single {
+            print("Model: \(names[0]), \(testSet.imageCount) test images\(ttaNote)")
+        } else {
+            print(
+                "Ensemble of \(names.count) models (the mean of their probabilities), \(testSet.imageCount) test images\(ttaNote)\(augmentNote)"
+            )
+            for (index, path) in weights.enumerated() {
+                let withTTA = tta ? ", with test-time augmentation \(accuracy(augmented[index]))" : ""
+                print("  \(index + 1). \(names[index]) \(path): \(accuracy(plain[index]))\(withTTA)")
+            }
+        }
+        let passes = (single ? "" : "\(names.count) models × ") + "\(views.count) view\(views.count == 1 ? "" : "s")"
+        print(
+            "Inference: \(String(format: "%.0f", Double(testSet.imageCount) / max(seconds, 1e-9))) images/s "
+                + "(\(String(format: "%.3f", seconds)) s, \(passes), \(Parallel.threadCount) threads)")
+        if tta { print("Accuracy without test-time augmentation: \(accuracy(Ensemble.average(plain)))") }
+        let outcomes = ImageOutcome.outcomes(
+            probabilities: Ensemble.average(tta ? augmented : plain), labels: labels)
+        let evaluation = Evaluation(outcomes: outcomes)
+        print("Accuracy: \(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))")
+        print()
+        print(evaluation.report)
+        try writeReport(
+            modelName: modelName + (tta ? " with test-time augmentation" : ""), testSet: testSet, outcomes: outcomes,
+            history: history, metricsURL: metricsURL)
+    }
+
+    /// Writes the --report folder, if asked for.
+    func writeReport(
+        modelName: String, testSet: MNISTDataset, outcomes: [ImageOutcome], history: [EpochRecord], metricsURL: URL?
+    ) throws {
         guard let report else { return }
         let directory = URL(fileURLWithPath: report)
         let files = try EvaluationReport(
-            modelName: kind.rawValue, weightsPath: weights, testSet: testSet, outcomes: outcomes,
+            modelName: modelName, weightsPath: weights.joined(separator: ", "), testSet: testSet, outcomes: outcomes,
             history: history, metricsPath: metricsURL?.path
         ).write(to: directory)
         print()

@@ -10,13 +10,18 @@ struct Predict: ParsableCommand {
             Each image is prepared the way MNIST's digits were: ink told from paper (dark on light or light on \
             dark), cropped, scaled to fit 20×20 keeping its proportions, and placed in 28×28 with its centre of \
             mass in the middle. Prints one line per image, `PATH: DIGIT (PROBABILITY)`. An image that cannot \
-            be read is reported on standard error and the others are still predicted; the exit status is then 1.
+            be read is reported on standard error and the others are still predicted; the exit status is then 1. \
+            With several weights files (`mnist predict --weights A B IMAGE…`), the probabilities are the mean of \
+            their models'.
             """)
 
     @Option(
-        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "A weights file written by `mnist train` or by PyTorch; several make an ensemble, which averages their models' probabilities. The files end at the first PNG image (a .png name or PNG content), the next option or --.",
+            valueName: "file"),
         completion: .file(extensions: ["safetensors"]))
-    var weights: String
+    var weights: [String]
     @Option(help: "Also list the next most probable digits, up to this many in all (1–10).")
     var top: Int = 1
     @Flag(help: "Print a JSON array of {path, digit, probabilities, top} instead of lines.")
@@ -25,11 +30,30 @@ struct Predict: ParsableCommand {
     var show = false
     @Argument(
         help: ArgumentHelp("PNG images of one digit each.", valueName: "image"), completion: .file(extensions: ["png"]))
-    var images: [String]
+    var images: [String] = []
 
-    func validate() throws {
+    mutating func validate() throws {
         guard (1...10).contains(top) else { throw ValidationError("--top must be from 1 to 10") }
+        // --weights takes every value up to the next option, so `--weights FILE IMAGE…` hands it the images too:
+        // from the first PNG on (after the first weights file), the values are the images.
+        if images.isEmpty, let first = weights.dropFirst().firstIndex(where: Self.isPNG) {
+            images = Array(weights[first...])
+            weights.removeSubrange(first...)
+        }
+        guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
         guard !images.isEmpty else { throw ValidationError("name at least one image") }
+    }
+
+    /// Whether `path` names a PNG image: a `.png` name, or a file that starts with PNG's signature.
+    static func isPNG(_ path: String) -> Bool {
+        if path.lowercased().hasSuffix(".png") { return true }
+        // Regular files only: opening a FIFO could wait for a writer.
+        guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
+            let file = FileHandle(forReadingAtPath: path)
+        else { return false }
+        defer { try? file.close() }
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        return (try? file.read(upToCount: signature.count)).map { [UInt8]($0) == signature } ?? false
     }
 
     struct Entry: Encodable {
@@ -44,7 +68,12 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let predictor = try Predictor(weights: URL(fileURLWithPath: weights))
+        let predictor: Ensemble
+        do {
+            predictor = try Ensemble(weights: weights.map { URL(fileURLWithPath: $0) })
+        } catch let error as EnsembleError {
+            throw ExitError(message: error.description)
+        }
         var prepared: [(path: String, pixels: [Float])] = []
         var failures = 0
         for path in images {

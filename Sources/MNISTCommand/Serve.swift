@@ -15,13 +15,17 @@ struct Serve: ParsableCommand {
         discussion: """
             Runs `mnist-serve` from the folder this program is in, with these options; build it with \
             `swift build -c release --product mnist-serve`. Open http://HOST:PORT/ and draw. The API: POST \
-            /predict with {"pixels": [784 numbers from 0 to 255]} or a PNG image; GET /health.
+            /predict with {"pixels": [784 numbers from 0 to 255]} or a PNG image; GET /health. With several \
+            weights files (`--weights A B C`), the answers are the mean of their models' probabilities.
             """)
 
     @Option(
-        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "A weights file written by `mnist train` or by PyTorch; several make an ensemble, which averages their models' probabilities.",
+            valueName: "file"),
         completion: .file(extensions: ["safetensors"]))
-    var weights: String
+    var weights: [String]
     @Option(help: "The address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).")
     var host: String?
     @Option(help: "The port to listen on (default 8080).")
@@ -34,9 +38,13 @@ struct Serve: ParsableCommand {
     /// The arguments `mnist-serve` gets: the options given here, the others left to its defaults.
     var serverArguments: [String] {
         let level = loggingOptions.logLevel
-        return ["--weights", weights] + (host.map { ["--host", $0] } ?? [])
+        return ["--weights"] + weights + (host.map { ["--host", $0] } ?? [])
             + (port.map { ["--port", String($0)] } ?? [])
             + (level == .info ? [] : ["--log-level", level.rawValue])
+    }
+
+    func validate() throws {
+        guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
     }
 
     func run() throws {

@@ -16,17 +16,21 @@ struct MNISTServe: AsyncParsableCommand {
         discussion: """
             Open http://HOST:PORT/ in a browser and draw a digit. The API: POST /predict with \
             {"pixels": [784 numbers from 0 to 255]} (28×28, row-major, white digit on black like MNIST) or \
-            with a PNG image (Content-Type: image/png) answers {"digit", "probabilities", "input"}; \
-            GET /health answers {"status": "ok"}; GET /metrics, the request counts and latencies in Prometheus's \
+            with a PNG image (Content-Type: image/png) answers {"digit", "probabilities", "input", "models"}; \
+            GET /health answers {"status": "ok", "model", "models"}; GET /metrics, the request counts and latencies in Prometheus's \
             text format. Bad requests get a 4xx and {"error": "..."}. It logs on standard \
             error: the start, the address once listening, one line per request (method, path, status, \
-            milliseconds) at info level, errors and the shutdown.
+            milliseconds) at info level, errors and the shutdown. With several weights files (`--weights A B C`, \
+            any mix of models), every prediction is the mean of their models' probabilities.
             """)
 
     @Option(
-        help: ArgumentHelp("A weights file written by `mnist train` or by PyTorch.", valueName: "file"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "A weights file written by `mnist train` or by PyTorch; several make an ensemble, which averages their models' probabilities.",
+            valueName: "file"),
         completion: .file(extensions: ["safetensors"]))
-    var weights: String
+    var weights: [String]
     @Option(help: "The address to listen on (0.0.0.0 for every interface).")
     var host = "127.0.0.1"
     @Option(help: "The port to listen on.")
@@ -40,6 +44,7 @@ struct MNISTServe: AsyncParsableCommand {
     }
 
     func validate() throws {
+        guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
     }
 
@@ -48,8 +53,11 @@ struct MNISTServe: AsyncParsableCommand {
         let logger = Logger(label: "mnist-serve")
         // Errors are logged like the rest, then the exit status says the server failed.
         do {
-            let service = try PredictionService(weights: URL(fileURLWithPath: weights))
-            logger.info("Loaded \(service.predictor.kind.rawValue) from \(weights)")
+            let service = try PredictionService(weights: weights.map { URL(fileURLWithPath: $0) })
+            for (name, path) in zip(service.ensemble.modelNames, weights) { logger.info("Loaded \(name) from \(path)") }
+            if weights.count > 1 {
+                logger.info("Answering with the mean of the \(weights.count) models' probabilities")
+            }
             var limits = ServerLimits()
             let descriptors = limits.fitDescriptorLimit()
             logger.info(

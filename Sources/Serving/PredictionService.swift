@@ -9,8 +9,9 @@ import MNIST
 /// `POST /predict` takes either JSON, `{"pixels": [784 numbers from 0 to 255]}` (28×28, row-major, white
 /// digit on black as in MNIST), or a PNG image (`Content-Type: image/png`), prepared the way `mnist predict`
 /// prepares one (`PNGDecoder.decode`, then `MNISTPreprocessing.prepare`). It answers
-/// `{"digit": 7, "probabilities": [10 numbers], "input": [784 whole numbers]}`, `input` being the 28×28 image
-/// the model saw, rounded to whole gray levels.
+/// `{"digit": 7, "probabilities": [10 numbers], "input": [784 whole numbers], "models": ["lenet5"]}`, `input`
+/// being the 28×28 image the model saw, rounded to whole gray levels, and `models` the models answering:
+/// with several (an ensemble), the probabilities are the mean of theirs.
 public final class PredictionService: Sendable {
     /// The largest request body accepted, in bytes (1 MB).
     public static let maximumBodySize = 1 << 20
@@ -24,8 +25,8 @@ public final class PredictionService: Sendable {
     /// ample for a digit the model sees at 28×28 (the drawing page sends its canvas, well under a megapixel).
     public static let maximumImagePixelCount = 2048 * 2048
 
-    /// The model answering requests.
-    public let predictor: Predictor
+    /// The models answering requests: one, or several whose probabilities are averaged.
+    public let ensemble: Ensemble
     /// The drawing page's files by request path (`/`, `/app.js`, `/style.css`), each a 200 response.
     public let pages: [String: ServingResponse]
 
@@ -36,10 +37,10 @@ public final class PredictionService: Sendable {
         ("/style.css", "style.css", "text/css; charset=utf-8"),
     ]
 
-    /// A service answering with `predictor`.
+    /// A service answering with `ensemble`: the mean of its members' probabilities.
     /// - Throws: when the page's files are missing from the bundle (a broken installation).
-    public init(predictor: Predictor) throws {
-        self.predictor = predictor
+    public init(ensemble: Ensemble) throws {
+        self.ensemble = ensemble
         var pages: [String: ServingResponse] = [:]
         for (path, file, contentType) in Self.pageFiles {
             guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Page") else {
@@ -51,14 +52,28 @@ public final class PredictionService: Sendable {
         self.pages = pages
     }
 
-    /// A service answering with the model in a weights file (see `Predictor(weights:)`).
-    public convenience init(weights url: URL) throws {
-        try self.init(predictor: Predictor(weights: url))
+    /// A service answering with `predictor` alone.
+    public convenience init(predictor: Predictor) throws {
+        try self.init(ensemble: Ensemble(members: [predictor]))
     }
 
-    /// `GET /health`: `{"status": "ok", "model": "lenet5"}`.
+    /// A service answering with the model in a weights file (see `Predictor(weights:)`).
+    public convenience init(weights url: URL) throws {
+        try self.init(weights: [url])
+    }
+
+    /// A service answering with the ensemble of the models in `urls` (see `Ensemble(weights:)`).
+    public convenience init(weights urls: [URL]) throws {
+        try self.init(ensemble: Ensemble(weights: urls))
+    }
+
+    /// `GET /health`: `{"status": "ok", "model": "lenet5", "models": ["lenet5"]}`; with several models,
+    /// `"model": "ensemble"` and each of them in `models`.
     public func health() -> ServingResponse {
-        .json("{\"status\":\"ok\",\"model\":\(JSONText.string(predictor.kind.rawValue))}")
+        let names = ensemble.modelNames
+        let model = names.count == 1 ? names[0] : "ensemble"
+        return .json(
+            "{\"status\":\"ok\",\"model\":\(JSONText.string(model)),\"models\":\(JSONText.strings(names))}")
     }
 
     /// `POST /predict`: the prediction as JSON, or the error as JSON with its 4xx status.
@@ -88,12 +103,12 @@ public final class PredictionService: Sendable {
         case "image/png": pixels = try Self.pixels(fromPNG: body)
         default: throw .unsupportedMediaType(contentType)
         }
-        let prediction = predictor.predict(image: pixels)
+        let prediction = ensemble.predict(image: pixels)
         guard prediction.probabilities.allSatisfy({ $0.isFinite }) else {
             throw ServingError(
                 status: 500, message: "the model gave non-finite probabilities; its weights may be broken")
         }
-        return PredictionResult(prediction: prediction, input: pixels)
+        return PredictionResult(prediction: prediction, input: pixels, models: ensemble.modelNames)
     }
 
     /// The 784 pixels of a JSON body `{"pixels": [...]}`, checked one by one.
@@ -163,7 +178,8 @@ public final class PredictionService: Sendable {
     }
 }
 
-/// A prediction made for a request: the digit, its ten probabilities and the 28×28 input the model saw.
+/// A prediction made for a request: the digit, its ten probabilities, the 28×28 input the model saw and the
+/// models that answered.
 public struct PredictionResult: Equatable, Sendable {
     /// The most probable digit.
     public let digit: Int
@@ -171,18 +187,24 @@ public struct PredictionResult: Equatable, Sendable {
     public let probabilities: [Float]
     /// The 784 pixels the model saw, 0 (background) to 255 (ink), row-major.
     public let input: [Float]
+    /// The models whose probabilities were averaged, e.g. `["lenet5", "cnn"]`.
+    public let models: [String]
 
-    public init(prediction: Prediction, input: [Float]) {
+    public init(prediction: Prediction, input: [Float], models: [String]) {
         digit = prediction.digit
         probabilities = prediction.probabilities
         self.input = input
+        self.models = models
     }
 
-    /// `{"digit": 7, "probabilities": [...], "input": [...]}`, the input rounded to whole gray levels.
+    /// `{"digit": 7, "probabilities": [...], "input": [...], "models": [...]}`, the input rounded to whole gray
+    /// levels.
     public var response: ServingResponse {
         let probabilityList = probabilities.map { "\($0)" }.joined(separator: ",")
         let inputList = input.map { String(Int($0.rounded())) }.joined(separator: ",")
-        return .json("{\"digit\":\(digit),\"probabilities\":[\(probabilityList)],\"input\":[\(inputList)]}")
+        return .json(
+            "{\"digit\":\(digit),\"probabilities\":[\(probabilityList)],\"input\":[\(inputList)],\"models\":\(JSONText.strings(models))}"
+        )
     }
 }
 

@@ -35,4 +35,9 @@ enum JSONText {
         }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// `texts` as a JSON array of strings: `["lenet5","cnn"]`.
+    static func strings(_ texts: [String]) -> String {
+        "[" + texts.map(string).joined(separator: ",") + "]"
+    }
 }

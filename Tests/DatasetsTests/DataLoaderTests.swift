@@ -1,4 +1,5 @@
 import Autograd
+import Kernels
 import Testing
 
 @testable import Datasets
@@ -131,6 +132,25 @@ import Testing
         for batch in first {
             #expect(batch.images.data.allSatisfy { (0...1).contains($0) })
             #expect(batch.images.data.contains { $0 > 0.3 })
+        }
+    }
+
+    @Test func aFixedTransformEpochIsThePlainEpochForTheIdentityAndShiftsEveryImageOtherwise() throws {
+        for normalization in [nil, DataLoader.Normalization.mnist] {
+            let loader = DataLoader(dataset: bars, batchSize: 5, normalization: normalization)
+            #expect(loader.epoch(transformedBy: .identity).map(\.images.data) == loader.epoch().map(\.images.data))
+            #expect(loader.epoch(transformedBy: .identity).map(\.labels) == loader.epoch().map(\.labels))
+        }
+        // One pixel right: each output pixel reads the source one column to its left; column 0 is background.
+        let loader = DataLoader(dataset: bars, batchSize: 16)
+        let right = AffineWarp.Matrix.rotation(degrees: 0, scale: 1, shiftX: 1, shiftY: 0, rows: 8, columns: 8)
+        let plain = loader.epoch()[0].images.data, shifted = loader.epoch(transformedBy: right)[0].images.data
+        for image in 0..<16 {
+            for row in 0..<8 {
+                let start = image * 64 + row * 8
+                #expect(shifted[start] == 0)
+                #expect(Array(shifted[(start + 1)..<(start + 8)]) == Array(plain[start..<(start + 7)]))
+            }
         }
     }
 

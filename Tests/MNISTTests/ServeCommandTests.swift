@@ -46,5 +46,13 @@ import Testing
         #expect(result.output == "\(server.path) --weights my weights.safetensors --port 9000\n")
         let withHost = try runProcess(tool, ["serve", "--weights", "w", "--host", "0.0.0.0"])
         #expect(withHost.output == "\(server.path) --weights w --host 0.0.0.0\n")
+        // Several weights files, given at once or one option each, pass on as one list.
+        for weights in [["--weights", "a", "b c", "d"], ["--weights", "a", "--weights", "b c", "--weights", "d"]] {
+            let ensemble = try runProcess(tool, ["serve"] + weights + ["--port", "9001"])
+            #expect(ensemble.status == 0, "\(ensemble.error)")
+            #expect(ensemble.output == "\(server.path) --weights a b c d --port 9001\n")
+        }
+        let none = try runProcess(tool, ["serve", "--port", "9001"])
+        #expect(none.status != 0 && none.error.contains("--weights"), "\(none.error)")
     }
 }

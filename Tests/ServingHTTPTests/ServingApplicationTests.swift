@@ -82,7 +82,60 @@ import Testing
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
             let object = try Self.object(response)
-            #expect(object as? [String: String] == ["status": "ok", "model": "lenet5"])
+            #expect(object["status"] as? String == "ok" && object["model"] as? String == "lenet5")
+            #expect(object["models"] as? [String] == ["lenet5"] && object.count == 3)
+        }
+    }
+
+    /// Two models behind the server on one prediction worker: /health lists them, and concurrent predictions
+    /// all wait their turn and answer with both models' mean.
+    @Test func anEnsembleIsServedWithinTheWorkerLimit() async throws {
+        let lenet5 = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serving-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A second LeNet5, its weights halved: a different model of the same kind.
+        let (kind, model, _) = try WeightsFile.read(from: lenet5)
+        for (_, tensor) in model.stateDict { tensor.data = tensor.data.map { $0 / 2 } }
+        let halved = directory.appendingPathComponent("halved.safetensors")
+        try WeightsFile.write(model: model, kind: kind, to: halved)
+        let service = try PredictionService(weights: [lenet5, halved])
+        var limits = ServerLimits()
+        limits.predictionWorkers = 1
+        let application = ServingApplication.makeApplication(
+            service: service, host: "127.0.0.1", port: 0, limits: limits)
+        let labels = try Self.testSet.get().labels
+        let bodies = try (0..<6).map { try Self.jsonBody(ofTestDigit: $0) }
+        try await application.test(.live) { client in
+            let health = try Self.object(try await client.execute(uri: "/health", method: .get))
+            #expect(health["model"] as? String == "ensemble" && health["models"] as? [String] == ["lenet5", "lenet5"])
+            let answers = try await withThrowingTaskGroup(of: (Int, TestResponse).self) { group in
+                for (index, body) in bodies.enumerated() {
+                    group.addTask {
+                        (
+                            index,
+                            try await client.execute(uri: "/predict", method: .post, headers: Self.json, body: body)
+                        )
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.count == bodies.count)
+            for (index, response) in answers {
+                #expect(response.status == .ok)
+                let object = try Self.object(response)
+                #expect(object["models"] as? [String] == ["lenet5", "lenet5"])
+                #expect(object["digit"] as? Int == Int(labels[index]))
+                let expected = try service.predict(
+                    contentType: "application/json", body: Array(bodies[index].readableBytesView))
+                let probabilities = try #require(object["probabilities"] as? [Double])
+                // Within JSON's round trip of a Float through a Double; false for NaN.
+                #expect(
+                    probabilities.count == 10
+                        && zip(probabilities, expected.probabilities).allSatisfy { abs($0 - Double($1)) <= 1e-7 },
+                    "\(probabilities) against \(expected.probabilities)")
+            }
         }
     }
 

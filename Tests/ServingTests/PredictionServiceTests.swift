@@ -78,6 +78,7 @@ import Testing
         #expect(abs(probabilities.reduce(0, +) - 1) < 1e-4)
         let input = try #require(object["input"] as? [Int])
         #expect(input == testSet.pixels(at: 1).map(Int.init))
+        #expect(object["models"] as? [String] == ["lenet5"])
     }
 
     /// A bad request: what is sent, the status expected and words the error message must contain.
@@ -198,8 +199,63 @@ import Testing
     @Test func healthNamesTheModel() throws {
         let response = try Self.service.get().health()
         #expect(response.status == 200)
-        let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String]
-        #expect(object == ["status": "ok", "model": "lenet5"])
+        #expect(
+            String(decoding: response.body, as: UTF8.self) == #"{"status":"ok","model":"lenet5","models":["lenet5"]}"#)
+    }
+
+    /// A freshly initialised MLP (seed 1) written as a weights file into a new temporary folder.
+    static func writeFreshMLP() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serving-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var generator = RandomGenerator(seed: 1)
+        let url = directory.appendingPathComponent("mlp.safetensors")
+        try WeightsFile.write(model: ModelKind.mlp.makeModel(generator: &generator), kind: .mlp, to: url)
+        return url
+    }
+
+    @Test func anEnsembleAnswersWithTheMeanOfItsModelsAndNamesThem() throws {
+        let lenet5 = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let mlp = try Self.writeFreshMLP()
+        defer { try? FileManager.default.removeItem(at: mlp.deletingLastPathComponent()) }
+        let service = try PredictionService(weights: [lenet5, mlp])
+        #expect(service.ensemble.modelNames == ["lenet5", "mlp"])
+        #expect(
+            String(decoding: service.health().body, as: UTF8.self)
+                == #"{"status":"ok","model":"ensemble","models":["lenet5","mlp"]}"#)
+
+        let (single, other) = (try PredictionService(weights: lenet5), try PredictionService(weights: [mlp]))
+        for index in 0..<5 {
+            let body = try Self.jsonBody(ofTestDigit: index)
+            let result = try service.predict(contentType: "application/json", body: body)
+            let (first, second) = (
+                try single.predict(contentType: "application/json", body: body),
+                try other.predict(contentType: "application/json", body: body)
+            )
+            #expect(result.models == ["lenet5", "mlp"] && first.models == ["lenet5"] && second.models == ["mlp"])
+            #expect(result.input == first.input)
+            for digit in 0..<10 {
+                let mean = (first.probabilities[digit] + second.probabilities[digit]) / 2
+                #expect(abs(result.probabilities[digit] - mean) <= 1e-6, "digit \(digit): \(result.probabilities)")
+            }
+            #expect(
+                result.digit == result.probabilities.indices.max { result.probabilities[$0] < result.probabilities[$1] }
+            )
+        }
+        let response = service.respondToPrediction(
+            contentType: "application/json", body: try Self.jsonBody(ofTestDigit: 0))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+        #expect(object["models"] as? [String] == ["lenet5", "mlp"])
+        #expect(Set(object.keys) == ["digit", "probabilities", "input", "models"])
+    }
+
+    @Test func aWeightsFileThatDoesNotLoadIsNamed() throws {
+        let lenet5 = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("missing-\(UUID().uuidString)")
+        let error = #expect(throws: EnsembleError.self) { try PredictionService(weights: [lenet5, missing]) }
+        #expect(error?.description.hasPrefix("cannot load weights file 2 of 2, \(missing.path): ") == true)
+        #expect(throws: EnsembleError.self) { try PredictionService(weights: [lenet5, lenet5]) }
     }
 
     @Test func thePageFilesAreServedWithTheirContentTypes() throws {

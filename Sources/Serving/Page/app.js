@@ -62,7 +62,11 @@ function percent(probability) {
 function showPrediction(result) {
   digitOutput.textContent = String(result.digit);
   confidence.textContent = percent(result.probabilities[result.digit]);
-  statusLine.textContent = `The model reads a ${result.digit}.`;
+  const models = result.models || [];
+  statusLine.textContent =
+    models.length > 1
+      ? `The ensemble of ${models.length} models (${models.join(", ")}) reads a ${result.digit}.`
+      : `The model reads a ${result.digit}.`;
   result.probabilities.forEach((probability, digit) => {
     const row = rows[digit];
     row.fill.style.width = `${(probability * 100).toFixed(1)}%`;
