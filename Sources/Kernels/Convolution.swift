@@ -436,17 +436,13 @@ public enum Convolution2D {
                                 sum5b.addProduct(value, gradientB)
                             }
                         }
-                        let sums = [
-                            (sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b),
-                            (sum5a, sum5b),
-                        ]
-                        // The repeats of a short last block are left out: they would be added twice.
-                        for (offset, (sumA, sumB)) in sums.enumerated().prefix(taps - firstTap) {
-                            let tap = firstTap + offset
+                        // Tap firstTap + offset's sums; the repeats of a short last block are left out (they
+                        // would be added twice).
+                        func store(_ offset: Int, _ sumA: SIMD8<Float>, _ sumB: SIMD8<Float>) {
+                            guard firstTap + offset < taps else { return }
                             for lane in 0..<8 {
-                                let (first, second) = (
-                                    (group * 16 + lane) * taps + tap, (group * 16 + 8 + lane) * taps + tap
-                                )
+                                let first = (group * 16 + lane) * taps + firstTap + offset
+                                let second = first + 8 * taps
                                 if index == 0 {
                                     (partialWeight[first], partialWeight[second]) = (sumA[lane], sumB[lane])
                                 } else {
@@ -455,6 +451,12 @@ public enum Convolution2D {
                                 }
                             }
                         }
+                        store(0, sum0a, sum0b)
+                        store(1, sum1a, sum1b)
+                        store(2, sum2a, sum2b)
+                        store(3, sum3a, sum3b)
+                        store(4, sum4a, sum4b)
+                        store(5, sum5a, sum5b)
                     }
                 }
             }
