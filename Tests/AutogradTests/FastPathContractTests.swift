@@ -194,7 +194,7 @@ import Testing
             linearCases, convolutionPlanCases, fusedPoolingCases, batchNormalizationCases, [crossEntropyCase],
         ].flatMap { $0 }
 
-    /// Inputs like MNIST's: most elements exactly 0 (the rest in 0…1), rows of zeros included.
+    /// Inputs like MNIST's: most elements exactly 0, the rest in 0…1.
     static func sparseTensor(_ shape: [Int], seed: UInt64, nonzero: Float = 0.2) -> Tensor {
         var generator = RandomGenerator(seed: seed)
         return Tensor(
