@@ -85,6 +85,16 @@ def cases():
         ("softmax_dim_minus1", [uniform([3, 5], -3, 3)], None, lambda x: torch.softmax(x, dim=-1)),
         ("log_softmax_dim0", [uniform([2, 3, 4], -3, 3)], None, lambda x: torch.log_softmax(x, dim=0)),
         ("log_softmax_dim_minus1", [uniform([3, 5], -3, 3)], None, lambda x: torch.log_softmax(x, dim=-1)),
+        # Indexing and slicing; Swift's subscript beside each, in OperationParityTests.
+        ("select_dim1", [uniform([3, 4, 5])], None, lambda x: x.select(1, 2)),
+        ("select_dim_minus1_index_minus2", [uniform([3, 4, 5])], None, lambda x: x.select(-1, -2)),
+        ("index_first", [uniform([3, 4])], None, lambda x: x[1]),
+        ("index_negative", [uniform([3, 4])], None, lambda x: x[-1]),
+        ("slice_first", [uniform([4, 3])], None, lambda x: x[1:3]),
+        ("subscript_all_range", [uniform([3, 6, 2])], None, lambda x: x[:, 2:5]),
+        ("subscript_index_all_index", [uniform([2, 3, 4])], None, lambda x: x[-1, :, 0]),
+        ("subscript_closed_partial", [uniform([4, 5])], None, lambda x: x[1:3, 2:]),
+        ("subscript_scalar", [uniform([2, 3, 4])], None, lambda x: x[0, 1, 2]),
     ]
 
 

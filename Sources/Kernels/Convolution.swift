@@ -338,10 +338,10 @@ public enum Convolution2D {
     static func paddedWidth(_ shape: Convolution2DShape) -> Int { shape.width + shape.padding }
 
     /// `directWeightGradient` with output channels in the vector lanes (`ConvolutionPlan.Algorithm.directChannelsInLanes`):
-    /// six taps by sixteen channels of dW accumulate over every valid output position of a chunk of the
-    /// batch, each position's sixteen gradients (transposed to channels-last first) loaded once for six
-    /// broadcast inputs. No lanes are spent on the K − 1 columns per row that runs over the padded width
-    /// would carry. Chunks' partial sums are added in chunk order.
+    /// six taps by sixteen channels of dW accumulate over every valid output position of an image, each
+    /// position's sixteen gradients (transposed to channels-last first) loaded once for six broadcast inputs;
+    /// the images' sums are added in order. No lanes are spent on the K − 1 columns per row that runs over
+    /// the padded width would carry. Chunks' partial sums are added in chunk order.
     static func directWeightGradientChannelsInLanes(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
@@ -377,24 +377,34 @@ public enum Convolution2D {
             }
             for group in 0..<(outputChannels / 16) {
                 var biasA = SIMD8<Float>(), biasB = SIMD8<Float>()
-                for row in 0..<(images.count * positions) {
-                    let rowStart = UnsafeRawPointer(gradients + row * outputChannels + group * 16)
-                    biasA += rowStart.loadUnaligned(as: SIMD8<Float>.self)
-                    biasB += rowStart.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                for index in 0..<images.count {
+                    var imageA = SIMD8<Float>(), imageB = SIMD8<Float>()
+                    for position in 0..<positions {
+                        let rowStart = UnsafeRawPointer(
+                            gradients + (index * positions + position) * outputChannels + group * 16)
+                        imageA += rowStart.loadUnaligned(as: SIMD8<Float>.self)
+                        imageB += rowStart.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    }
+                    biasA += imageA
+                    biasB += imageB
                 }
                 for lane in 0..<8 {
                     partialBias[group * 16 + lane] = biasA[lane]
                     partialBias[group * 16 + 8 + lane] = biasB[lane]
                 }
                 for firstTap in stride(from: 0, to: taps, by: blockTaps) {
-                    // A short last block repeats its last tap; the repeats write the same sums again.
+                    // A short last block repeats its last tap (its sums are not stored).
                     let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
                     let (offset0, offset1, offset2) = (offsets[0], offsets[1], offsets[2])
                     let (offset3, offset4, offset5) = (offsets[3], offsets[4], offsets[5])
-                    var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum1b = SIMD8<Float>()
-                    var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>()
-                    var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
                     for (index, image) in images.enumerated() {
+                        // One image's sums (OH·OW products each) are added to the chunk's afterwards: one
+                        // accumulator over the whole chunk (36,864 products for VGG's conv2 on one thread)
+                        // lost a digit against PyTorch.
+                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>()
+                        var sum1b = SIMD8<Float>(), sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>()
+                        var sum3a = SIMD8<Float>(), sum3b = SIMD8<Float>(), sum4a = SIMD8<Float>()
+                        var sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(), sum5b = SIMD8<Float>()
                         let source = input + image * shape.inputImageSize
                         let imageGradients = UnsafeRawPointer(
                             gradients + index * positions * outputChannels + group * 16)
@@ -426,16 +436,27 @@ public enum Convolution2D {
                                 sum5b.addProduct(value, gradientB)
                             }
                         }
-                    }
-                    let sums = [
-                        (sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b), (sum4a, sum4b), (sum5a, sum5b),
-                    ]
-                    for (offset, (sumA, sumB)) in sums.enumerated() {
-                        let tap = min(firstTap + offset, taps - 1)
-                        for lane in 0..<8 {
-                            partialWeight[(group * 16 + lane) * taps + tap] = sumA[lane]
-                            partialWeight[(group * 16 + 8 + lane) * taps + tap] = sumB[lane]
+                        // Tap firstTap + offset's sums; the repeats of a short last block are left out (they
+                        // would be added twice).
+                        func store(_ offset: Int, _ sumA: SIMD8<Float>, _ sumB: SIMD8<Float>) {
+                            guard firstTap + offset < taps else { return }
+                            for lane in 0..<8 {
+                                let first = (group * 16 + lane) * taps + firstTap + offset
+                                let second = first + 8 * taps
+                                if index == 0 {
+                                    (partialWeight[first], partialWeight[second]) = (sumA[lane], sumB[lane])
+                                } else {
+                                    partialWeight[first] += sumA[lane]
+                                    partialWeight[second] += sumB[lane]
+                                }
+                            }
                         }
+                        store(0, sum0a, sum0b)
+                        store(1, sum1a, sum1b)
+                        store(2, sum2a, sum2b)
+                        store(3, sum3a, sum3b)
+                        store(4, sum4a, sum4b)
+                        store(5, sum5a, sum5b)
                     }
                 }
             }
@@ -749,8 +770,9 @@ public enum Convolution2D {
     ///
     /// Each output-gradient row is padded to whole 8-lane vectors with zeros, so the lanes past OW add
     /// nothing whatever the input holds there. Four output channels by two taps (eight accumulators) are
-    /// summed over every image, row and vector of a chunk of the batch: six loads feed eight fused
-    /// multiply-adds. The chunks' partial sums are added in chunk order.
+    /// summed over every row and vector of an image, six loads feeding eight fused multiply-adds, and the
+    /// images' sums added in order (fewer digits lost than in one accumulator over the chunk). The chunks'
+    /// partial sums are added in chunk order.
     static func directWeightGradient(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
@@ -821,9 +843,11 @@ public enum Convolution2D {
                 var sum = SIMD8<Float>()
                 for index in 0..<imageCount {
                     let plane = UnsafeRawPointer(gradients + (index * outputChannels + outputChannel) * gradientPlane)
+                    var imageSum = SIMD8<Float>()
                     for vector in 0..<(gradientPlane / 8) {
-                        sum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self)
+                        imageSum += plane.loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self)
                     }
+                    sum += imageSum
                 }
                 partialBias[outputChannel] = sum.sum()
             }
@@ -835,9 +859,13 @@ public enum Convolution2D {
                     // Offsets read from the table, so the compiler cannot merge the two taps' overlapping
                     // loads into shuffles.
                     let firstOffset = tapOffsets[firstTap] &* 4, secondOffset = tapOffsets[secondTap] &* 4
-                    var sum0a = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum2a = SIMD8<Float>(), sum3a = SIMD8<Float>()
-                    var sum0b = SIMD8<Float>(), sum1b = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3b = SIMD8<Float>()
+                    var total0a = SIMD8<Float>(), total1a = SIMD8<Float>(), total2a = SIMD8<Float>()
+                    var total3a = SIMD8<Float>(), total0b = SIMD8<Float>(), total1b = SIMD8<Float>()
+                    var total2b = SIMD8<Float>(), total3b = SIMD8<Float>()
                     for index in 0..<imageCount {
+                        var sum0a = SIMD8<Float>(), sum1a = SIMD8<Float>(), sum2a = SIMD8<Float>()
+                        var sum3a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1b = SIMD8<Float>()
+                        var sum2b = SIMD8<Float>(), sum3b = SIMD8<Float>()
                         let inputImage = UnsafeRawPointer(padded + index &* paddedImage)
                         let gradientImage = gradients + index &* outputChannels &* gradientPlane
                         let plane0 = UnsafeRawPointer(gradientImage + channels[0] &* gradientPlane)
@@ -863,10 +891,16 @@ public enum Convolution2D {
                             sum3a.addProduct(gradient, valuesA)
                             sum3b.addProduct(gradient, valuesB)
                         }
+                        (total0a, total1a, total2a, total3a) = (
+                            total0a + sum0a, total1a + sum1a, total2a + sum2a, total3a + sum3a
+                        )
+                        (total0b, total1b, total2b, total3b) = (
+                            total0b + sum0b, total1b + sum1b, total2b + sum2b, total3b + sum3b
+                        )
                     }
                     let patch = shape.patchSize
                     for (channel, (sumA, sumB)) in zip(
-                        channels, [(sum0a, sum0b), (sum1a, sum1b), (sum2a, sum2b), (sum3a, sum3b)])
+                        channels, [(total0a, total0b), (total1a, total1b), (total2a, total2b), (total3a, total3b)])
                     {
                         partialWeight[channel * patch + firstTap] = sumA.sum()
                         partialWeight[channel * patch + secondTap] = sumB.sum()

@@ -4,9 +4,9 @@ import Testing
 @testable import Autograd
 
 /// Finite-difference checks of the PyTorch-style tensor operations (broadcasting arithmetic, `where`,
-/// reductions along a dimension, permuting, joining and narrowing, `sqrt`/`pow`, softmax along any
-/// dimension), on small random inputs with broadcast shapes and negative dimensions; and their values on
-/// cases small enough to write out.
+/// reductions along a dimension, permuting, joining and narrowing, indexing and slicing, `sqrt`/`pow`,
+/// softmax along any dimension), on small random inputs with broadcast shapes and negative dimensions; and
+/// their values on cases small enough to write out.
 @Suite struct OperationGradientTests {
     /// Shape pairs that broadcast: a bias [C, 1, 1] on [N, C, H, W], both sides expanded, a rank-0 tensor,
     /// and equal shapes (the direct loop).
@@ -160,6 +160,66 @@ import Testing
         #expect(matrix.narrow(dim: 1, 1..<3).data == [2, 3, 5, 6])
         #expect(matrix.narrow(dim: 0, start: 1, length: 1).data == [4, 5, 6])
         #expect(matrix.narrow(dim: 1, start: 3, length: 0).shape == [2, 0])
+    }
+
+    @Test func indexingAndSlicing() {
+        let x = randomTensor([3, 4, 5], seed: 50)
+        checkGradients(of: [x]) { $0[0][1] }
+        checkGradients(of: [x]) { $0[0][-1] }
+        checkGradients(of: [x]) { $0[0][1..<3] }
+        checkGradients(of: [x]) { $0[0][.all, 2..<4] }
+        checkGradients(of: [x]) { $0[0][.all, .all, 3] }
+        checkGradients(of: [x]) { $0[0][-2, 1...3, ..<2] }
+        checkGradients(of: [x]) { $0[0][0, 1, 2] }
+        for dim in -3..<3 { checkGradients(of: [x]) { $0[0].select(dim: dim, index: -1) } }
+        // Elements read more than once get the sum of their gradients.
+        checkGradients(of: [x]) { $0[0][1] * $0[0][2] + $0[0][1] }
+        let matrix = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        #expect(matrix[1].shape == [3] && matrix[1].data == [4, 5, 6])
+        #expect(matrix[.all, 1].shape == [2] && matrix[.all, 1].data == [2, 5])
+        #expect(matrix[0..<1].shape == [1, 3] && matrix[0..<1].data == [1, 2, 3])
+        #expect(matrix[-1, -1].shape == [] && matrix[-1, -1].scalar == 6)
+        #expect(matrix[.all, 1...].data == [2, 3, 5, 6] && matrix[.all, ..<1].data == [1, 4])
+        #expect(matrix[...0, 2].data == [3])
+        #expect(matrix[.all, 3...].shape == [2, 0])
+        #expect(matrix.select(dim: 1, index: 0).data == [1, 4])
+        // A copy, as every operation returns, even when every element is picked.
+        let whole = matrix[.all]
+        #expect(whole !== matrix && whole.shape == [2, 3] && whole.data == matrix.data)
+    }
+
+    /// An index or range outside its dimension, or too many positions, stop the program with a message
+    /// naming the index, the dimension and the shape.
+    @Test func outOfRangeIndicesStopTheProgramNamingIndexAndShape() async {
+        func message(of result: ExitTest.Result?) -> String {
+            String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        }
+        var result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([3, 4])[3]
+        }
+        #expect(
+            message(of: result).contains(
+                "Tensor subscript: index 3 is out of range for dimension 0 of size 3 (shape [3, 4])"),
+            "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([3, 4])[.all, 2..<6]
+        }
+        #expect(
+            message(of: result).contains(
+                "Tensor subscript: range 2..<6 is out of dimension 1 of size 4 (shape [3, 4])"),
+            "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([3, 4])[0, 0, 0]
+        }
+        #expect(
+            message(of: result).contains("Tensor subscript: 3 positions for shape [3, 4], which has 2 dimensions"),
+            "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([3, 4]).select(dim: 1, index: -5)
+        }
+        #expect(
+            message(of: result).contains("select: index -5 is out of range for dimension 1 of size 4 (shape [3, 4])"),
+            "\(message(of: result))")
     }
 
     @Test func powersAndRoots() {

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 @testable import Autograd
 
-/// The tensor operations against PyTorch: every case of Fixtures/operations.json (written by
+/// The tensor operations (indexing and slicing included) against PyTorch: every case of Fixtures/operations.json (written by
 /// scripts/make_operation_fixtures.py, PyTorch in float64 from the same float32 inputs) run through the
 /// Swift operation of the same name, its output and the gradients of Σ output · upstream compared.
 @Suite struct OperationParityTests {
@@ -69,6 +69,15 @@ import Testing
         "softmax_dim_minus1": { $0[0].softmax(dim: -1) },
         "log_softmax_dim0": { $0[0].logSoftmax(dim: 0) },
         "log_softmax_dim_minus1": { $0[0].logSoftmax(dim: -1) },
+        "select_dim1": { $0[0].select(dim: 1, index: 2) },
+        "select_dim_minus1_index_minus2": { $0[0].select(dim: -1, index: -2) },
+        "index_first": { $0[0][1] },
+        "index_negative": { $0[0][-1] },
+        "slice_first": { $0[0][1..<3] },
+        "subscript_all_range": { $0[0][.all, 2..<5] },
+        "subscript_index_all_index": { $0[0][-1, .all, 0] },
+        "subscript_closed_partial": { $0[0][1...2, 2...] },
+        "subscript_scalar": { $0[0][0, 1, 2] },
     ]
 
     static func loadCases() throws -> [Case] {

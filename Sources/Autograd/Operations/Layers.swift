@@ -62,6 +62,11 @@ extension Tensor {
     /// 2-D convolution, PyTorch's `F.conv2d`: input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]
     /// → [N, Cout, OH, OW] with OH = (H + 2·padding − KH) / stride + 1.
     public func conv2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+        conv2d(weight: weight, bias: bias, stride: stride, padding: padding, plan: nil)
+    }
+
+    /// `conv2d` by `plan` (nil: the planner's), for the tests that hold every plan to the composed operations.
+    func conv2d(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, plan: ConvolutionPlan?) -> Tensor {
         precondition(
             rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
             "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
@@ -80,7 +85,7 @@ extension Tensor {
         }
         let (x, w, b) = (data, weight.data, bias?.data)
         // The planner chooses each phase's kernel once, for the forward pass and the pullback.
-        let plan = ConvolutionPlan(shape: geometry)
+        let plan = plan ?? ConvolutionPlan(shape: geometry)
         let output = makeBuffer(count: geometry.batch * geometry.outputImageSize) { y in
             withKernelPointers(x, w, b) {
                 Convolution2D.forward(input: $0, weight: $1, bias: $2, output: y, shape: geometry, plan: plan)
