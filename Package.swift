@@ -75,12 +75,14 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["NN"]),
         // IDX files (raw or gzip), MNIST, DataLoader, checksums, download.
         .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib", "FileInput"]),
+        // Training any model: Learner (fit, data-parallel steps, schedules), callbacks, checkpoints.
+        .target(name: "Training", dependencies: ["Kernels", "NN", "Optimizers", "Datasets"]),
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
         .target(name: "Imaging", dependencies: ["CPNG"]),
         // The engine as one module: `import DeepLearning`.
-        .target(name: "DeepLearning", dependencies: ["Autograd", "NN", "Optimizers", "Datasets"]),
+        .target(name: "DeepLearning", dependencies: ["Autograd", "NN", "Optimizers", "Datasets", "Training"]),
         // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
-        .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Imaging"]),
+        .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Training", "Imaging"]),
         // `--log-level` and the log lines on standard error, for `mnist` and `mnist-serve` (swift-log only).
         .target(
             name: "CommandLineLogging",
@@ -133,6 +135,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST", "TestSupport"], resources: [.copy("Fixtures")]),

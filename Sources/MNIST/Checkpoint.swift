@@ -83,10 +83,7 @@ extension Trainer {
             "history": String(decoding: try encoder.encode(history), as: UTF8.self),
             "generator": generator.state.map(String.init).joined(separator: ","),
         ]
-        let tensors =
-            model.stateDict.map { ("model.\($0.name)", $0.tensor) }
-            + optimizer.state.namedTensors.map { ("optimizer.\($0.name)", $0.tensor) }
-        try SafeTensors.write(tensors, metadata: metadata, to: url)
+        try SafeTensors.write(learner.checkpointTensors, metadata: metadata, to: url)
     }
 
     /// A trainer restored from a checkpoint, ready to run the next epoch. `epochs` may extend the run.
@@ -139,15 +136,10 @@ extension Trainer {
         }
         try requireFiniteTensors(file.tensors, source: name)
         let trainer = Trainer(configuration: configuration)
-        let modelTensors = file.tensors.filter { $0.name.hasPrefix("model.") }
-        try trainer.model.loadStateDict(
-            modelTensors.map { (String($0.name.dropFirst("model.".count)), $0.tensor) }, source: name)
-        let optimizerTensors = file.tensors.filter { $0.name.hasPrefix("optimizer.") }
-            .map { (String($0.name.dropFirst("optimizer.".count)), $0.tensor) }
         do {
-            try trainer.optimizer.state.load(Dictionary(optimizerTensors, uniquingKeysWith: { first, _ in first }))
-        } catch let error as OptimizerStateError {
-            throw fail(error.description)
+            try trainer.learner.loadCheckpointTensors(file.tensors, source: name)
+        } catch LearnerError.badCheckpoint(_, let problem) {
+            throw fail(problem)
         }
         trainer.generator = generator
         trainer.history = history.map { record in

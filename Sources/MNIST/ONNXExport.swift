@@ -11,31 +11,6 @@ public protocol LayerChain: UnaryLayer {
     var layerChain: [any UnaryLayer] { get }
 }
 
-extension Baseline: LayerChain {
-    public var layerChain: [any UnaryLayer] { [Flatten(), layer1, ReLU(), layer2] }
-}
-
-extension SimpleCNN: LayerChain {
-    public var layerChain: [any UnaryLayer] { [conv1, ReLU(), MaxPool2d(2), Flatten(), fc1, ReLU(), fc2] }
-}
-
-extension LeNet5: LayerChain {
-    public var layerChain: [any UnaryLayer] {
-        [
-            conv1, Tanh(), AvgPool2d(2), conv2, Tanh(), AvgPool2d(2), conv3, Tanh(), Flatten(), fc1, Tanh(), fc2,
-        ]
-    }
-}
-
-extension VGGStyleCNN: LayerChain {
-    public var layerChain: [any UnaryLayer] {
-        [
-            conv1, bn1, ReLU(), conv2, bn2, ReLU(), MaxPool2d(2), conv3, bn3, ReLU(), conv4, bn4, ReLU(),
-            MaxPool2d(2), Flatten(), fc1, bn5, ReLU(), fc2,
-        ]
-    }
-}
-
 /// Exports a model to ONNX (opset 17) for onnxruntime and every other ONNX runtime: a graph from input
 /// `input`, [N, 1, 28, 28] Float pixels from 0 to 1 as `mnist evaluate` feeds them, to output `logits`,
 /// [N, classes], with N dynamic.

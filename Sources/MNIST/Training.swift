@@ -18,14 +18,19 @@ public enum ScheduleKind: String, CaseIterable, Codable, Sendable {
     /// `OneCycleLR`, learning rate only).
     case onecycle
 
+    /// The schedule for a run of `totalSteps` batches from the rate `base`; nil for `constant`, which
+    /// leaves the optimizer's rate as it is.
+    public func makeSchedule(base: Float, totalSteps: Int) -> (any LearningRateSchedule)? {
+        switch self {
+        case .constant: nil
+        case .cosine: CosineSchedule(baseLearningRate: base, totalSteps: totalSteps)
+        case .onecycle: OneCycleSchedule(maximumLearningRate: base, totalSteps: max(totalSteps, 2))
+        }
+    }
+
     /// The rate for the batch numbered `step` (from 0) of a run of `totalSteps` batches.
     public func learningRate(base: Float, step: Int, totalSteps: Int) -> Float {
-        switch self {
-        case .constant: base
-        case .cosine: CosineSchedule(baseLearningRate: base, totalSteps: totalSteps).learningRate(at: step)
-        case .onecycle:
-            OneCycleSchedule(maximumLearningRate: base, totalSteps: max(totalSteps, 2)).learningRate(at: step)
-        }
+        makeSchedule(base: base, totalSteps: totalSteps)?.learningRate(at: step) ?? base
     }
 }
 
@@ -69,8 +74,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-extension ModelKind: Codable {}
-
 /// What one epoch gave: written as one JSON line per epoch to the metrics file.
 public struct EpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
@@ -102,23 +105,21 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Trains one model on MNIST as the tutorial does: for each epoch, a shuffled pass over the training set
-/// with cross-entropy and the optimizer, then accuracy on the test set.
+/// with cross-entropy and the optimizer, then accuracy on the test set. The recipe's thin layer over the
+/// engine's `Learner`, which runs the training passes.
 public final class Trainer {
     public let configuration: TrainingConfiguration
-    public let model: any UnaryLayer
-    public let optimizer: any Optimizer
-    /// Draws the initial weights, then each epoch's shuffle (and transforms, when augmenting); saved in
-    /// checkpoints so a resumed run repeats what an uninterrupted one would have drawn.
-    public internal(set) var generator: RandomGenerator
+    /// The engine's learner: the model, the optimizer and the generator, and the training passes.
+    public let learner: Learner
     /// Epochs completed so far, with their results.
     public internal(set) var history: [EpochRecord] = []
 
     public init(configuration: TrainingConfiguration) {
         self.configuration = configuration
         var generator = RandomGenerator(seed: configuration.seed)
-        model = configuration.model.makeModel(generator: &generator)
-        self.generator = generator
+        let model = configuration.model.makeModel(generator: &generator)
         let parameters = model.namedParameters
+        let optimizer: any Optimizer
         switch configuration.optimizer {
         case .adam:
             optimizer = Adam(
@@ -133,6 +134,16 @@ public final class Trainer {
                 parameters: parameters, learningRate: configuration.learningRate,
                 momentum: configuration.momentum, weightDecay: configuration.weightDecay)
         }
+        learner = Learner(model: model, optimizer: optimizer, generator: generator)
+    }
+
+    public var model: any UnaryLayer { learner.model }
+    public var optimizer: any Optimizer { learner.optimizer }
+    /// Draws the initial weights, then each epoch's shuffle (and transforms, when augmenting); saved in
+    /// checkpoints so a resumed run repeats what an uninterrupted one would have drawn.
+    public internal(set) var generator: RandomGenerator {
+        get { learner.generator }
+        set { learner.generator = newValue }
     }
 
     public var completedEpochs: Int { history.count }
@@ -153,90 +164,23 @@ public final class Trainer {
     public func trainEpoch(
         on trainingSet: MNISTDataset, progress: (EpochProgress) -> Void
     ) throws -> (loss: Double, accuracy: Double) {
-        let start = ContinuousClock.now
-        var imagesDone = 0
         let loader = DataLoader(
             dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization,
             augmentation: configuration.augment ? .mnist : nil)
-        model.train()
-        var totalLoss: Double = 0
-        var correct = 0
-        for (index, batch) in loader.epoch(generator: &generator).enumerated() {
-            if configuration.schedule != .constant {
-                optimizer.learningRate = configuration.schedule.learningRate(
-                    base: configuration.learningRate, step: completedEpochs * loader.batchCount + index,
-                    totalSteps: configuration.epochs * loader.batchCount)
-            }
-            let step = gradientStep(images: batch.images, labels: batch.labels)
-            guard step.loss.isFinite else {
-                throw TrainingError.nonFiniteLoss(epoch: completedEpochs + 1, batch: index + 1, loss: step.loss)
-            }
-            optimizer.step()
-            totalLoss += Double(step.loss) * Double(batch.labels.count)
-            correct += step.correct
-            imagesDone += batch.labels.count
-            progress(
-                EpochProgress(
-                    batchesDone: index + 1, batchCount: loader.batchCount, imagesDone: imagesDone,
-                    elapsed: .now - start, runningLoss: totalLoss / Double(imagesDone)))
+        learner.schedule = configuration.schedule.makeSchedule(
+            base: configuration.learningRate, totalSteps: configuration.epochs * loader.batchCount)
+        do {
+            return try learner.trainEpoch(on: loader, epoch: completedEpochs, progress: progress)
+        } catch LearnerError.nonFiniteLoss(let epoch, let batch, let loss) {
+            throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batch, loss: loss)
         }
-        return (totalLoss / Double(trainingSet.imageCount), Double(correct) / Double(trainingSet.imageCount))
     }
 
     /// Sets every parameter's `grad` to the gradient of the batch's mean cross-entropy, and returns that
-    /// loss and how many images the model got right.
-    ///
-    /// Data-parallel for the convolutional models: the batch is split into `Parallel.threadCount` parts,
-    /// each part's forward and backward pass runs on its own thread and tape, its loss seeded with
-    /// partSize / batchSize so the parts' gradients add up to the whole batch's mean, and the parts'
-    /// gradients are summed in part order. The MLP runs its batch whole, its kernels splitting the work
-    /// (`ModelKind.splitsBatches`). Either way the result depends on the thread count (the order of the
-    /// sums) but never on timing.
+    /// loss and how many images the model got right (`Learner.gradientStep`: data-parallel for the models
+    /// whose layers allow it).
     func gradientStep(images: Tensor, labels: [Int32]) -> (loss: Float, correct: Int) {
-        let parameters = optimizer.parameters.map(\.tensor)
-        let batchSize = labels.count
-        let parts = configuration.model.splitsBatches ? Parallel.chunks(of: batchSize) : [0..<batchSize]
-        var results = [(loss: Float, correct: Int, gradients: [[Float]?])](repeating: (0, 0, []), count: parts.count)
-        func run(_ range: Range<Int>) -> (loss: Float, correct: Int, gradients: [[Float]?]) {
-            let partImages = range == 0..<batchSize ? images : images.slice(range)
-            let partLabels = Array(labels[range])
-            let logits = model(partImages)
-            let loss = logits.crossEntropy(labels: partLabels)
-            let share = Float(range.count) / Float(batchSize)
-            let gradients = loss.gradients(withRespectTo: parameters, seed: [share])
-            let correct = zip(logits.argmax(), partLabels).filter { $0.0 == Int($0.1) }.count
-            return (loss.scalar * share, correct, gradients)
-        }
-        if parts.count == 1 {
-            results[0] = run(0..<batchSize)
-        } else {
-            results.withUnsafeMutableBufferPointer { results in
-                Parallel.forEachPart(of: batchSize) { part, range in results[part] = run(range) }
-            }
-        }
-        var loss: Float = 0
-        for (index, parameter) in parameters.enumerated() {
-            let partGradients = results.compactMap { $0.gradients[index] }
-            guard var sum = partGradients.first else {
-                parameter.grad = nil
-                continue
-            }
-            // Element by element, part 0 + part 1 + …: the same sums however the elements are split.
-            sum.withUnsafeMutableBufferPointer { buffer in
-                let (target, count) = (buffer.baseAddress!, buffer.count)
-                let add = { (elements: Range<Int>) in
-                    for gradient in partGradients.dropFirst() {
-                        gradient.withUnsafeBufferPointer { source in
-                            for element in elements { target[element] += source[element] }
-                        }
-                    }
-                }
-                if count >= 1 << 15 { Parallel.forEachChunk(of: count, add) } else { add(0..<count) }
-            }
-            parameter.grad = Tensor(shape: parameter.shape, data: sum)
-        }
-        for result in results { loss += result.loss }
-        return (loss, results.reduce(0) { $0 + $1.correct })
+        learner.gradientStep(images: images, labels: labels)
     }
 
     /// Trains one epoch, evaluates on `testSet`, and records the result.

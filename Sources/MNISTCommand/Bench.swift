@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
     enum PyTorchMode: String, ExpressibleByArgument { case auto, on, off }
 
-    @Option(help: "mlp, cnn, lenet5, vgg, or all (the tutorial's three).")
+    @Option(help: ArgumentHelp("\(ModelKind.names), or all (the tutorial's three)."))
     var model = "all"
     @Option(help: "Training epochs per measurement.")
     var epochs = 1
@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard model == "all" || ModelKind(rawValue: model) != nil else {
-            throw ValidationError("--model must be mlp, cnn, lenet5, vgg or all (the tutorial's three)")
+            throw ValidationError("--model must be \(ModelKind.names) or all (the tutorial's three)")
         }
         guard epochs >= 1, batch1Images >= 1, (maxBatches ?? 1) >= 1 else {
             throw ValidationError("--epochs, --batch1-images and --max-batches must be positive")

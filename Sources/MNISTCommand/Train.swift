@@ -14,10 +14,7 @@ struct Train: ParsableCommand {
             writes the weights (safetensors, loadable in PyTorch) and a metrics file with one JSON line per epoch.
             """)
 
-    @Option(
-        help:
-            "mlp, cnn or lenet5 (the tutorial's), or vgg (a VGG-style network with batch normalisation) (default lenet5)."
-    )
+    @Option(help: ArgumentHelp("\(ModelKind.helpList) (default lenet5)."))
     var model: ModelKind?
     @Option(help: "Epochs to train (default 10).")
     var epochs: Int?

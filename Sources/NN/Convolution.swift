@@ -32,12 +32,24 @@ public final class Conv2d: Module, UnaryLayer {
     public var kernelSize: Int { weight.shape[2] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+        recordMultiplyAdds(input)
+        return input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }
 
     /// `self(input).tanhAvgPool2d(kernelSize: 2)`: convolution, tanh and 2 × 2 average pooling, a LeNet-5 stage,
     /// in one fused pass in inference where the kernels have one for the shape (`Tensor.conv2dTanhAvgPool2d`).
     public func tanhAvgPool2d(_ input: Tensor) -> Tensor {
-        input.conv2dTanhAvgPool2d(weight: weight, bias: bias, stride: stride, padding: padding)
+        recordMultiplyAdds(input)
+        return input.conv2dTanhAvgPool2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+
+    /// Tells a counting `MultiplyAddCounter` this convolution's multiply–adds on `input` [N, C, H, W]:
+    /// N · outputChannels · outputRows · outputColumns · inputChannels · kernelSize².
+    private func recordMultiplyAdds(_ input: Tensor) {
+        guard MultiplyAddCounter.isCounting, input.rank == 4 else { return }
+        let rows = (input.shape[2] + 2 * padding - kernelSize) / stride + 1
+        let columns = (input.shape[3] + 2 * padding - kernelSize) / stride + 1
+        MultiplyAddCounter.record(
+            input.shape[0] * outputChannels * rows * columns * inputChannels * kernelSize * kernelSize)
     }
 }

@@ -12,6 +12,10 @@ public final class Dropout: Module, UnaryLayer {
         self.generator = RandomGenerator(seed: generator.next())
     }
 
+    /// False: every call draws from the layer's one generator, so parts on several threads would race for
+    /// it and draw in whatever order they ran.
+    public override var allowsBatchSplitting: Bool { false }
+
     public func callAsFunction(_ input: Tensor) -> Tensor {
         guard isTraining else { return input }
         return input.dropout(probability: probability, generator: &generator)

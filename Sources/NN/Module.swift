@@ -49,6 +49,15 @@ open class Module {
     /// many images. 64 unless a model says otherwise.
     open var inferenceSliceSize: Int { 64 }
 
+    /// Whether a training step may split a batch into parts, one per thread, each part with its own forward
+    /// and backward pass, and sum the parts' gradients (`Learner.gradientStep`). True unless a descendant
+    /// says otherwise: a layer answers false when its output for one image depends on the others in the
+    /// batch (batch normalisation), when it changes state on every call (dropout's generator), or when
+    /// parts cost more than they gain (a large `Linear`); a model may override it too.
+    open var allowsBatchSplitting: Bool {
+        namedChildren.allSatisfy { $0.module.allowsBatchSplitting }
+    }
+
     /// Every parameter of this module and its descendants, with dotted names (`conv1.weight`), in
     /// PyTorch's order.
     public var namedParameters: [(name: String, tensor: Tensor)] {

@@ -32,6 +32,10 @@ public class BatchNorm: Module, UnaryLayer {
         [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
     }
 
+    /// False: it must see the whole batch (its statistics are the batch's), and its running statistics take
+    /// one update per batch, not one per part.
+    public override var allowsBatchSplitting: Bool { false }
+
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(
             input.rank == expectedRank, "\(type(of: self)) needs rank-\(expectedRank) input, got \(input.shape)")

@@ -99,3 +99,41 @@ final class TwoLayer: Module, UnaryLayer {
         #expect(abs(loss.scalar - 2.3025851) < 1e-6) // ln 10
     }
 }
+
+/// What layers declare about data-parallel splitting, and what `MultiplyAddCounter` counts.
+@Suite struct LayerDeclarationTests {
+    @Test func splittingDeclaredByLayers() {
+        var generator = RandomGenerator(seed: 0)
+        #expect(Linear(4608, 128, generator: &generator).allowsBatchSplitting)
+        #expect(!Linear(784, 784, generator: &generator).allowsBatchSplitting)
+        #expect(!Linear(512, 512, generator: &generator).allowsBatchSplitting)
+        #expect(Linear(511, 4096, generator: &generator).allowsBatchSplitting)
+        #expect(!BatchNorm2d(8).allowsBatchSplitting)
+        #expect(!Dropout(generator: &generator).allowsBatchSplitting)
+        #expect(Conv2d(1, 6, kernelSize: 5, generator: &generator).allowsBatchSplitting)
+        // A container allows it when every descendant does.
+        #expect(Sequential(Conv2d(1, 4, kernelSize: 3, generator: &generator), ReLU(), Flatten()).allowsBatchSplitting)
+        #expect(
+            !Sequential(Sequential(Linear(10, 10, generator: &generator), BatchNorm1d(10)), ReLU()).allowsBatchSplitting
+        )
+    }
+
+    @Test func countsMultiplyAddsOfLayersWithWeights() {
+        var generator = RandomGenerator(seed: 0)
+        let linear = Linear(3, 4, generator: &generator)
+        let convolution = Conv2d(2, 5, kernelSize: 3, stride: 2, padding: 1, generator: &generator)
+        let counts = MultiplyAddCounter.counting {
+            _ = linear(Tensor.zeros([2, 3])) // 2 · 3 · 4
+            _ = convolution(Tensor.zeros([3, 2, 9, 7])) // 3 images · 5 channels · 5 × 4 outputs · 2 · 3 · 3
+            _ = Tensor.zeros([2, 3]).relu()
+        }
+        #expect(counts == [24, 3 * 5 * 5 * 4 * 2 * 9])
+        // Nothing is counted outside `counting`, and nested counts are their own.
+        #expect(!MultiplyAddCounter.isCounting)
+        let outer = MultiplyAddCounter.counting {
+            let inner = MultiplyAddCounter.counting { _ = linear(Tensor.zeros([1, 3])) }
+            #expect(inner == [12])
+        }
+        #expect(outer == [])
+    }
+}

@@ -1,5 +1,5 @@
 import Testing
-@testable import MNIST
+@testable import Training
 
 /// The training progress bar's line: the bar, batches, images per second, running loss and time left,
 /// including before any time has passed and at the last batch.

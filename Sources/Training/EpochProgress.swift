@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where an epoch's training pass stands after a batch, as `Trainer.trainEpoch(on:progress:)` reports it.
+/// Where an epoch's training pass stands after a batch, as `Learner.trainEpoch(on:epoch:progress:)` reports it.
 public struct EpochProgress: Sendable, Equatable {
     /// Batches trained on so far in this epoch.
     public var batchesDone: Int
