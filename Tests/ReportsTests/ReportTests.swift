@@ -1,7 +1,7 @@
 import Foundation
 import FoundationXML
 import Imaging
-import MNIST
+@testable import MNIST
 import Testing
 @testable import Reports
 
