@@ -81,8 +81,10 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNG"]),
         // The engine as one module: `import DeepLearning`.
         .target(name: "DeepLearning", dependencies: ["Autograd", "NN", "Optimizers", "Datasets", "Training"]),
-        // The tutorial's models, training loop, evaluation, checkpoints, prediction, reports.
+        // The tutorial's models, training loop, evaluation, checkpoints, prediction.
         .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Training", "Imaging"]),
+        // `mnist evaluate --report`'s files (metrics file, heat map, SVG curves, Markdown) and sample grids.
+        .target(name: "Reports", dependencies: ["MNIST", "Imaging"]),
         // `--log-level` and the log lines on standard error, for `mnist` and `mnist-serve` (swift-log only).
         .target(
             name: "CommandLineLogging",
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTCommand",
             dependencies: [
-                "MNIST", "Kernels", "Hardware", "CommandLineLogging",
+                "MNIST", "Reports", "Imaging", "Kernels", "Hardware", "CommandLineLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -139,6 +141,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Imaging", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ServingHTTPTests",

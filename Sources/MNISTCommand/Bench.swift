@@ -51,10 +51,7 @@ struct Bench: ParsableCommand {
         try threadOptions.apply()
         if let worker {
             let result = try runWorker(worker, kind: try requireModel(model))
-            print(
-                String(
-                    decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self)
-            )
+            print(String(decoding: try JSONEncoder.bench(pretty: false).encode(result), as: UTF8.self))
             return
         }
         let kinds = model == "all" ? ModelKind.tutorialModels : [ModelKind(rawValue: model)!]
@@ -64,31 +61,29 @@ struct Bench: ParsableCommand {
         print(
             "Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s"
         )
-        var swift: [String: [String: Any]] = [:]
+        var swift: [String: ModelFigures] = [:]
         for kind in kinds {
-            var figures = try spawnWorker("train", kind: kind)
-            figures.merge(try spawnWorker("inference", kind: kind)) { first, _ in first }
-            let epochSeconds = figures["seconds_per_epoch"] as? Double ?? .nan
-            let trainedImages = figures["training_images"] as? Double ?? 0,
-                testedImages = figures["test_images"] as? Double ?? 0
+            let training = try spawnWorker("train", kind: kind, as: TrainingFigures.self)
+            let inference = try spawnWorker("inference", kind: kind, as: InferenceFigures.self)
+            let epochSeconds = training.secondsPerEpoch
+            let trainedImages = training.trainingImages, testedImages = training.testImages
             let flopsPerEpoch =
                 Double(kind.trainingFlopsPerImage) * trainedImages + Double(kind.forwardFlopsPerImage) * testedImages
-            figures["gflops"] = flopsPerEpoch / epochSeconds / 1e9
-            figures["fraction_of_sgemm"] = (figures["gflops"] as! Double) / sgemm
-            swift[kind.rawValue] = figures
+            let gigaflopsPerSecond = flopsPerEpoch / epochSeconds / 1e9
+            swift[kind.rawValue] = ModelFigures(
+                training: training, inference: inference, gigaflopsPerSecond: gigaflopsPerSecond,
+                fractionOfSgemm: gigaflopsPerSecond / sgemm)
             printError("measured \(kind.rawValue): \(String(format: "%.2f", epochSeconds)) s per epoch")
         }
         let reference = try runPyTorch(kinds: kinds)
         print()
         print(table(swift: swift, pytorch: reference, kinds: kinds, sgemm: sgemm))
         if let json {
-            var report: [String: Any] = [
-                "swift": swift, "sgemm_gflops": sgemm, "threads": Parallel.threadCount, "epochs": epochs,
-                "cpu": CPUFeatures.current.description, "openblas_core": BLAS.coreName,
-                "max_batches": maxBatches as Any, "seed": seed,
-            ]
-            if let reference { report["pytorch"] = reference }
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            let report = BenchReport(
+                swift: swift, sgemmGigaflopsPerSecond: sgemm, threads: Parallel.threadCount, epochs: epochs,
+                cpu: CPUFeatures.current.description, openBLASCore: BLAS.coreName, maxBatches: maxBatches, seed: seed,
+                pytorch: reference)
+            let data = try JSONEncoder.bench(pretty: true).encode(report)
             try AtomicFile.write(Array(data), to: URL(fileURLWithPath: json))
             print("Wrote \(json)")
         }
@@ -96,7 +91,8 @@ struct Bench: ParsableCommand {
 
     // MARK: - Workers (child processes)
 
-    func runWorker(_ measurement: String, kind: ModelKind) throws -> [String: Any] {
+    /// A `TrainingFigures` or an `InferenceFigures`, as `measurement` says.
+    func runWorker(_ measurement: String, kind: ModelKind) throws -> any Encodable {
         var trainingSet = try dataOptions.load(.train)
         let testSet = try dataOptions.load(.test)
         var configuration = TrainingConfiguration()
@@ -116,13 +112,11 @@ struct Bench: ParsableCommand {
                 trainSeconds += trained.timeIntervalSince(start)
                 testSeconds += Date().timeIntervalSince(trained)
             }
-            return [
-                "seconds_per_epoch": (trainSeconds + testSeconds) / Double(epochs),
-                "train_seconds_per_epoch": trainSeconds / Double(epochs),
-                "test_seconds_per_epoch": testSeconds / Double(epochs),
-                "test_accuracy": accuracy * 100, "peak_rss_mb": peakResidentMegabytes(),
-                "training_images": Double(trainingSet.imageCount), "test_images": Double(testSet.imageCount),
-            ]
+            return TrainingFigures(
+                secondsPerEpoch: (trainSeconds + testSeconds) / Double(epochs),
+                trainSecondsPerEpoch: trainSeconds / Double(epochs), testSecondsPerEpoch: testSeconds / Double(epochs),
+                testAccuracy: accuracy * 100, peakResidentMegabytes: peakResidentMegabytes(),
+                trainingImages: Double(trainingSet.imageCount), testImages: Double(testSet.imageCount))
         case "inference":
             let model = trainer.model
             model.eval()
@@ -139,16 +133,18 @@ struct Bench: ParsableCommand {
             let start = Date()
             for image in singles { _ = predictions(of: model, for: image) }
             let single = Date().timeIntervalSince(start)
-            return [
-                "batch1000_images_per_s": Double(testSet.imageCount) / best,
-                "batch1_images_per_s": Double(singles.count) / single,
-            ]
+            return InferenceFigures(
+                batch1000ImagesPerSecond: Double(testSet.imageCount) / best,
+                batch1ImagesPerSecond: Double(singles.count) / single)
         default:
             throw ValidationError("unknown worker measurement \(measurement)")
         }
     }
 
-    func spawnWorker(_ measurement: String, kind: ModelKind) throws -> [String: Any] {
+    /// Runs `mnist bench --worker measurement` in a child process and decodes the line it prints last.
+    func spawnWorker<Figures: Decodable>(
+        _ measurement: String, kind: ModelKind, as _: Figures.Type
+    ) throws -> Figures {
         var arguments = [
             "bench", "--worker", measurement, "--model", kind.rawValue, "--epochs", String(epochs),
             "--batch1-images", String(batch1Images), "--seed", String(seed), "--threads", String(Parallel.threadCount),
@@ -157,16 +153,16 @@ struct Bench: ParsableCommand {
         if let data = dataOptions.data { arguments += ["--data", data] }
         let output = try runProcess(URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL, arguments)
         guard let line = output.split(separator: "\n").last,
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let figures = try? JSONDecoder().decode(Figures.self, from: Data(line.utf8))
         else {
             throw ExitError(message: "bench worker \(measurement) for \(kind.rawValue) printed no result")
         }
-        return object
+        return figures
     }
 
     // MARK: - PyTorch
 
-    func runPyTorch(kinds: [ModelKind]) throws -> [String: Any]? {
+    func runPyTorch(kinds: [ModelKind]) throws -> PyTorchReport? {
         guard pytorch != .off else { return nil }
         guard let script = locateScript(),
             (try? runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"]))
@@ -194,7 +190,11 @@ struct Bench: ParsableCommand {
         if let data = dataOptions.data { arguments += ["--data", data] }
         printError("running the PyTorch reference (\(script.lastPathComponent)); this takes a few minutes")
         _ = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)
-        return try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
+        do {
+            return try JSONDecoder().decode(PyTorchReport.self, from: Data(contentsOf: output))
+        } catch let error as DecodingError {
+            throw ExitError(message: "\(script.path) wrote JSON this version cannot read: \(describe(error))")
+        }
     }
 
     /// benchmarks/pytorch_reference.py, from the current directory or from this package's checkout.
@@ -211,8 +211,7 @@ struct Bench: ParsableCommand {
 
     // MARK: - Report
 
-    func table(swift: [String: [String: Any]], pytorch: [String: Any]?, kinds: [ModelKind], sgemm: Double) -> String {
-        func number(_ dictionary: [String: Any]?, _ key: String) -> Double? { dictionary?[key] as? Double }
+    func table(swift: [String: ModelFigures], pytorch: PyTorchReport?, kinds: [ModelKind], sgemm: Double) -> String {
         func format(_ value: Double?, _ digits: Int = 2) -> String {
             value.map { String(format: "%.\(digits)f", $0) } ?? "–"
         }
@@ -220,48 +219,49 @@ struct Bench: ParsableCommand {
             guard let numerator, let denominator, denominator > 0 else { return "–" }
             return String(format: "%.1f×", numerator / denominator)
         }
-        let models = pytorch?["models"] as? [String: [String: [String: Any]]]
         var lines: [String] = []
         lines.append(
             "| model | Swift s/epoch | PyTorch tutorial s/epoch | speed-up | PyTorch preloaded s/epoch | speed-up | Swift accuracy | PyTorch accuracy |"
         )
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
-            let mine = swift[kind.rawValue]
-            let tutorial = models?[kind.rawValue]?["tutorial"], preloaded = models?[kind.rawValue]?["preloaded"]
+            let mine = swift[kind.rawValue]?.training
+            let tutorial = pytorch?.models[kind.rawValue]?.tutorial
+            let preloaded = pytorch?.models[kind.rawValue]?.preloaded
             lines.append(
-                "| \(kind.rawValue) | \(format(number(mine, "seconds_per_epoch"))) | \(format(number(tutorial, "seconds_per_epoch"))) | "
-                    + "\(ratio(number(tutorial, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(preloaded, "seconds_per_epoch"))) | "
-                    + "\(ratio(number(preloaded, "seconds_per_epoch"), number(mine, "seconds_per_epoch"))) | \(format(number(mine, "test_accuracy")))% | "
-                    + "\(format(number(tutorial, "test_accuracy")))% |")
+                "| \(kind.rawValue) | \(format(mine?.secondsPerEpoch)) | \(format(tutorial?.secondsPerEpoch)) | "
+                    + "\(ratio(tutorial?.secondsPerEpoch, mine?.secondsPerEpoch)) | \(format(preloaded?.secondsPerEpoch)) | "
+                    + "\(ratio(preloaded?.secondsPerEpoch, mine?.secondsPerEpoch)) | \(format(mine?.testAccuracy))% | "
+                    + "\(format(tutorial?.testAccuracy))% |")
         }
         lines.append("")
         lines.append(
             "| model | Swift img/s, batch 1000 | PyTorch | speed-up | Swift img/s, batch 1 | PyTorch | speed-up |")
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
-            let mine = swift[kind.rawValue], theirs = models?[kind.rawValue]?["inference"]
+            let mine = swift[kind.rawValue]?.inference, theirs = pytorch?.models[kind.rawValue]?.inference
             lines.append(
-                "| \(kind.rawValue) | \(format(number(mine, "batch1000_images_per_s"), 0)) | \(format(number(theirs, "batch1000_images_per_s"), 0)) | "
-                    + "\(ratio(number(mine, "batch1000_images_per_s"), number(theirs, "batch1000_images_per_s"))) | "
-                    + "\(format(number(mine, "batch1_images_per_s"), 0)) | \(format(number(theirs, "batch1_images_per_s"), 0)) | "
-                    + "\(ratio(number(mine, "batch1_images_per_s"), number(theirs, "batch1_images_per_s"))) |")
+                "| \(kind.rawValue) | \(format(mine?.batch1000ImagesPerSecond, 0)) | \(format(theirs?.batch1000ImagesPerSecond, 0)) | "
+                    + "\(ratio(mine?.batch1000ImagesPerSecond, theirs?.batch1000ImagesPerSecond)) | "
+                    + "\(format(mine?.batch1ImagesPerSecond, 0)) | \(format(theirs?.batch1ImagesPerSecond, 0)) | "
+                    + "\(ratio(mine?.batch1ImagesPerSecond, theirs?.batch1ImagesPerSecond)) |")
         }
         lines.append("")
-        let pytorchSgemm = (pytorch?["sgemm"] as? [String: Any])?["torch_gflops"] as? Double
+        let pytorchSgemm = pytorch?.sgemm.torchGigaflopsPerSecond
         lines.append(
             "| model | Swift peak RSS MB (training) | PyTorch tutorial peak RSS MB | Swift / PyTorch | Swift GFLOP/s | of sgemm \(format(sgemm, 0)) GFLOP/s |"
         )
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
         for kind in kinds {
-            let mine = swift[kind.rawValue], tutorial = models?[kind.rawValue]?["tutorial"]
+            let mine = swift[kind.rawValue], tutorial = pytorch?.models[kind.rawValue]?.tutorial
+            let ownMemory = mine?.training.peakResidentMegabytes
             let memoryShare =
-                number(mine, "peak_rss_mb").flatMap { own in
-                    number(tutorial, "peak_rss_mb").map { String(format: "%.0f%%", own / $0 * 100) }
+                ownMemory.flatMap { own in
+                    tutorial.map { String(format: "%.0f%%", own / $0.peakResidentMegabytes * 100) }
                 } ?? "–"
             lines.append(
-                "| \(kind.rawValue) | \(format(number(mine, "peak_rss_mb"), 0)) | \(format(number(tutorial, "peak_rss_mb"), 0)) | \(memoryShare) | "
-                    + "\(format(number(mine, "gflops"), 1)) | \(format(number(mine, "fraction_of_sgemm").map { $0 * 100 }, 0))% |"
+                "| \(kind.rawValue) | \(format(ownMemory, 0)) | \(format(tutorial?.peakResidentMegabytes, 0)) | \(memoryShare) | "
+                    + "\(format(mine?.gigaflopsPerSecond, 1)) | \(format(mine.map { $0.fractionOfSgemm * 100 }, 0))% |"
             )
         }
         if let pytorchSgemm {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import MNIST
+import Reports
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,8 +66,7 @@ struct DataCommand: ParsableCommand {
         }
         if let png {
             let grid = samples.sampleGrid(indices: Array(0..<min(100, trainingSet.imageCount)), columns: 10)
-            let bytes = PNGWriter.encodeGrayscale(width: grid.width, height: grid.height, pixels: grid.pixels)
-            try AtomicFile.write(bytes, to: URL(fileURLWithPath: png))
+            try AtomicFile.write(PNGEncoder.encode(grid), to: URL(fileURLWithPath: png))
             print("\nWrote \(png) (\(grid.width)×\(grid.height))")
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import MNIST
+import Reports
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(

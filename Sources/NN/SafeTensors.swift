@@ -11,7 +11,9 @@ import Foundation
 ///
 /// Reading accepts the dtypes listed in `SafeTensorsDataType` and converts them to Float32. It rejects
 /// malformed files as the reference implementation does (and duplicate header keys besides), with a
-/// message that names the file and the problem, and it never traps, whatever the bytes.
+/// message that names the file and the problem, and it never traps, whatever the bytes. The header's JSON
+/// is parsed by Foundation's `JSONSerialization`; what that parser lets through (duplicate keys, trailing
+/// commas) is refused by a scan of the brackets and keys (`checkKeysAndCommas`).
 ///
 /// Writing always stores F32, names sorted, the header padded with spaces to a multiple of 8 bytes: the
 /// same bytes Python's `safetensors.torch.save` writes for the same F32 tensors (and metadata, up to the
@@ -290,7 +292,7 @@ extension SafeTensors {
             throw failure("'\(metadataKey)' must be an object of strings, found \(value.summary)")
         }
         var metadata: [String: String] = [:]
-        for (key, value) in members {
+        for (key, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             guard case .string(let text) = value else {
                 throw failure("'\(metadataKey)' value for '\(key)' must be a string, found \(value.summary)")
             }
@@ -307,10 +309,8 @@ extension SafeTensors {
                 "tensor '\(name)' must be an object with dtype, shape and data_offsets, found \(value.summary)")
         }
         func field(_ key: String) throws -> JSONValue {
-            guard let member = members.first(where: { $0.key == key }) else {
-                throw failure("tensor '\(name)' has no '\(key)'")
-            }
-            return member.value
+            guard let member = members[key] else { throw failure("tensor '\(name)' has no '\(key)'") }
+            return member
         }
         func nonNegativeIntegers(_ key: String) throws -> [Int] {
             let value = try field(key)
@@ -366,7 +366,8 @@ extension SafeTensors {
     }
 
     /// The metadata and tensor entries of a header (the JSON after the 8-byte length), checked: valid UTF-8
-    /// JSON, well-formed entries, data offsets without gaps or overlaps. `dataEnd` is where the data ends.
+    /// JSON (`parseJSON`), well-formed entries, data offsets without gaps or overlaps. `dataEnd` is where the
+    /// data ends.
     fileprivate static func decodeHeader(
         _ headerBytes: [UInt8], failure: (String) -> SafeTensorsError
     ) throws -> (metadata: [String: String], entries: [HeaderEntry], dataEnd: Int) {
@@ -374,20 +375,15 @@ extension SafeTensors {
             headerBytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
         guard isValidUTF8 else { throw failure("header is not valid UTF-8") }
 
-        var parser = JSONParser(bytes: headerBytes)
-        let document: JSONValue
-        do {
-            document = try parser.parseDocument()
-        } catch {
-            throw failure("header is not valid JSON: \(error.problem) at byte \(error.offset) of the header")
-        }
+        let document = try parseJSON(headerBytes, failure: failure)
         guard case .object(let members) = document else {
             throw failure("header must be a JSON object, found \(document.summary)")
         }
 
         var metadata: [String: String] = [:]
         var entries: [HeaderEntry] = []
-        for (key, value) in members {
+        // In key order, so a header with several problems is always refused for the same one.
+        for (key, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             if key == metadataKey {
                 metadata = try parseMetadata(value, failure: failure)
             } else {
@@ -528,20 +524,119 @@ extension SafeTensors {
     }
 }
 
-// MARK: - Files
-
-/// The whole contents of the file at `url`; errors name it `source`.
-
 // MARK: - JSON
 
-/// A JSON value; objects keep their members in document order, numbers their literal text.
+extension SafeTensors {
+    /// The deepest nesting of arrays and objects a header may have (a valid one has three levels).
+    static let maximumNestingDepth = 64
+
+    /// The header's JSON value, parsed by Foundation's `JSONSerialization`, then checked for what that parser
+    /// lets through but this reader refuses (`checkKeysAndCommas`). Throws, naming the problem and where it is.
+    fileprivate static func parseJSON(
+        _ headerBytes: [UInt8], failure: (String) -> SafeTensorsError
+    ) throws -> JSONValue {
+        // JSON text holds neither: Foundation would take NUL bytes for UTF-16 or UTF-32 text and skip the mark.
+        if let nul = headerBytes.firstIndex(of: 0) {
+            throw failure("header is not valid JSON: a NUL byte at byte \(nul) of the header")
+        }
+        guard !headerBytes.starts(with: [0xEF, 0xBB, 0xBF]) else {
+            throw failure("header is not valid JSON: it starts with a byte-order mark")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [.fragmentsAllowed])
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            // Foundation's positions ("around character 3") count bytes from 0 at the header's start.
+            throw failure("header is not valid JSON: \(reason.hasSuffix(".") ? String(reason.dropLast()) : reason)")
+        }
+        try checkKeysAndCommas(headerBytes, failure: failure)
+        return JSONValue(object)
+    }
+
+    /// Refuses, in a header Foundation has parsed, what its parser accepts but JSON (RFC 8259) or this reader
+    /// does not: a key repeated within one object (Foundation keeps the last; keys equal as Unicode text count
+    /// as the same, as Swift compares strings), a comma before a closing bracket, and nesting deeper than
+    /// `maximumNestingDepth`. It reads only brackets, commas and where strings begin and end; the syntax
+    /// is Foundation's to check.
+    private static func checkKeysAndCommas(_ bytes: [UInt8], failure: (String) -> SafeTensorsError) throws {
+        // One per open bracket: whether it is an object, and the keys it has so far.
+        var containers: [(isObject: Bool, keys: Set<String>)] = []
+        // The last byte outside strings that is not whitespace.
+        var previous: UInt8 = 0
+        var position = 0
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let start = position
+                position += 1
+                while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+                    position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                // A string right after an object's '{' or ',' is a key.
+                let isKey =
+                    containers.last?.isObject == true && [UInt8(ascii: "{"), UInt8(ascii: ",")].contains(previous)
+                if isKey, position < bytes.count,
+                    let key = try? JSONSerialization.jsonObject(
+                        with: Data(bytes[start...position]), options: [.fragmentsAllowed]) as? String,
+                    !containers[containers.count - 1].keys.insert(key).inserted
+                {
+                    throw failure("header is not valid JSON: duplicate key \"\(key)\" at byte \(start) of the header")
+                }
+                previous = UInt8(ascii: "\"")
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                containers.append((byte == UInt8(ascii: "{"), []))
+                guard containers.count <= maximumNestingDepth else {
+                    throw failure(
+                        "header is not valid JSON: nesting deeper than \(maximumNestingDepth) levels at byte "
+                            + "\(position) of the header")
+                }
+                previous = byte
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard previous != UInt8(ascii: ",") else {
+                    throw failure(
+                        "header is not valid JSON: a comma before '\(Character(Unicode.Scalar(byte)))' at byte "
+                            + "\(position) of the header")
+                }
+                _ = containers.popLast()
+                previous = byte
+            case 0x20, 0x0A, 0x0D, 0x09: break
+            default: previous = byte
+            }
+            position += 1
+        }
+    }
+}
+
+/// A JSON value as `JSONSerialization` returns it, sorted into JSON's kinds; numbers keep their text.
 private indirect enum JSONValue {
-    case object([(key: String, value: JSONValue)])
+    case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
     case number(String)
     case boolean(Bool)
     case null
+
+    /// `object`, one of the types `JSONSerialization` returns.
+    init(_ object: Any) {
+        switch object {
+        case let dictionary as [String: Any]: self = .object(dictionary.mapValues(JSONValue.init))
+        case let array as [Any]: self = .array(array.map(JSONValue.init))
+        case let string as String: self = .string(string)
+        case let decimal as NSDecimalNumber: self = .number(decimal.description) // beyond 64-bit integers
+        case let number as NSNumber:
+            // Booleans come as NSNumber of type "c"; integers as signed (or, past Int64, unsigned) integers;
+            // a number with a fraction or an exponent as a double, so `Int(text)` refuses it.
+            switch String(cString: number.objCType) {
+            case "c": self = .boolean(number.boolValue)
+            case "d", "f": self = .number("\(number.doubleValue)")
+            case "Q", "L", "I", "S", "C": self = .number(String(number.uint64Value))
+            default: self = .number(String(number.int64Value))
+            }
+        default: self = .null
+        }
+    }
 
     /// A short description for error messages: the value itself when it is a scalar, else its kind.
     var summary: String {
@@ -552,228 +647,6 @@ private indirect enum JSONValue {
         case .number(let literal): literal.count <= 40 ? literal : "a \(literal.count)-digit number"
         case .boolean(let value): "\(value)"
         case .null: "null"
-        }
-    }
-}
-
-/// Where and why a header is not valid JSON.
-private struct JSONSyntaxError: Error {
-    let problem: String
-    let offset: Int
-}
-
-/// A strict RFC 8259 JSON parser over bytes already checked to be UTF-8. It rejects duplicate object keys
-/// and unpaired surrogates (as the reference reader does) and limits nesting so no input can exhaust the
-/// stack.
-private struct JSONParser {
-    static let maximumDepth = 64
-
-    let bytes: [UInt8]
-    var position = 0
-
-    /// The single value filling the bytes, with optional whitespace around it.
-    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
-        let value = try parseValue(depth: 0)
-        skipWhitespace()
-        guard position == bytes.count else {
-            throw failure("unexpected \(describeCurrent()) after the top-level value")
-        }
-        return value
-    }
-
-    private var current: UInt8? {
-        position < bytes.count ? bytes[position] : nil
-    }
-
-    private func failure(_ problem: String) -> JSONSyntaxError {
-        JSONSyntaxError(problem: problem, offset: position)
-    }
-
-    private func describeCurrent() -> String {
-        guard let byte = current else { return "end of header" }
-        let isPrintable = (0x21..<0x7F).contains(byte)
-        return isPrintable ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
-    }
-
-    private mutating func skipWhitespace() {
-        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
-            position += 1
-        }
-    }
-
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        skipWhitespace()
-        guard let byte = current else { throw failure("expected a value, found end of header") }
-        switch byte {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectKeyword("true"); return .boolean(true)
-        case UInt8(ascii: "f"): try expectKeyword("false"); return .boolean(false)
-        case UInt8(ascii: "n"): try expectKeyword("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw failure("expected a value, found \(describeCurrent())")
-        }
-    }
-
-    private mutating func expectKeyword(_ keyword: String) throws(JSONSyntaxError) {
-        for byte in keyword.utf8 {
-            guard current == byte else { throw failure("expected '\(keyword)', found \(describeCurrent())") }
-            position += 1
-        }
-    }
-
-    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
-        position += 1
-        var members: [(key: String, value: JSONValue)] = []
-        var keys: Set<String> = []
-        skipWhitespace()
-        if current == UInt8(ascii: "}") {
-            position += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else {
-                throw failure("expected a string key, found \(describeCurrent())")
-            }
-            let keyOffset = position
-            let key = try parseString()
-            guard keys.insert(key).inserted else {
-                throw JSONSyntaxError(problem: "duplicate key \"\(key)\"", offset: keyOffset)
-            }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else {
-                throw failure("expected ':' after a key, found \(describeCurrent())")
-            }
-            position += 1
-            members.append((key, try parseValue(depth: depth)))
-            skipWhitespace()
-            if current == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            }
-            guard current == UInt8(ascii: ",") else {
-                throw failure("expected ',' or '}' in an object, found \(describeCurrent())")
-            }
-            position += 1
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
-        position += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") {
-            position += 1
-            return .array(elements)
-        }
-        while true {
-            elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            if current == UInt8(ascii: "]") {
-                position += 1
-                return .array(elements)
-            }
-            guard current == UInt8(ascii: ",") else {
-                throw failure("expected ',' or ']' in an array, found \(describeCurrent())")
-            }
-            position += 1
-        }
-    }
-
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
-        position += 1
-        var utf8: [UInt8] = []
-        while true {
-            guard let byte = current else { throw failure("unterminated string") }
-            switch byte {
-            case UInt8(ascii: "\""):
-                position += 1
-                return String(decoding: utf8, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                position += 1
-                try parseEscape(into: &utf8)
-            case 0..<0x20:
-                throw failure("control character 0x\(String(byte, radix: 16)) in a string must be escaped")
-            default:
-                position += 1
-                utf8.append(byte)
-            }
-        }
-    }
-
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONSyntaxError) {
-        guard let byte = current else { throw failure("unterminated string") }
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
-        case UInt8(ascii: "u"):
-            var value = UInt32(try parseHexQuad())
-            if (0xD800..<0xDC00).contains(value) {
-                guard current == UInt8(ascii: "\\") else { throw failure("unpaired surrogate in a \\u escape") }
-                position += 1
-                guard current == UInt8(ascii: "u") else { throw failure("unpaired surrogate in a \\u escape") }
-                position += 1
-                let low = UInt32(try parseHexQuad())
-                guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate in a \\u escape") }
-                value = 0x10000 + (value - 0xD800) << 10 + (low - 0xDC00)
-            }
-            guard let scalar = Unicode.Scalar(value) else { throw failure("unpaired surrogate in a \\u escape") }
-            UTF8.encode(scalar) { utf8.append($0) }
-        default:
-            position -= 1
-            throw failure("invalid escape '\\\(describeCurrent())'")
-        }
-    }
-
-    private mutating func parseHexQuad() throws(JSONSyntaxError) -> UInt16 {
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            guard let byte = current, byte < 0x80, let digit = Character(Unicode.Scalar(byte)).hexDigitValue else {
-                throw failure("expected four hex digits in a \\u escape, found \(describeCurrent())")
-            }
-            value = value << 4 | UInt16(digit)
-            position += 1
-        }
-        return value
-    }
-
-    /// The literal text of a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    private mutating func parseNumber() throws(JSONSyntaxError) -> String {
-        let start = position
-        if current == UInt8(ascii: "-") { position += 1 }
-        if current == UInt8(ascii: "0") {
-            position += 1
-        } else {
-            try skipDigits()
-        }
-        if current == UInt8(ascii: ".") {
-            position += 1
-            try skipDigits()
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            position += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-            try skipDigits()
-        }
-        return String(decoding: bytes[start..<position], as: UTF8.self)
-    }
-
-    /// Skips one or more decimal digits.
-    private mutating func skipDigits() throws(JSONSyntaxError) {
-        guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
-            throw failure("expected a digit, found \(describeCurrent())")
-        }
-        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
-            position += 1
         }
     }
 }

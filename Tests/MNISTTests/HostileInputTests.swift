@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import TestSupport
 import Testing
 @testable import MNIST
@@ -209,7 +210,7 @@ import Testing
         let (width, height) = (28, 28)
         let pixels = (0..<(width * height)).map { index -> UInt8 in (index % width == 14) ? 0 : 255 }
         let url = directory.appendingPathComponent("bar.png")
-        try Data(PNGWriter.encodeGrayscale(width: width, height: height, pixels: pixels)).write(to: url)
+        try Data(PNGEncoder.encode(GrayImage(width: width, height: height, pixels: pixels))).write(to: url)
         return url
     }
 

@@ -1,24 +1,8 @@
-/// An 8-bit grayscale picture (0 black, 255 white) to draw report images on: rectangles, scaled MNIST
-/// digits and `BitmapFont` text. Everything drawn is clipped to the picture.
-public struct GrayscaleImage: Equatable, Sendable {
-    public let width: Int
-    public let height: Int
-    /// Row-major, `width × height` values.
-    public private(set) var pixels: [UInt8]
+import Imaging
 
-    /// A `width × height` picture filled with `value`.
-    public init(width: Int, height: Int, value: UInt8 = 255) {
-        precondition(width > 0 && height > 0, "a picture needs positive sides, got \(width)×\(height)")
-        self.width = width
-        self.height = height
-        pixels = [UInt8](repeating: value, count: width * height)
-    }
-
-    /// The value at column `x`, row `y`.
-    public subscript(x: Int, y: Int) -> UInt8 {
-        pixels[y * width + x]
-    }
-
+/// Drawing on a picture for report images: rectangles, scaled MNIST digits and `BitmapFont` text.
+/// Everything drawn is clipped to the picture.
+extension GrayImage {
     /// Sets the pixels of the rectangle with top-left corner (`x`, `y`) to `value`.
     public mutating func fillRectangle(
         x: Int, y: Int, width rectangleWidth: Int, height rectangleHeight: Int, value: UInt8
@@ -71,10 +55,5 @@ public struct GrayscaleImage: Equatable, Sendable {
                 }
             }
         }
-    }
-
-    /// The picture as an 8-bit grayscale PNG file.
-    public func pngData() -> [UInt8] {
-        PNGWriter.encodeGrayscale(width: width, height: height, pixels: pixels)
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import FoundationXML
-import Testing
+import Imaging
 @testable import MNIST
+import Testing
+@testable import Reports
 
 /// `mnist evaluate --report`: an untrained LeNet5 (fixed seed) on the first 200 bundled test images makes
 /// plenty of mistakes to check the plumbing with.
@@ -59,8 +61,23 @@ import Testing
         let outcomes = classify(model: model, on: testSet, batchSize: 64)
         #expect(outcomes.map(\.index) == Array(0..<200))
         #expect(outcomes.map(\.label) == testSet.labels.map(Int.init))
-        #expect(outcomes.allSatisfy { $0.probability >= 0.1 && $0.probability <= 1 }) // the largest of ten
         #expect(Evaluation(outcomes: outcomes) == evaluate(model: model, on: testSet))
+        // A probability for each mistake, the largest of ten; none for a correct answer.
+        #expect(outcomes.contains { $0.isCorrect } && outcomes.contains { !$0.isCorrect })
+        for outcome in outcomes {
+            if outcome.isCorrect {
+                #expect(outcome.probability == nil)
+            } else {
+                let probability = try #require(outcome.probability)
+                #expect(probability >= 0.1 && probability <= 1, "image \(outcome.index)")
+            }
+        }
+        // The predictions `predictions(of:for:)`, the evaluation's path, makes for the same batches.
+        model.eval()
+        let predicted = DataLoader(dataset: testSet, batchSize: 64).epoch().flatMap {
+            predictions(of: model, for: $0.images)
+        }
+        #expect(outcomes.map(\.prediction) == predicted)
 
         let report = try Self.report()
         let rows = report.confusionCSV.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
@@ -82,7 +99,7 @@ import Testing
         #expect(mistakes.allSatisfy { $0.label != $0.prediction && Int(report.testSet.labels[$0.index]) == $0.label })
         #expect(
             zip(mistakes, mistakes.dropFirst()).allSatisfy {
-                $0.probability > $1.probability || ($0.probability == $1.probability && $0.index < $1.index)
+                $0.probability! > $1.probability! || ($0.probability == $1.probability && $0.index < $1.index)
             })
 
         let lines = report.mistakesCSV.split(separator: "\n")
@@ -92,7 +109,7 @@ import Testing
         #expect(
             Int(first[0]) == mistakes[0].index && Int(first[1]) == mistakes[0].label
                 && Int(first[2]) == mistakes[0].prediction)
-        #expect(abs(Float(first[3])! - mistakes[0].probability) < 1e-6)
+        #expect(abs(Float(first[3])! - mistakes[0].probability!) < 1e-6)
 
         #expect(
             EvaluationReport.caption(of: ImageOutcome(index: 0, label: 7, prediction: 1, probability: 0.987))
@@ -100,6 +117,8 @@ import Testing
         #expect(
             EvaluationReport.caption(of: ImageOutcome(index: 0, label: 3, prediction: 5, probability: 0.9999))
                 == "3→5 99%")
+        #expect(
+            EvaluationReport.caption(of: ImageOutcome(index: 0, label: 3, prediction: 5, probability: nil)) == "3→5")
     }
 
     @Test func mistakesImageShowsTheDigitsInOrder() throws {
@@ -162,6 +181,7 @@ import Testing
             #expect(
                 png.width == image.width && png.height == image.height && png.bitDepth == 8 && png.colorType == 0,
                 "\(name)")
+            #expect(try PNGDecoder.decode(contentsOf: directory.appendingPathComponent(name)) == image, "\(name)")
         }
         #expect(
             try String(contentsOf: directory.appendingPathComponent("confusion.csv"), encoding: .utf8)
@@ -217,7 +237,7 @@ import Testing
                 "\(character)")
         }
         let digits = (0..<10).map { digit -> [UInt8] in
-            var image = GrayscaleImage(width: 7, height: 9, value: 255)
+            var image = GrayImage(width: 7, height: 9, filledWith: 255)
             image.drawText(String(digit), x: 1, y: 1, value: 0)
             #expect(image.pixels.contains(0), "digit \(digit) is blank")
             // Nothing drawn outside the glyph's 5×7 box.
@@ -227,7 +247,7 @@ import Testing
         #expect(Set(digits).count == 10)
         #expect(BitmapFont.width(of: "7→1 98%") == 7 * 6 - 1 && BitmapFont.width(of: "12", scale: 2) == 22)
         // Scaled text covers scale × scale squares, and clips at the edges instead of trapping.
-        var image = GrayscaleImage(width: 4, height: 4)
+        var image = GrayImage(width: 4, height: 4)
         image.drawText("1", x: -2, y: -4, scale: 2, value: 0)
         #expect(image[2, 0] == 0 && image[3, 1] == 0 && image[1, 0] == 255) // row 2 of "1" is ink at column 2 only
     }
