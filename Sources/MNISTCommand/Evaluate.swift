@@ -79,12 +79,25 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         // The report's folder first: a report that cannot be written should fail before the evaluation's work.
-        if let report { try OutputPaths.checkFolder(option: "--report", URL(fileURLWithPath: report)) }
+        if let report { try checkReportFolder(URL(fileURLWithPath: report)) }
         if weights.count > 1 || tta {
             try evaluateAveraged()
         } else {
             try evaluateOne(weights: weights[0])
         }
+    }
+
+    /// Throws unless the report can be written into `folder` without replacing an input: the folder is
+    /// writable or can be created, and none of the report's files (`EvaluationReport.fileNames`) is a weights
+    /// or metrics file given, a folder, or another kind of file that cannot be replaced.
+    func checkReportFolder(_ folder: URL) throws {
+        try OutputPaths.checkFolder(option: "--report", folder)
+        // A folder still to be created holds nothing a report file could replace.
+        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        try OutputPaths.check(
+            outputs: EvaluationReport.fileNames.map { ("--report", folder.appendingPathComponent($0)) },
+            inputs: weights.map { ("--weights", URL(fileURLWithPath: $0)) }
+                + (metrics.map { [("--metrics", URL(fileURLWithPath: $0))] } ?? []))
     }
 
     /// One model, as it is: its accuracy, per-class figures and confusion matrix.

@@ -48,6 +48,11 @@ public struct EvaluationReport {
         }
     }
 
+    /// The names of the files a report may write into its folder.
+    public static let fileNames = [
+        "confusion.csv", "confusion.png", "mistakes.csv", "mistakes.png", "curves.svg", "report.md",
+    ]
+
     /// Writes the report into `directory`, creating it if needed, and returns the files written:
     /// confusion.csv, confusion.png, mistakes.csv, mistakes.png (when there are mistakes), curves.svg (when
     /// there is a history) and report.md.

@@ -251,6 +251,21 @@ import Testing
             directory.appendingPathComponent("new/report").path,
         ])
         #expect(fine.status == 0, "\(fine.error)")
+        // Weights kept in the report's folder under one of its file names are refused before the work, untouched.
+        let reportFolder = directory.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: reportFolder, withIntermediateDirectories: true)
+        let weightsInFolder = reportFolder.appendingPathComponent("report.md")
+        try FileManager.default.copyItem(at: weights, to: weightsInFolder)
+        let weightsBytes = try Data(contentsOf: weightsInFolder)
+        let ontoWeights = try Self.run([
+            "evaluate", "--weights", weightsInFolder.path, "--data", directory.path, "--report", reportFolder.path,
+        ])
+        Self.expectCleanFailure(
+            ontoWeights,
+            containing:
+                "--report \(weightsInFolder.path) is the same file as the input --weights \(weightsInFolder.path)")
+        #expect(!ontoWeights.output.contains("Accuracy"))
+        #expect(try Data(contentsOf: weightsInFolder) == weightsBytes, "the weights must be untouched")
     }
 
     @Test func outputPathsAreCheckedBeforeTheFirstEpoch() throws {
