@@ -1,4 +1,6 @@
 import Foundation
+import Kernels
+import TestSupport
 import Testing
 @testable import Autograd
 
@@ -141,6 +143,44 @@ import Testing
         #expect(sparse.shape == dense.shape)
         #expect(zip(sparse.data, dense.data).allSatisfy { abs($0 - $1) <= 1e-5 })
         #expect(sparse.gradientNode == nil)
+    }
+
+    /// In training on mostly-zero inputs, `linear`'s forward product and weight gradient sum over the nonzeros
+    /// only (`SparseLinear.isWorthwhileInTraining`: 73 outputs, a whole block of 64, a vector of 8 and one
+    /// more): finite differences agree for the input, the weight and the bias, and the products match the
+    /// definition in Double (one row all zeros).
+    @Test func sparseLinearInTraining() {
+        let values = randomTensor([6, 70], seed: 25, low: -1, high: 1).data
+        let x = Tensor(
+            shape: [6, 70], data: values.enumerated().map { $0.offset / 70 == 2 || $0.element < 0.6 ? 0 : $0.element })
+        let weight = randomTensor([73, 70], seed: 26), bias = randomTensor([73], seed: 27)
+        #expect(SparseLinear.isWorthwhileInTraining(input: x.data, rows: 6, inputs: 70, outputs: 73))
+        checkGradients(of: [x, weight, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+
+        weight.grad = nil
+        let outputGradient = randomTensor([6, 73], seed: 28, low: -1, high: 1).data
+        let output = x.linear(weight: weight, bias: bias)
+        #expect(output.gradientNode != nil)
+        output.backward(seed: outputGradient)
+        var expectedOutput: [Double] = [], expectedGradient: [Double] = []
+        for row in 0..<6 {
+            for column in 0..<73 {
+                var sum = Double(bias.data[column])
+                for index in 0..<70 {
+                    sum += Double(x.data[row * 70 + index]) * Double(weight.data[column * 70 + index])
+                }
+                expectedOutput.append(sum)
+            }
+        }
+        for column in 0..<73 {
+            for index in 0..<70 {
+                var sum: Double = 0
+                for row in 0..<6 { sum += Double(outputGradient[row * 73 + column]) * Double(x.data[row * 70 + index]) }
+                expectedGradient.append(sum)
+            }
+        }
+        expectClose(output.data, expectedOutput, absolute: 1e-5)
+        expectClose(weight.grad?.data ?? [], expectedGradient, absolute: 1e-5)
     }
 
     @Test func losses() {

@@ -2,8 +2,9 @@ import Foundation
 import Kernels
 
 extension Tensor {
-    /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out]. In inference on
-    /// mostly-zero inputs (`SparseLinear.isWorthwhile`), a product over the nonzero inputs only.
+    /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out]. On mostly-zero
+    /// inputs (`SparseLinear.isWorthwhile`), in training as in inference, the forward product and the weight
+    /// gradient sum over the nonzero inputs only.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
         precondition(
             rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
@@ -11,21 +12,24 @@ extension Tensor {
         let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
         if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
         let (x, w) = (data, weight.data)
-        // Inference on mostly-zero inputs (the MLP's first layer on MNIST): a product over the nonzeros only,
-        // reading the weights transposed (kept on the weight until it changes, so one image is cheap too).
+        // Mostly-zero inputs (the MLP's first layer on MNIST): products over the nonzeros only, the forward one
+        // reading the weights transposed (kept on the weight until it changes, so one image is cheap too; in
+        // training, where the weights change every step, one transpose per step).
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
-        if !recorded, SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs) {
-            let transposed = weight.transposedMatrix()
-            let output = makeBuffer(count: rows * outputs) { y in
+        let sparse =
+            recorded
+            ? SparseLinear.isWorthwhileInTraining(input: x, rows: rows, inputs: inputs, outputs: outputs)
+            : SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs)
+        let output = makeBuffer(count: rows * outputs) { y in
+            if sparse {
+                let transposed = weight.transposedMatrix()
                 withKernelPointers(x, transposed, bias?.data) {
                     SparseLinear.forward(
                         input: $0, rows: rows, inputs: inputs, transposedWeight: $1, bias: $2, outputs: outputs,
                         output: y)
                 }
+                return
             }
-            return Tensor(shape: [rows, outputs], data: output)
-        }
-        let output = makeBuffer(count: rows * outputs) { y in
             if let bias {
                 for row in 0..<rows { (y + row * outputs).update(from: bias.data, count: outputs) }
             }
@@ -47,9 +51,15 @@ extension Tensor {
             let weightGradient: [Float]? =
                 weight.requiresGrad
                 ? makeBuffer(count: outputs * inputs) { target in
-                    BLAS.parallelGemm(
-                        transposeA: true, m: outputs, n: inputs, k: rows, a: gradient, lda: outputs, b: x, ldb: inputs,
-                        c: target, ldc: inputs)
+                    if sparse {
+                        SparseLinear.weightGradient(
+                            input: x, rows: rows, inputs: inputs, outputGradient: gradient, outputs: outputs,
+                            weightGradient: target)
+                    } else {
+                        BLAS.parallelGemm(
+                            transposeA: true, m: outputs, n: inputs, k: rows, a: gradient, lda: outputs, b: x,
+                            ldb: inputs, c: target, ldc: inputs)
+                    }
                 } : nil
             var gradients = [inputGradient, weightGradient]
             if let bias {
