@@ -148,17 +148,20 @@ public final class Learner {
                 parameter.grad = nil
                 continue
             }
-            // Element by element, part 0 + part 1 + …: the same sums however the elements are split.
-            sum.withUnsafeMutableBufferPointer { buffer in
-                let (target, count) = (buffer.baseAddress!, buffer.count)
-                let add = { (elements: Range<Int>) in
-                    for gradient in partGradients.dropFirst() {
-                        gradient.withUnsafeBufferPointer { source in
-                            for element in elements { target[element] += source[element] }
+            // Element by element, part 0 + part 1 + …: the same sums however the elements are split. A batch
+            // run whole has nothing to add, and its gradient is used as it is (not copied for a mutable access).
+            if partGradients.count > 1 {
+                sum.withUnsafeMutableBufferPointer { buffer in
+                    let (target, count) = (buffer.baseAddress!, buffer.count)
+                    let add = { (elements: Range<Int>) in
+                        for gradient in partGradients.dropFirst() {
+                            gradient.withUnsafeBufferPointer { source in
+                                for element in elements { target[element] += source[element] }
+                            }
                         }
                     }
+                    if count >= 1 << 15 { Parallel.forEachChunk(of: count, add) } else { add(0..<count) }
                 }
-                if count >= 1 << 15 { Parallel.forEachChunk(of: count, add) } else { add(0..<count) }
             }
             parameter.grad = Tensor(shape: parameter.shape, data: sum)
         }
