@@ -12,6 +12,7 @@ in float32 (TF32 off, deterministic cuDNN), for many seeds quickly.
 Run by hand with torch from PyPI (never in CI):
     python3 scripts/pytorch_accuracy.py --model cnn --epochs 3 --seeds 0 1 2
     python3 scripts/pytorch_accuracy.py --model vgg --augment --schedule cosine --epochs 15 --seeds 0 1 2
+    python3 scripts/pytorch_accuracy.py --data /usr/share/datasets/fashion-mnist --seeds 0 1 2
 """
 
 import argparse
@@ -20,7 +21,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from tutorial_models import MODELS, load_mnist
+from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist
 
 
 def accuracy(model, images, labels):
@@ -63,6 +64,8 @@ def main():
     parser.add_argument("--augment", action="store_true")
     parser.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--data", default=DEFAULT_DATA_DIR,
+                        help="a folder of MNIST-format .gz files, e.g. /usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -70,8 +73,8 @@ def main():
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     device = torch.device(args.device)
-    train_images, train_labels = (t.to(device) for t in load_mnist("train"))
-    test_images, test_labels = (t.to(device) for t in load_mnist("test"))
+    train_images, train_labels = (t.to(device) for t in load_mnist("train", args.data))
+    test_images, test_labels = (t.to(device) for t in load_mnist("test", args.data))
     recipe = f"{args.model}{' augmented' if args.augment else ''}{' cosine' if args.schedule == 'cosine' else ''}"
     for seed in args.seeds:
         torch.manual_seed(seed)

@@ -41,6 +41,7 @@ struct DataCommand: ParsableCommand {
         }
         let trainingSet = try MNISTDataset.load(directory: directory, split: .train)
         let testSet = try MNISTDataset.load(directory: directory, split: .test)
+        dataOptions.noteIfNotMNIST()
         if let png, trainingSet.imageCount == 0 {
             let imagesPath = (try? MNISTFile.trainImages.location(in: directory).path) ?? directory.path
             throw ExitError(

@@ -11,8 +11,18 @@ struct DataOptions: ParsableArguments {
         completion: .directory)
     var data: String?
 
+    /// The folder to read: `--data`, which must be a folder, or the bundled data/mnist.
     func directory() throws -> URL {
-        if let data { return URL(fileURLWithPath: data) }
+        if let data {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else {
+                throw ExitError(message: "--data \(data): no such folder")
+            }
+            guard isDirectory.boolValue else {
+                throw ExitError(message: "--data \(data) is not a folder: give the folder that holds the IDX files")
+            }
+            return URL(fileURLWithPath: data)
+        }
         guard let bundled = MNISTDataset.defaultDirectory() else {
             throw ValidationError("the bundled data/mnist folder was not found from here: pass --data DIR")
         }
@@ -25,13 +35,37 @@ struct DataOptions: ParsableArguments {
         return MNISTFile.allCases.compactMap { try? $0.location(in: directory) }
     }
 
-    /// `split` of the data, checked for the models: 28×28 images, at least one of them.
+    /// `split` of the data, checked for the models: 28×28 images, at least one of them. A `--data` folder
+    /// whose labels are not MNIST's is read all the same, with a note (`noteIfNotMNIST`).
     func load(_ split: MNISTDataset.Split) throws -> MNISTDataset {
+        let dataset: MNISTDataset
         do {
-            return try MNISTDataset.loadForModels(directory: directory(), split: split)
+            dataset = try MNISTDataset.loadForModels(directory: directory(), split: split)
         } catch let error as InputError {
             throw ExitError(message: error.message)
         }
+        // Every command that trains or evaluates reads the test set (training reads it second): the note
+        // comes once, after the files were found good.
+        if split == .test { noteIfNotMNIST() }
+        return dataset
+    }
+
+    /// Says on standard error when a `--data` folder's labels files are not MNIST's published ones: the folder
+    /// holds another dataset in MNIST's format (Fashion-MNIST) or a part of MNIST, whose accuracies are not
+    /// MNIST's. Nothing for the bundled data, nor for a file that cannot be read (loading reports that).
+    func noteIfNotMNIST() {
+        guard data != nil, let directory = try? directory() else { return }
+        let differing = [MNISTFile.trainLabels, .testLabels].compactMap { file -> String? in
+            guard let matches = try? MNISTChecksums.matches(file, in: directory), !matches else { return nil }
+            return (try? file.location(in: directory).lastPathComponent) ?? file.name
+        }
+        guard !differing.isEmpty else { return }
+        let checksums =
+            differing.count == 1
+            ? "the MD5 of \(differing[0]) is" : "the MD5s of \(differing[0]) and \(differing[1]) are"
+        printError(
+            "note: \(directory.path) is not MNIST: \(checksums) not MNIST's; "
+                + "reading it as another dataset in MNIST's format (such as Fashion-MNIST, or a part of MNIST)")
     }
 }
 

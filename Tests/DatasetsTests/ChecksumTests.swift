@@ -52,4 +52,16 @@ import Testing
             }
         }
     }
+
+    @Test func matchesTellsMNISTFromAnotherDatasetInItsFormat() throws {
+        let bundled = try #require(Bundled.directory)
+        for file in [MNISTFile.trainLabels, .testLabels] { #expect(try MNISTChecksums.matches(file, in: bundled)) }
+        try withTemporaryDirectory { directory in
+            try write(idxBytes(dimensions: [1], data: [3]), to: directory, as: "t10k-labels-idx1-ubyte")
+            #expect(try !MNISTChecksums.matches(.testLabels, in: directory))
+            expectDatasetError(.missingFile, containing: ["train-labels-idx1-ubyte"]) {
+                _ = try MNISTChecksums.matches(.trainLabels, in: directory)
+            }
+        }
+    }
 }

@@ -109,6 +109,38 @@ import Testing
             containing: "t10k-images-idx3-ubyte holds no images (its header counts 0): the test set must not be empty")
     }
 
+    @Test func anotherDatasetInMNISTsFormatTrainsWithANoteAndAWrongFolderIsRefused() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dataset = directory.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: dataset, withIntermediateDirectories: true)
+        try Self.writeDataset(in: dataset, count: 64)
+        let output = directory.appendingPathComponent("out.safetensors").path
+        let train = try Self.run([
+            "train", "--model", "mlp", "--epochs", "1", "--data", dataset.path, "--output", output,
+        ])
+        #expect(train.status == 0, "\(train.error)")
+        #expect(train.output.contains("Epoch [1/1]: Accuracy: "))
+        #expect(
+            train.error.contains(
+                "note: \(dataset.path) is not MNIST: the MD5s of train-labels-idx1-ubyte and t10k-labels-idx1-ubyte are "
+                    + "not MNIST's; reading it as another dataset in MNIST's format"), "\(train.error)")
+
+        let empty = directory.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        Self.expectCleanFailure(
+            try Self.run(["train", "--data", empty.path, "--output", output]),
+            containing: "expected train-images-idx3-ubyte.gz or train-images-idx3-ubyte in \(empty.path), found neither"
+        )
+        let missing = directory.appendingPathComponent("missing").path
+        Self.expectCleanFailure(
+            try Self.run(["train", "--data", missing, "--output", output]),
+            containing: "--data \(missing): no such folder")
+        Self.expectCleanFailure(
+            try Self.run(["evaluate", "--weights", output, "--data", output]),
+            containing: "--data \(output) is not a folder: give the folder that holds the IDX files")
+    }
+
     // MARK: 2. Option ranges, a checkpoint's recipe
 
     @Test func outOfRangeOptionsAreRefusedWithoutOverflow() throws {
