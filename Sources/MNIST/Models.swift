@@ -118,6 +118,8 @@ public enum ModelKind: String, CaseIterable, Sendable {
     case lenet5
     /// Not the tutorial's: `VGGStyleCNN`.
     case vgg
+    /// Not the tutorial's: `FastCNN`, for `--recipe speed`.
+    case fast
 
     /// The tutorial's three models, which `mnist bench` compares with PyTorch.
     public static let tutorialModels: [ModelKind] = [.mlp, .cnn, .lenet5]
@@ -129,6 +131,7 @@ public enum ModelKind: String, CaseIterable, Sendable {
         case .cnn: SimpleCNN(generator: &generator)
         case .lenet5: LeNet5(generator: &generator)
         case .vgg: VGGStyleCNN(generator: &generator)
+        case .fast: FastCNN(generator: &generator)
         }
     }
 
@@ -136,8 +139,8 @@ public enum ModelKind: String, CaseIterable, Sendable {
     /// pass (`Trainer.gradientStep`). Not for the MLP: its 615k-weight layer, whose gradient each part
     /// would write in full and then sum, makes parts slower than one pass whose matrix products split
     /// their rows over the threads (measured back to back: an epoch about 10% slower).
-    /// Not for the VGG-style network either: batch normalisation must see the whole batch, and its running
-    /// statistics take one update per batch.
+    /// Not for the VGG-style network and `FastCNN` either: batch normalisation must see the whole batch, and
+    /// its running statistics take one update per batch.
     public var splitsBatches: Bool { self == .cnn || self == .lenet5 }
 
     /// Forward floating-point operations per image (a multiply–add counts two), for throughput figures.
@@ -155,6 +158,7 @@ public enum ModelKind: String, CaseIterable, Sendable {
         case .cnn: [24 * 24 * 32 * 25, 4608 * 128, 128 * 10]
         case .lenet5: [28 * 28 * 6 * 25, 10 * 10 * 16 * 150, 120 * 400, 120 * 84, 84 * 10]
         case .vgg: [26 * 26 * 32 * 9, 24 * 24 * 32 * 288, 10 * 10 * 64 * 288, 8 * 8 * 64 * 576, 1024 * 256, 256 * 10]
+        case .fast: [24 * 24 * 12 * 25, 10 * 10 * 32 * 108, 800 * 64, 64 * 10]
         }
     }
 }
