@@ -43,7 +43,8 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Flag(
         inversion: .prefixedNo,
-        help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (default: the recipe's; the tutorial does not).")
+        help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (default: the recipe's; the tutorial does not)."
+    )
     var normalize: Bool?
     @Flag(
         inversion: .prefixedNo,
