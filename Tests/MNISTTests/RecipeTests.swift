@@ -20,7 +20,7 @@ import Testing
         let speed = Recipe.speed.configuration
         #expect(speed.recipe == .speed && speed.model == .fast && speed.optimizer == .adam)
         #expect(speed.learningRate == 0.01 && speed.schedule == .onecycle && speed.batchSize == 128)
-        #expect(speed.epochs == 2 && !speed.augment)
+        #expect(speed.epochs == 1 && !speed.augment)
         let best = Recipe.best.configuration
         #expect(best.recipe == .best && best.model == .vgg && best.augment && best.schedule == .cosine)
         #expect(best.learningRate == 0.001 && best.batchSize == 64 && best.epochs == 30)
@@ -73,10 +73,8 @@ import Testing
     }
 
     @Test func aRecipeSetsTheRunAndItsHeaderNamesIt() throws {
-        let (header, configuration) = try Self.train(["--recipe", "speed", "--epochs", "1"])
-        var expected = Recipe.speed.configuration
-        expected.epochs = 1
-        #expect(configuration == expected)
+        let (header, configuration) = try Self.train(["--recipe", "speed"])
+        #expect(configuration == Recipe.speed.configuration)
         #expect(header.hasPrefix("Training fast ("), "\(header)")
         #expect(header.contains(", recipe speed: adam lr 0.01 onecycle, batch 128, 1 epochs"), "\(header)")
     }
