@@ -49,7 +49,8 @@ import Testing
         let images = Tensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { Float($0 % 251) / 251 })
         let logits = model(images)
         #expect(logits.shape == [3, 10])
-        #expect(logits.data.allSatisfy(\.isFinite))
+        let finite = logits.data.allSatisfy { $0.isFinite }
+        #expect(finite)
         #expect(model.parameterCount == 12 * 25 + 12 * 32 * 9 + 800 * 64 + 64 + 64 * 10 + 10 + 2 * (12 + 32))
         #expect(ModelKind.fast.forwardFlopsPerImage == 2 * (24 * 24 * 12 * 25 + 10 * 10 * 32 * 108 + 800 * 64 + 640))
     }
