@@ -1,4 +1,4 @@
-"""The tutorial's three MNIST models, the VGG-style network beyond it, and an IDX (gzip) reader for the MNIST files.
+"""The tutorial's three MNIST models, the VGG-style and fast networks beyond it, and an IDX (gzip) reader for the MNIST files.
 
 Attribute names are the contract with the Swift side: they become the state-dict
 keys (layer1.weight, conv1.bias, ...) that fixtures and safetensors checkpoints use.
@@ -86,7 +86,25 @@ class VGGStyleCNN(nn.Module):
         return self.fc2(F.relu(self.bn5(self.fc1(x))))
 
 
-MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5, "vgg": VGGStyleCNN}
+class FastCNN(nn.Module):
+    """The "fast" (not the tutorial's; `--recipe speed`): conv 1->12 k5 without bias, max-pool 2, batch norm, ReLU;
+    conv 12->32 k3 without bias, max-pool 2, batch norm, ReLU; linear 800 -> 64 (ReLU) -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 12, 5, bias=False), nn.BatchNorm2d(12)
+        self.conv2, self.bn2 = nn.Conv2d(12, 32, 3, bias=False), nn.BatchNorm2d(32)
+        self.fc1 = nn.Linear(32 * 5 * 5, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(F.max_pool2d(self.conv1(x), 2)))
+        x = F.relu(self.bn2(F.max_pool2d(self.conv2(x), 2)))
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5, "vgg": VGGStyleCNN, "fast": FastCNN}
 
 
 def read_idx(path):

@@ -59,11 +59,56 @@ public enum MaxPool2D {
         }
     }
 
+    /// `forwardTwoByTwo` for one plane whose rows hold fewer than 8 windows and which holds at least 8 (a deep
+    /// layer's 10 × 10 → 5 × 5): eight consecutive windows of the plane at a time, across row ends (the last
+    /// vector overlapping the one before), their corners gathered lane by lane. The same comparisons in the
+    /// same order as selects, where the scalar loop's branches mispredict on every other window (measured
+    /// with perf, `FastCNN`'s training on one thread: 2 × 2 max pooling's forward pass, both layers, 16% of
+    /// the time with the scalar loop, 13% with this).
+    static func forwardTwoByTwoNarrow(
+        source: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+        shape: Pooling2DShape
+    ) {
+        let (outputWidth, width, count) = (shape.outputWidth, shape.width, shape.outputPlaneSize)
+        var window = 0
+        while window < count {
+            let first = min(window, count - 8)
+            var (outputY, outputX) = first.quotientAndRemainder(dividingBy: outputWidth)
+            var topLeftIndices = SIMD8<Int32>()
+            var topLeft = SIMD8<Float>(), topRight = SIMD8<Float>()
+            var bottomLeft = SIMD8<Float>(), bottomRight = SIMD8<Float>()
+            for lane in 0..<8 {
+                let corner = 2 * outputY * width + 2 * outputX
+                topLeftIndices[lane] = Int32(truncatingIfNeeded: corner)
+                topLeft[lane] = source[corner]
+                topRight[lane] = source[corner + 1]
+                bottomLeft[lane] = source[corner + width]
+                bottomRight[lane] = source[corner + width + 1]
+                outputX += 1
+                if outputX == outputWidth { (outputY, outputX) = (outputY + 1, 0) }
+            }
+            var best = topLeft, bestIndex = topLeftIndices
+            @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
+                // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
+                let wins = (values .> best) .| (values .!= values)
+                best.replace(with: values, where: wins)
+                bestIndex.replace(with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
+            }
+            consider(topRight, 1)
+            consider(bottomLeft, width)
+            consider(bottomRight, width + 1)
+            UnsafeMutableRawPointer(output + first).storeBytes(of: best, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(indices + first).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+            window = first + 8
+        }
+    }
+
     /// `forward` for 2 × 2 windows with stride 2: the same comparisons in the same order (top left, top
     /// right, bottom left, bottom right), as selects instead of branches, eight windows at a time. A row's
     /// sixteen top and sixteen bottom inputs are two loads, split into even and odd columns; a row whose
     /// width is not a multiple of 8 ends with a vector that overlaps the one before (those windows are
-    /// computed twice, the same way), and rows narrower than 8 windows take the scalar loop.
+    /// computed twice, the same way); planes of rows narrower than 8 windows take `forwardTwoByTwoNarrow`,
+    /// and planes of fewer than 8 windows the scalar loop.
     static func forwardTwoByTwo(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
         shape: Pooling2DShape
@@ -75,6 +120,11 @@ public enum MaxPool2D {
             for plane in planes {
                 let source = input + plane * shape.inputPlaneSize
                 let target = plane * shape.outputPlaneSize
+                if outputWidth < 8 && shape.outputPlaneSize >= 8 {
+                    forwardTwoByTwoNarrow(
+                        source: source, output: output + target, indices: indices + target, shape: shape)
+                    continue
+                }
                 for outputY in 0..<outputHeight {
                     let topStart = 2 * outputY * width
                     let outputRow = target + outputY * outputWidth

@@ -53,11 +53,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var augment = false
     /// How the learning rate moves over the run.
     public var schedule: ScheduleKind = .constant
+    /// The named recipe these settings started from (before options overrode some of them); nil for
+    /// checkpoints written before recipes existed.
+    public var recipe: Recipe?
 
     public init() {}
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `schedule`), so older checkpoints still resume.
+    /// `schedule`, `recipe`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -71,6 +74,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
         schedule = try container.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .constant
+        recipe = try container.decodeIfPresent(Recipe.self, forKey: .recipe)
     }
 }
 
@@ -83,6 +87,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var trainingAccuracy: Double
     public var seconds: Double
     public var learningRate: Float
+    /// The part of `seconds` the test pass took (nil in metrics written before it was recorded).
+    public var testSeconds: Double? = nil
 
     /// The line the tutorial prints, `Epoch [k/N]: Accuracy: xx.xx%`, followed by the mean training loss and
     /// the epoch's wall time.
@@ -199,11 +205,12 @@ public final class Trainer {
     ) throws -> EpochRecord {
         let start = Date()
         let (loss, trainingAccuracy) = try trainEpoch(on: trainingSet, progress: progress)
+        let testStart = Date()
         let evaluation = evaluate(model: model, on: testSet, normalization: normalization)
         let record = EpochRecord(
             epoch: completedEpochs + 1, epochs: configuration.epochs, testAccuracy: evaluation.accuracy,
             trainingLoss: loss, trainingAccuracy: trainingAccuracy, seconds: Date().timeIntervalSince(start),
-            learningRate: optimizer.learningRate)
+            learningRate: optimizer.learningRate, testSeconds: Date().timeIntervalSince(testStart))
         history.append(record)
         return record
     }

@@ -14,13 +14,20 @@ struct Train: ParsableCommand {
             writes the weights (safetensors, loadable in PyTorch) and a metrics file with one JSON line per epoch.
             """)
 
-    @Option(help: ArgumentHelp("\(ModelKind.helpList) (default lenet5)."))
+    @Option(
+        help: """
+            tutorial (LeNet5, the tutorial's settings), speed (99% in seconds: fast, onecycle lr 0.01, batch 128, \
+            1 epoch) or best (vgg, --augment, cosine lr 0.001, batch 64, 30 epochs); the options below override \
+            its settings (default tutorial).
+            """)
+    var recipe: Recipe?
+    @Option(help: ArgumentHelp("\(ModelKind.helpList) (default: the recipe's, lenet5)."))
     var model: ModelKind?
-    @Option(help: "Epochs to train (default 10).")
+    @Option(help: "Epochs to train (default: the recipe's, 10).")
     var epochs: Int?
-    @Option(help: "Images per batch (default 64).")
+    @Option(help: "Images per batch (default: the recipe's, 64).")
     var batchSize: Int?
-    @Option(name: .customLong("lr"), help: "Learning rate (default 0.001).")
+    @Option(name: .customLong("lr"), help: "Learning rate (default: the recipe's, 0.001).")
     var learningRate: Float?
     @Option(help: "adam, adamw or sgd (default adam).")
     var optimizer: OptimizerKind?
@@ -30,17 +37,23 @@ struct Train: ParsableCommand {
     var weightDecay: Float?
     @Option(help: "Seeds the initial weights, the shuffling and the random transforms of --augment (default 0).")
     var seed: UInt64?
-    @Flag(help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (the tutorial does not).")
-    var normalize = false
     @Flag(
-        help:
-            "Rotate (±15°), scale (85–115%) and shift (±10%) every training image at random each epoch (the tutorial does not)."
+        inversion: .prefixedNo,
+        help: "Normalise pixels with MNIST's mean 0.1307 and std 0.3081 (default: the recipe's; the tutorial does not)."
     )
-    var augment = false
+    var normalize: Bool?
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Rotate (±15°), scale (85–115%) and shift (±10%) every training image at random each epoch (default: \
+            the recipe's; best does, the tutorial does not).
+            """)
+    var augment: Bool?
     @Option(
-        help:
-            "How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then down) (default constant)."
-    )
+        help: """
+            How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then \
+            down) (default: the recipe's, constant).
+            """)
     var schedule: ScheduleKind?
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var threadOptions: ThreadOptions
@@ -80,8 +93,8 @@ struct Train: ParsableCommand {
             throw ValidationError(error.message)
         }
         if resume != nil,
-            model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil || normalize
-                || augment || schedule != nil
+            recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
+                || normalize != nil || augment != nil || schedule != nil
         {
             throw ValidationError(
                 "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -89,6 +102,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let start = ContinuousClock.now
         loggingOptions.bootstrap()
         let logger = Logger(label: "mnist")
         try threadOptions.apply()
@@ -108,8 +122,10 @@ struct Train: ParsableCommand {
         let metricsURL = URL(fileURLWithPath: metrics ?? "\(stem).metrics.jsonl")
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? "\(stem).checkpoint.safetensors")
 
+        let loadStart = ContinuousClock.now
         let trainingSet = try dataOptions.load(.train)
         let testSet = try dataOptions.load(.test)
+        let loadTime = ContinuousClock.now - loadStart
         let dataDirectory = try dataOptions.directory()
         logger.debug("Read the training and test sets from \(dataDirectory.path)")
         // Before the first epoch, not after it: every file the run will write can be written, and none
@@ -123,17 +139,23 @@ struct Train: ParsableCommand {
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
         print(
-            "Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters): \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
+            "Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters)"
+                + (recipe.recipe.map { ", recipe \($0.rawValue)" } ?? "")
+                + ": \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
                 + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
+        let resumedEpochs = trainer.completedEpochs
 
         var trainedAnEpoch = false
+        var writeTime = Duration.zero
         func saveCheckpointAndMetrics() throws {
+            let writeStart = ContinuousClock.now
             try trainer.saveCheckpoint(to: checkpointURL)
             try writeMetrics(trainer.history, to: metricsURL)
+            writeTime += ContinuousClock.now - writeStart
             logger.debug("Wrote \(checkpointURL.path) and \(metricsURL.path)")
         }
         let progress = ProgressBar(label: "training")
@@ -151,6 +173,7 @@ struct Train: ParsableCommand {
         // A resumed run with nothing left to train still writes every file the last line names.
         if !trainedAnEpoch { try saveCheckpointAndMetrics() }
         let last = trainer.history.last
+        let weightsStart = ContinuousClock.now
         try WeightsFile.write(
             model: trainer.model, kind: recipe.model,
             metadata: [
@@ -158,14 +181,23 @@ struct Train: ParsableCommand {
                 "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
                 "normalize": String(recipe.normalize), "augment": String(recipe.augment),
                 "schedule": recipe.schedule.rawValue,
-            ],
+            ].merging(recipe.recipe.map { ["recipe": $0.rawValue] } ?? [:]) { first, _ in first },
             to: outputURL)
+        writeTime += ContinuousClock.now - weightsStart
         print("Wrote \(outputURL.path), \(metricsURL.path) and \(checkpointURL.path)")
+        // Where this run's time went (epochs resumed from the checkpoint not counted).
+        let epochsRun = trainer.history.dropFirst(resumedEpochs)
+        let testing = epochsRun.reduce(0) { $0 + ($1.testSeconds ?? 0) }
+        print(
+            String(
+                format: "Time: %.2f s (reading the data %.2f s, training %.2f s, test passes %.2f s, writing %.2f s)",
+                (ContinuousClock.now - start).inSeconds, loadTime.inSeconds,
+                epochsRun.reduce(0) { $0 + $1.seconds } - testing, testing, writeTime.inSeconds))
     }
 
-    /// The recipe the options give (the tutorial's defaults for the options not given).
+    /// The recipe's settings (the tutorial's when none is named), overridden by the options given.
     func configuration() -> TrainingConfiguration {
-        var configuration = TrainingConfiguration()
+        var configuration = (recipe ?? .tutorial).configuration
         if let model { configuration.model = model }
         if let epochs { configuration.epochs = epochs }
         if let batchSize { configuration.batchSize = batchSize }
@@ -174,8 +206,8 @@ struct Train: ParsableCommand {
         if let momentum { configuration.momentum = momentum }
         if let weightDecay { configuration.weightDecay = weightDecay }
         if let seed { configuration.seed = seed }
-        configuration.normalize = normalize
-        configuration.augment = augment
+        if let normalize { configuration.normalize = normalize }
+        if let augment { configuration.augment = augment }
         if let schedule { configuration.schedule = schedule }
         return configuration
     }
@@ -191,9 +223,15 @@ struct Train: ParsableCommand {
 extension ModelKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension Recipe: ExpressibleByArgument {}
 
 /// A failure the user caused or can act on: printed as one line, exit status 1, no stack trace.
 struct ExitError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -245,6 +245,10 @@ import Testing
                 "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu", "MaxPool", "Flatten", "Gemm",
                 "BatchNormalization", "Relu", "Gemm",
             ],
+            .fast: [
+                "Conv", "MaxPool", "BatchNormalization", "Relu", "Conv", "MaxPool", "BatchNormalization", "Relu",
+                "Flatten", "Gemm", "Relu", "Gemm",
+            ],
         ]
         #expect(graph.nodes.map(\.operatorType) == operators[kind])
         // The export leaves the model in the mode it found it in.

@@ -25,7 +25,9 @@ extension BuiltInModel {
 /// checkpoints' metadata (`mlp`, `cnn`, `lenet5`, `vgg`), in the order `--help` lists them.
 public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Codable, CustomStringConvertible {
     /// The registry: every built-in model, in the order `--help` lists them. Adding a model is one line here.
-    static var registry: [any BuiltInModel.Type] { [Baseline.self, SimpleCNN.self, LeNet5.self, VGGStyleCNN.self] }
+    static var registry: [any BuiltInModel.Type] { [
+            Baseline.self, SimpleCNN.self, LeNet5.self, VGGStyleCNN.self, FastCNN.self,
+        ] }
 
     public static let allCases = registry.map { ModelKind($0) }
 
