@@ -192,15 +192,17 @@ public func classProbabilities(
 
 extension ImageOutcome {
     /// The outcome of each image from its class probabilities ([labels.count × classCount] row-major): the
-    /// most probable class (the first of equals, as `Prediction` picks it) and its probability.
+    /// most probable class (the first of equals, as `Prediction` picks it) and, for a wrong one, its
+    /// probability (nil for a right one, as `classify` gives it).
     public static func outcomes(probabilities: [Float], labels: [UInt8], classCount: Int = 10) -> [ImageOutcome] {
         precondition(probabilities.count == labels.count * classCount, "one row of probabilities per label")
         return labels.indices.map { index in
             let prediction = Prediction(
                 probabilities: Array(probabilities[(index * classCount)..<((index + 1) * classCount)]))
+            let label = Int(labels[index])
             return ImageOutcome(
-                index: index, label: Int(labels[index]), prediction: prediction.digit,
-                probability: prediction.probabilities[prediction.digit])
+                index: index, label: label, prediction: prediction.digit,
+                probability: prediction.digit == label ? nil : prediction.probabilities[prediction.digit])
         }
     }
 }
