@@ -68,7 +68,8 @@ done
 cmp "$work/whole.safetensors" "$work/cut.safetensors" ||
     fail "the weights after $killed kills and resumes differ from the uninterrupted run's"
 # The checkpoints: every tensor (weights, Adam's moments, step counts) byte for byte, and the metadata
-# (recipe, random generator state, history) equal but for each epoch's wall-clock seconds.
+# (recipe, random generator state, history) equal but for each epoch's wall-clock seconds (`seconds`,
+# `testSeconds`).
 python3 - "$work/whole.checkpoint.safetensors" "$work/cut.checkpoint.safetensors" <<'PYTHON' ||
 import json, struct, sys
 def load(path):
@@ -79,6 +80,7 @@ def load(path):
     history = json.loads(metadata.get("history", "[]"))
     for epoch in history:
         epoch.pop("seconds", None)
+        epoch.pop("testSeconds", None)
     metadata["history"] = history
     tensors = {name: (entry["dtype"], entry["shape"], data[8 + length + entry["data_offsets"][0]:8 + length + entry["data_offsets"][1]])
                for name, entry in header.items()}
