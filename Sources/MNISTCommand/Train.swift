@@ -17,7 +17,7 @@ struct Train: ParsableCommand {
     @Option(
         help: """
             tutorial (LeNet5, the tutorial's settings), speed (99% in seconds: fast, onecycle lr 0.01, batch 128, \
-            1 epoch) or best (vgg, --augment, cosine lr 0.001, batch 64, 30 epochs); the options below override \
+            1 epoch) or best (vgg, --augment, cosine lr 0.001, batch 64, 25 epochs); the options below override \
             its settings (default tutorial).
             """)
     var recipe: Recipe?

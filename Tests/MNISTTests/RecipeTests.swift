@@ -23,7 +23,7 @@ import Testing
         #expect(speed.epochs == 1 && !speed.augment)
         let best = Recipe.best.configuration
         #expect(best.recipe == .best && best.model == .vgg && best.augment && best.schedule == .cosine)
-        #expect(best.learningRate == 0.001 && best.batchSize == 64 && best.epochs == 30)
+        #expect(best.learningRate == 0.001 && best.batchSize == 64 && best.epochs == 25)
         for recipe in Recipe.allCases { #expect(throws: Never.self) { try recipe.configuration.validate() } }
     }
 
