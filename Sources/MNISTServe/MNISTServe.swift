@@ -35,6 +35,8 @@ struct MNISTServe: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "The port to listen on.")
     var port = 8080
+    @Option(help: "Predictions computed at once (default: one per core).")
+    var predictionWorkers: Int?
     @OptionGroup var loggingOptions: LoggingOptions
 
     static func main() async {
@@ -46,6 +48,9 @@ struct MNISTServe: AsyncParsableCommand {
     func validate() throws {
         guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        if let predictionWorkers, !(1...1024).contains(predictionWorkers) {
+            throw ValidationError("--prediction-workers must be from 1 to 1024, not \(predictionWorkers)")
+        }
     }
 
     func run() async throws {
@@ -59,6 +64,7 @@ struct MNISTServe: AsyncParsableCommand {
                 logger.info("Answering with the mean of the \(weights.count) models' probabilities")
             }
             var limits = ServerLimits()
+            if let predictionWorkers { limits.predictionWorkers = predictionWorkers }
             let descriptors = limits.fitDescriptorLimit()
             logger.info(
                 "Limits: \(limits.maximumConnections) connections (\(descriptors) descriptors), \(limits.idleTimeout) idle timeout, \(limits.predictionWorkers) prediction workers"
