@@ -111,10 +111,21 @@ public final class PredictionService: Sendable {
         return PredictionResult(prediction: prediction, input: pixels, models: ensemble.modelNames)
     }
 
+    /// How a JSON body should be, for the error messages.
+    static let jsonExample = "send {\"pixels\": [784 numbers from 0 to 255]}"
+
     /// The 784 pixels of a JSON body `{"pixels": [...]}`, checked one by one.
     static func pixels(fromJSON body: [UInt8]) throws(ServingError) -> [Float] {
-        let example = "send {\"pixels\": [784 numbers from 0 to 255]}"
+        let example = jsonExample
         guard !body.isEmpty else { throw .badRequest("the body is empty: \(example)") }
+        // The usual body in one pass; anything else through JSONDecoder, which also words the errors.
+        if let pixels = PixelsJSON.parse(body, count: pixelCount) { return pixels }
+        return try decodedPixels(fromJSON: body)
+    }
+
+    /// The 784 pixels of a JSON body through `JSONDecoder`: any JSON `{"pixels": [...]}`, and every error.
+    static func decodedPixels(fromJSON body: [UInt8]) throws(ServingError) -> [Float] {
+        let example = jsonExample
         let request: PixelsRequest
         do {
             request = try JSONDecoder().decode(PixelsRequest.self, from: Data(body))
