@@ -11,8 +11,8 @@ public enum Recipe: String, CaseIterable, Codable, Sendable {
     case speed
     /// The best single model this package trains within 30 minutes on two cores: the VGG-style network
     /// with augmentation, Adam with learning rate 0.001 along a cosine, batches of 64, 25 epochs: what fits in
-    /// 30 minutes, process start to exit, at the 65 s an epoch measured on a Zen 4 (15 epochs reached
-    /// 99.61–99.68%; see the README).
+    /// 30 minutes, process start to exit, at the 54–65 s an epoch first measured on a Zen 4 (seeds 0–2 then
+    /// took 17.5–24.1 minutes and reached 99.62–99.67%; see the README).
     case best
 
     /// The recipe's settings, seed 0.
