@@ -1,10 +1,10 @@
 /// The usual `POST /predict` body, `{"pixels": [784 numbers from 0 to 255]}`, read in one pass over its bytes.
 ///
 /// `JSONDecoder` took about 0.4 ms for such a body, most of a request's work on the server (`perf`: 44% of its
-/// time under wrk). `parse` accepts only that object, with exactly `count` numbers in 0…255, and JSON's
-/// whitespace anywhere JSON allows it; for anything else (other keys, escapes, a byte-order mark, a number out
-/// of range, a wrong count, malformed JSON) it answers nil and the caller decodes the body with `JSONDecoder`,
-/// which accepts what JSON allows and words the errors. Each number is converted as `JSONDecoder` converts it
+/// time under wrk). `parse` accepts only that object, with exactly `count` numbers in 0…255
+/// (`PredictionService.pixelValues`), and JSON's whitespace anywhere JSON allows it; for anything else (other
+/// keys, escapes, a byte-order mark, a number out of range, a wrong count, malformed JSON) it answers nil and
+/// the caller decodes the body with `JSONDecoder`, which accepts what JSON allows and words the errors. Each number is converted as `JSONDecoder` converts it
 /// (correctly rounded to a `Double`, then to a `Float`), so both paths give the same pixels.
 enum PixelsJSON {
     /// The pixels of `body` when it is exactly the usual object with `count` numbers in 0…255, else nil.
@@ -16,7 +16,7 @@ enum PixelsJSON {
             pixels.reserveCapacity(count)
             while pixels.count < count {
                 if !pixels.isEmpty { guard reader.skip(",") else { return nil } }
-                guard let value = reader.number(), (0...255).contains(value) else { return nil }
+                guard let value = reader.number(), PredictionService.pixelValues.contains(value) else { return nil }
                 pixels.append(Float(value))
             }
             guard reader.skip("]"), reader.skip("}") else { return nil }

@@ -17,6 +17,8 @@ public final class PredictionService: Sendable {
     public static let maximumBodySize = 1 << 20
     /// The number of pixels in an input image (28×28).
     public static let pixelCount = 784
+    /// The values a JSON pixel may take: 0 (background) to 255 (ink).
+    static let pixelValues: ClosedRange<Double> = 0...255
     /// The longest side of a PNG accepted, in pixels.
     public static let maximumImageSide = 4096
     /// The most pixels a PNG may have (4 megapixels, 2048×2048), read from its header before anything is
@@ -148,7 +150,7 @@ public final class PredictionService: Sendable {
             switch value {
             case .number(let number) where !number.isFinite:
                 problem = "not finite"
-            case .number(let number) where !(0...255).contains(number):
+            case .number(let number) where !pixelValues.contains(number):
                 let written = number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)"
                 problem = "\(written), outside 0…255"
             case .number(let number):

@@ -59,7 +59,7 @@ import Testing
         }
     }
 
-    /// Valid JSON it does not read (another key, an escaped key, a byte-order mark): nil, and the service's
+    /// Valid JSON it does not read (another key, an escaped key): nil, and the service's
     /// answer is `JSONDecoder`'s.
     @Test(arguments: [
         #"{"pixels": [P], "extra": 1}"#, #"{"extra": 1, "pixels": [P]}"#, #"{"\u0070ixels": [P]}"#,
@@ -78,18 +78,17 @@ import Testing
         "1 2",
     ])
     func refusesANumberThatIsNotOne(_ value: String) throws {
-        var values = [String](repeating: "7", count: PredictionService.pixelCount)
-        values[100] = value
-        #expect(PixelsJSON.parse(Self.body(values), count: PredictionService.pixelCount) == nil)
-        #expect(throws: ServingError.self) { try PredictionService.pixels(fromJSON: Self.body(values)) }
+        let body = PredictionServiceTests.pixelsBody(replacing: 100, with: value)
+        #expect(PixelsJSON.parse(body, count: PredictionService.pixelCount) == nil)
+        #expect(throws: ServingError.self) { try PredictionService.pixels(fromJSON: body) }
     }
 
     @Test func refusesTheWrongCountAndTrailingBytes() {
         let count = PredictionService.pixelCount
-        for values in [[String](repeating: "1", count: count - 1), [String](repeating: "1", count: count + 1)] {
-            #expect(PixelsJSON.parse(Self.body(values), count: count) == nil)
+        for wrong in [count - 1, count + 1] {
+            #expect(PixelsJSON.parse(PredictionServiceTests.pixelsBody(count: wrong), count: count) == nil)
         }
-        let good = Self.body([String](repeating: "1", count: count))
+        let good = PredictionServiceTests.pixelsBody()
         #expect(PixelsJSON.parse(good, count: count) != nil)
         for broken in [good + Array("x".utf8), Array(good.dropLast()), Array(good.dropFirst()), good + Array(",".utf8)]
         {
