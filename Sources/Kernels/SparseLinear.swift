@@ -34,84 +34,108 @@ public enum SparseLinear {
         outputs >= 64 && isWorthwhile(input: input, rows: rows, inputs: inputs)
     }
 
+    /// Inputs whose block of the transposed weights is used by a whole group of rows before the next: 96 inputs ×
+    /// 64 outputs × 4 bytes, 24 KB, fits a 32 KB first-level cache (measured on a Zen 3 with 500 and 1,000 MNIST
+    /// images: 80–128 equally good, 15–20% faster than one block over all the inputs, whose 200 KB sit in the
+    /// second-level cache).
+    static let rangeInputs = 96
+
     /// output[N, outputs] = input[N, inputs] · weightᵀ + bias, summing only over each row's nonzero inputs.
     /// transposedWeight: [inputs, outputs], PyTorch's [outputs, inputs] weight transposed (kept by the caller
     /// between calls, so that one image does not pay for a transpose); bias: [outputs] or nil. Parallel over
     /// the rows.
     ///
-    /// For a group of `groupRows` rows, the nonzero inputs' positions and values are listed; then, 64
-    /// outputs at a time (eight vectors held in registers), each row accumulates value × transposed row over
-    /// its list: one broadcast and eight loads feed eight fused multiply-adds, and the block's columns stay
-    /// in cache across the group's rows. Outputs past the last whole 64 go eight, then one, at a time.
+    /// For a group of `groupRows` rows, the nonzero inputs' positions and values are listed, each row's list
+    /// cut where a range of `rangeInputs` inputs ends. Then, range by range and 64 outputs at a time (eight
+    /// vectors held in registers), each row accumulates value × transposed row over its entries in the range,
+    /// starting from the sums the range before stored: one broadcast and eight loads feed eight fused
+    /// multiply-adds, and the range's block of the weights stays in the first-level cache across the group's
+    /// rows. Each output still sums bias and terms in the order of the inputs. Outputs past the last whole 64
+    /// go eight, then one, at a time, over all of a row's entries.
     public static func forward(
         input: UnsafePointer<Float>, rows: Int, inputs: Int, transposedWeight transposed: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, outputs: Int, output: UnsafeMutablePointer<Float>
     ) {
         let wholeBlocks = outputs / 64, wholeVectors = outputs / 8
+        let ranges = (inputs + rangeInputs - 1) / rangeInputs
         Parallel.forEachChunk(of: rows) { chunk in
             // A group's nonzero inputs, row after row: where each starts in the transposed weights, its value.
             let positions = UnsafeMutablePointer<Int>.allocate(capacity: groupRows * inputs)
             let values = UnsafeMutablePointer<Float>.allocate(capacity: groupRows * inputs)
-            let rowStarts = UnsafeMutablePointer<Int>.allocate(capacity: groupRows + 1)
+            // Row r of the group: its entries of range k are rangeStarts[r · (ranges + 1) + k] ..< [… + k + 1].
+            let rangeStarts = UnsafeMutablePointer<Int>.allocate(capacity: groupRows * (ranges + 1))
             defer {
                 positions.deallocate()
                 values.deallocate()
-                rowStarts.deallocate()
+                rangeStarts.deallocate()
             }
             for group in stride(from: chunk.lowerBound, to: chunk.upperBound, by: groupRows) {
                 let groupEnd = min(group + groupRows, chunk.upperBound)
                 var count = 0
                 for row in group..<groupEnd {
-                    rowStarts[row &- group] = count
+                    let starts = rangeStarts + (row &- group) &* (ranges &+ 1)
                     let source = input + row * inputs
-                    for index in 0..<inputs where source[index] != 0 {
-                        positions[count] = index &* outputs
-                        values[count] = source[index]
-                        count &+= 1
+                    for range in 0..<ranges {
+                        starts[range] = count
+                        for index in (range &* rangeInputs)..<min((range &+ 1) &* rangeInputs, inputs)
+                        where source[index] != 0 {
+                            positions[count] = index &* outputs
+                            values[count] = source[index]
+                            count &+= 1
+                        }
                     }
+                    starts[ranges] = count
                 }
-                rowStarts[groupEnd &- group] = count
                 func start(_ vector: Int) -> SIMD8<Float> {
                     bias.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
                         ?? SIMD8()
                 }
-                // Block by block of outputs, so a block's columns of the transposed weights (inputs × 256
-                // bytes) stay in cache for every row of the group.
-                for block in 0..<wholeBlocks {
-                    let first = block &* 8
-                    let columns = UnsafeRawPointer(transposed + first &* 8)
-                    for row in group..<groupEnd {
-                        var sum0 = start(first), sum1 = start(first &+ 1), sum2 = start(first &+ 2),
-                            sum3 = start(first &+ 3)
-                        var sum4 = start(first &+ 4), sum5 = start(first &+ 5), sum6 = start(first &+ 6),
-                            sum7 = start(first &+ 7)
-                        for entry in rowStarts[row &- group]..<rowStarts[row &- group &+ 1] {
-                            let value = SIMD8<Float>(repeating: values[entry])
-                            let weights = columns + positions[entry] &* 4
-                            sum0.addProduct(value, weights.loadUnaligned(as: SIMD8<Float>.self))
-                            sum1.addProduct(value, weights.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                            sum2.addProduct(value, weights.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                            sum3.addProduct(value, weights.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                            sum4.addProduct(value, weights.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-                            sum5.addProduct(value, weights.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-                            sum6.addProduct(value, weights.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-                            sum7.addProduct(value, weights.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+                for range in 0..<ranges {
+                    for block in 0..<wholeBlocks {
+                        let first = block &* 8
+                        let columns = UnsafeRawPointer(transposed + first &* 8)
+                        for row in group..<groupEnd {
+                            let starts = rangeStarts + (row &- group) &* (ranges &+ 1)
+                            let target = UnsafeMutableRawPointer(output + row * outputs + first &* 8)
+                            // The first range starts from the bias, the others from the sums stored before.
+                            func sums(_ offset: Int) -> SIMD8<Float> {
+                                range == 0
+                                    ? start(first &+ offset / 32)
+                                    : UnsafeRawPointer(target).loadUnaligned(
+                                        fromByteOffset: offset, as: SIMD8<Float>.self)
+                            }
+                            var sum0 = sums(0), sum1 = sums(32), sum2 = sums(64), sum3 = sums(96)
+                            var sum4 = sums(128), sum5 = sums(160), sum6 = sums(192), sum7 = sums(224)
+                            for entry in starts[range]..<starts[range &+ 1] {
+                                let value = SIMD8<Float>(repeating: values[entry])
+                                let weights = columns + positions[entry] &* 4
+                                sum0.addProduct(value, weights.loadUnaligned(as: SIMD8<Float>.self))
+                                sum1.addProduct(value, weights.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                                sum2.addProduct(value, weights.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                                sum3.addProduct(value, weights.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                                sum4.addProduct(
+                                    value, weights.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+                                sum5.addProduct(
+                                    value, weights.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+                                sum6.addProduct(
+                                    value, weights.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+                                sum7.addProduct(
+                                    value, weights.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+                            }
+                            target.storeBytes(of: sum0, toByteOffset: 0, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum1, toByteOffset: 32, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum2, toByteOffset: 64, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum3, toByteOffset: 96, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum4, toByteOffset: 128, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum5, toByteOffset: 160, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum6, toByteOffset: 192, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum7, toByteOffset: 224, as: SIMD8<Float>.self)
                         }
-                        let target = UnsafeMutableRawPointer(output + row * outputs + first &* 8)
-                        target.storeBytes(of: sum0, toByteOffset: 0, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum1, toByteOffset: 32, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum2, toByteOffset: 64, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum3, toByteOffset: 96, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum4, toByteOffset: 128, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum5, toByteOffset: 160, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum6, toByteOffset: 192, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum7, toByteOffset: 224, as: SIMD8<Float>.self)
                     }
                 }
                 for row in group..<groupEnd {
-                    let (entries, rowOutput) = (
-                        rowStarts[row &- group]..<rowStarts[row &- group &+ 1], output + row * outputs
-                    )
+                    let starts = rangeStarts + (row &- group) &* (ranges &+ 1)
+                    let (entries, rowOutput) = (starts[0]..<starts[ranges], output + row * outputs)
                     for vector in (wholeBlocks &* 8)..<wholeVectors {
                         var sum = start(vector)
                         let columns = UnsafeRawPointer(transposed + vector &* 8)

@@ -7,11 +7,11 @@ import Testing
     typealias Numbers = KernelParityTests.Numbers
 
     /// Rows that are 60–80% zeros, as MNIST images are; shapes with whole blocks of 64 outputs, single
-    /// vectors of 8 and a scalar tail; with and without bias; rows split over threads; a single row (one
-    /// image).
+    /// vectors of 8 and a scalar tail; inputs in one range of `SparseLinear.rangeInputs` and in several, the
+    /// last one partial; with and without bias; rows split over threads; a single row (one image).
     @Test(arguments: [
         (100, 784, 784, true), (40, 70, 77, true), (33, 100, 10, false), (64, 200, 130, true), (1, 784, 784, true),
-        (3, 100, 10, false),
+        (3, 100, 10, false), (70, 300, 200, false),
     ])
     func matchesTheDefinition(rows: Int, inputs: Int, outputs: Int, hasBias: Bool) {
         var numbers = Numbers(state: UInt64(rows * 131 + inputs + outputs))
