@@ -61,6 +61,9 @@ struct Bench: ParsableCommand {
         print(
             "Swift: \(Parallel.threadCount) threads; sgemm 2048³ float32 through OpenBLAS (one call per thread): \(String(format: "%.1f", sgemm)) GFLOP/s"
         )
+        // On a shared host the hypervisor may run other guests on our CPUs: say how much of the time it took
+        // during each side's measurements, since it slows whichever side it falls on.
+        let beforeSwift = ProcessorTimes.current()
         var swift: [String: ModelFigures] = [:]
         for kind in kinds {
             let training = try spawnWorker("train", kind: kind, as: TrainingFigures.self)
@@ -75,14 +78,27 @@ struct Bench: ParsableCommand {
                 fractionOfSgemm: gigaflopsPerSecond / sgemm)
             printError("measured \(kind.rawValue): \(String(format: "%.2f", epochSeconds)) s per epoch")
         }
+        let afterSwift = ProcessorTimes.current()
         let reference = try runPyTorch(kinds: kinds)
+        let afterPyTorch = ProcessorTimes.current()
+        let stolenDuringSwift = afterSwift?.stolenFraction(since: beforeSwift)
+        let stolenDuringPyTorch = reference == nil ? nil : afterPyTorch?.stolenFraction(since: afterSwift)
         print()
         print(table(swift: swift, pytorch: reference, kinds: kinds, sgemm: sgemm))
+        if let stolenDuringSwift {
+            let pytorchPart = stolenDuringPyTorch.map { String(format: ", during PyTorch's %.0f%%", $0 * 100) } ?? ""
+            print(
+                String(
+                    format: "CPU time taken by the hypervisor (steal): during the Swift measurements %.0f%%",
+                    stolenDuringSwift * 100)
+                    + pytorchPart)
+        }
         if let json {
             let report = BenchReport(
                 swift: swift, sgemmGigaflopsPerSecond: sgemm, threads: Parallel.threadCount, epochs: epochs,
                 cpu: CPUFeatures.current.description, openBLASCore: BLAS.coreName, maxBatches: maxBatches, seed: seed,
-                pytorch: reference)
+                pytorch: reference, stolenFractionDuringSwift: stolenDuringSwift,
+                stolenFractionDuringPyTorch: stolenDuringPyTorch)
             let data = try JSONEncoder.bench(pretty: true).encode(report)
             try AtomicFile.write(Array(data), to: URL(fileURLWithPath: json))
             print("Wrote \(json)")
@@ -317,6 +333,34 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> String {
 }
 
 /// This process's peak resident memory (VmHWM) in MB, from /proc; 0 where /proc is not available.
+/// The machine's CPU time so far, all CPUs together, from the first line of Linux's /proc/stat (in clock ticks):
+/// the total, and the part the hypervisor gave to other guests (steal). Nil where there is no /proc/stat.
+struct ProcessorTimes {
+    var total: Double
+    var stolen: Double
+
+    static func current() -> ProcessorTimes? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        return ProcessorTimes(procStatLine: stat.prefix { $0 != "\n" })
+    }
+
+    /// "cpu  user nice system idle iowait irq softirq steal …": steal is the eighth number.
+    init?(procStatLine line: Substring) {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.first == "cpu", fields.count >= 9 else { return nil }
+        let ticks = fields.dropFirst().prefix(8).compactMap { Double($0) }
+        guard ticks.count == 8 else { return nil }
+        total = ticks.reduce(0, +)
+        stolen = ticks[7]
+    }
+
+    /// The share of the CPU time between `earlier` and now that was stolen; nil without `earlier` or time.
+    func stolenFraction(since earlier: ProcessorTimes?) -> Double? {
+        guard let earlier, total > earlier.total else { return nil }
+        return (stolen - earlier.stolen) / (total - earlier.total)
+    }
+}
+
 func peakResidentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
         let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),

@@ -92,12 +92,18 @@ struct BenchReport: Codable, Equatable {
     var seed: UInt64
     /// Absent when the PyTorch reference did not run.
     var pytorch: PyTorchReport?
+    /// The share of the machine's CPU time the hypervisor gave to other guests while the Swift side was
+    /// measured, and while PyTorch's was (absent without /proc/stat, or without the PyTorch run).
+    var stolenFractionDuringSwift: Double? = nil
+    var stolenFractionDuringPyTorch: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case swift, threads, epochs, cpu, seed, pytorch
         case sgemmGigaflopsPerSecond = "sgemm_gflops"
         case openBLASCore = "openblas_core"
         case maxBatches = "max_batches"
+        case stolenFractionDuringSwift = "steal_fraction_swift"
+        case stolenFractionDuringPyTorch = "steal_fraction_pytorch"
     }
 }
 
