@@ -253,7 +253,8 @@ def print_table(report):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="all", choices=[*MODELS, "all"], help="model to benchmark (default all)")
+    parser.add_argument("--model", nargs="+", default=["all"], choices=[*MODELS, "all"],
+                        help="models to benchmark (default all)")
     parser.add_argument("--epochs", type=int, default=1, help="training epochs per measurement (default 1)")
     parser.add_argument("--max-batches", type=int, default=None,
                         help="stop each training epoch after this many batches (quick checks only)")
@@ -269,10 +270,11 @@ def main():
         parser.error("--epochs, --threads, --batch1-images and --max-batches must be positive")
 
     if args.child:
+        args.model = args.model[0]  # a child measures the one model it was spawned for
         child_main(args)
         return
 
-    names = list(MODELS) if args.model == "all" else [args.model]
+    names = list(MODELS) if "all" in args.model else list(dict.fromkeys(args.model))
     report = {
         "machine": {"cpu": cpu_name(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
                     "torch_version": torch.__version__, "load_average_at_start": os.getloadavg()},

@@ -199,9 +199,11 @@ struct Bench: ParsableCommand {
             "mnist-bench-pytorch-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: output) }
         var arguments = [
-            script.path, "--model", kinds.count == 1 ? kinds[0].rawValue : "all", "--epochs", String(epochs),
-            "--threads", String(Parallel.threadCount), "--batch1-images", String(batch1Images), "--json", output.path,
+            script.path, "--epochs", String(epochs), "--threads", String(Parallel.threadCount), "--batch1-images",
+            String(batch1Images), "--json", output.path,
         ]
+        // The models the Swift side measured, no others (the script's own "all" adds models no table shows).
+        arguments += ["--model"] + kinds.map(\.rawValue)
         if let maxBatches { arguments += ["--max-batches", String(maxBatches)] }
         if let data = dataOptions.data { arguments += ["--data", data] }
         printError("running the PyTorch reference (\(script.lastPathComponent)); this takes a few minutes")
