@@ -334,7 +334,6 @@ func runProcess(_ executable: URL, _ arguments: [String]) throws -> String {
     return String(decoding: outputData, as: UTF8.self)
 }
 
-/// This process's peak resident memory (VmHWM) in MB, from /proc; 0 where /proc is not available.
 /// The machine's CPU time so far, all CPUs together, from the first line of Linux's /proc/stat (in clock ticks):
 /// the total, and the part the hypervisor gave to other guests (steal). Nil where there is no /proc/stat.
 struct ProcessorTimes {
@@ -363,6 +362,7 @@ struct ProcessorTimes {
     }
 }
 
+/// This process's peak resident memory (VmHWM) in MB, from /proc; 0 where /proc is not available.
 func peakResidentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
         let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
