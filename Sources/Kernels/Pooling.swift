@@ -229,24 +229,27 @@ public enum AvgPool2D {
     }
 
     /// output[P, OH, OW] = mean of each 2 × 2 window (stride 2) of tanh(input[P, H, W]): `Activation.tanhForward`
-    /// then `forward`, bit for bit, in one pass for inference. The tanh of a group of planes (about 2,048
-    /// values: LeNet-5's conv2 planes are 100) goes to a scratch buffer that stays in L1, so the full-size
-    /// activation is never written out and read back, and one long loop keeps the pipeline full where a
-    /// plane's own would spend much of its time starting, ending and in its scalar tail. Splits the planes
-    /// over threads only when there is enough work (`Activation.parallelThreshold`), as the elementwise
-    /// kernels do.
+    /// then `forward`, bit for bit, in one pass. The tanh of a group of planes (about 2,048 values: LeNet-5's
+    /// conv2 planes are 100) is pooled while it is still in L1: in inference (`activated` nil) it goes to a
+    /// scratch buffer, so the full-size activation is never written out and read back; in training it goes to
+    /// `activated` [P, H, W], which the backward pass (`tanhBackwardTwoByTwo`) needs, and is not read back
+    /// from memory. One long loop keeps the pipeline full where a plane's own would spend much of its time
+    /// starting, ending and in its scalar tail. Splits the planes over threads only when there is enough work
+    /// (`Activation.parallelThreshold`), as the elementwise kernels do.
     public static func tanhForwardTwoByTwo(
-        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape,
+        activated kept: UnsafeMutablePointer<Float>? = nil
     ) {
         precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
         let planeSize = shape.inputPlaneSize
         let groupPlanes = max(1, 2048 / planeSize)
         func run(_ planes: Range<Int>) {
-            let activated = UnsafeMutablePointer<Float>.allocate(capacity: groupPlanes * planeSize)
-            defer { activated.deallocate() }
+            let scratch = kept == nil ? UnsafeMutablePointer<Float>.allocate(capacity: groupPlanes * planeSize) : nil
+            defer { scratch?.deallocate() }
             for group in stride(from: planes.lowerBound, to: planes.upperBound, by: groupPlanes) {
                 let groupEnd = min(group + groupPlanes, planes.upperBound)
                 let source = input + group * planeSize
+                let activated = kept.map { $0 + group * planeSize } ?? scratch!
                 for index in 0..<((groupEnd - group) * planeSize) {
                     activated[index] = Activation.tanhApproximation(source[index])
                 }
@@ -257,6 +260,53 @@ public enum AvgPool2D {
             }
         }
         if shape.planes * planeSize < Activation.parallelThreshold {
+            run(0..<shape.planes)
+        } else {
+            Parallel.forEachChunk(of: shape.planes, run)
+        }
+    }
+
+    /// inputGradient[P, H, W] (overwritten) = each outputGradient[P, OH, OW] spread evenly over its 2 × 2
+    /// window (stride 2), times tanh's derivative 1 − activated², where activated[P, H, W] = tanh(input) as
+    /// `tanhForwardTwoByTwo` kept it: `backward` then `Activation.tanhBackward`, bit for bit, in one pass, so
+    /// the pooling's full-size gradient is never written out and read back. Even heights and widths only
+    /// (every input in a window). Splits the planes over threads as `tanhForwardTwoByTwo` does.
+    public static func tanhBackwardTwoByTwo(
+        outputGradient: UnsafePointer<Float>, activated: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
+        precondition(
+            shape.kernelSize == 2 && shape.stride == 2 && shape.height % 2 == 0 && shape.width % 2 == 0,
+            "tanhBackwardTwoByTwo needs 2 × 2 windows, stride 2, on even heights and widths")
+        let (outputWidth, width) = (shape.outputWidth, shape.width)
+        func run(_ planes: Range<Int>) {
+            for plane in planes {
+                let source = outputGradient + plane * shape.outputPlaneSize
+                let (output, target) = (
+                    activated + plane * shape.inputPlaneSize, inputGradient + plane * shape.inputPlaneSize
+                )
+                for y in 0..<shape.height {
+                    let row = source + (y / 2) * outputWidth
+                    let (outputRow, targetRow) = (output + y * width, target + y * width)
+                    // The two operations' arithmetic: the share g · ¼, then share · (1 − t · t); eight inputs
+                    // (four windows) at a time, each share duplicated for its window's two columns.
+                    var x = 0
+                    while x + 8 <= width {
+                        let shares = UnsafeRawPointer(row + x / 2).loadUnaligned(as: SIMD4<Float>.self) * 0.25
+                        let spread = SIMD8(
+                            shares[0], shares[0], shares[1], shares[1], shares[2], shares[2], shares[3], shares[3])
+                        let activation = UnsafeRawPointer(outputRow + x).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(targetRow + x).storeBytes(
+                            of: spread * (1 - activation * activation), as: SIMD8<Float>.self)
+                        x += 8
+                    }
+                    for x in x..<width {
+                        targetRow[x] = (row[x / 2] * 0.25) * (1 - outputRow[x] * outputRow[x])
+                    }
+                }
+            }
+        }
+        if shape.planes * shape.inputPlaneSize < Activation.parallelThreshold {
             run(0..<shape.planes)
         } else {
             Parallel.forEachChunk(of: shape.planes, run)

@@ -426,7 +426,7 @@ import Testing
         let poolingShapes: [[Int]] = [[2, 3, 6, 6], [1, 2, 5, 7], [1, 1, 2, 2], [1, 1, 50, 50], [3, 40, 4, 4]]
         return [
             FastPathCase(
-                name: "conv2d + tanh + avgPool2d, fused", modes: [.inference],
+                name: "conv2d + tanh + avgPool2d, fused", modes: [.inference, .training],
                 trials: trials.map { trial in
                     // A trial without bias has none to differentiate: no input 2.
                     Trial(label: trial.label, make: trial.make, constants: [2, 3])
@@ -451,7 +451,7 @@ import Testing
                     ).tanh().avgPool2d(kernelSize: 2)
                 }),
             FastPathCase(
-                name: "tanh + avgPool2d, fused", modes: [.inference],
+                name: "tanh + avgPool2d, fused", modes: [.inference, .training],
                 trials: poolingShapes.enumerated().map { index, shape in
                     Trial(
                         label: "\(shape)", make: { [randomTensor(shape, seed: UInt64(400 + index), low: -3, high: 3)] })

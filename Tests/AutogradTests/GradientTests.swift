@@ -104,15 +104,27 @@ import Testing
         checkGradients(of: [x], step: 4e-4) { $0[0].maxPool2d(kernelSize: kernel, stride: stride) }
     }
 
-    /// Recorded, the fused tanh and pooling is the two operations; unrecorded, the fused kernel gives the
-    /// same values bit for bit.
-    @Test func tanhAveragePooling() {
-        let x = randomTensor([2, 3, 6, 6], seed: 16, low: -2, high: 2)
+    /// The fused tanh and pooling against finite differences, and against the two operations bit for bit:
+    /// unrecorded its values, recorded its values and its gradient (an odd width takes the two operations).
+    @Test(arguments: [[2, 3, 6, 6], [1, 2, 4, 5]])
+    func tanhAveragePooling(shape: [Int]) {
+        let x = randomTensor(shape, seed: 16, low: -2, high: 2)
         checkGradients(of: [x]) { $0[0].tanhAvgPool2d(kernelSize: 2) }
-        let fused = withoutGradients { x.tanhAvgPool2d(kernelSize: 2) }
-        let twoSteps = x.tanh().avgPool2d(kernelSize: 2)
-        #expect(fused.shape == twoSteps.shape && fused.data == twoSteps.data)
-        #expect(fused.gradientNode == nil)
+        let unrecorded = withoutGradients { x.tanhAvgPool2d(kernelSize: 2) }
+        #expect(unrecorded.gradientNode == nil)
+        var generator = RandomGenerator(seed: 5)
+        func valuesAndGradient(_ function: (Tensor) -> Tensor) -> (values: [UInt32], gradient: [UInt32]) {
+            let leaf = Tensor(shape: x.shape, data: x.data)
+            leaf.requiresGrad = true
+            let output = function(leaf)
+            output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
+            return (output.data.map(\.bitPattern), leaf.grad?.data.map(\.bitPattern) ?? [])
+        }
+        let fused = valuesAndGradient { $0.tanhAvgPool2d(kernelSize: 2) }
+        generator = RandomGenerator(seed: 5)
+        let twoSteps = valuesAndGradient { $0.tanh().avgPool2d(kernelSize: 2) }
+        #expect(unrecorded.data.map(\.bitPattern) == twoSteps.values)
+        #expect(fused.values == twoSteps.values && !fused.gradient.isEmpty && fused.gradient == twoSteps.gradient)
     }
 
     /// LeNet-5's first stage: recorded, convolution then the fused tanh and pooling, with their gradients;

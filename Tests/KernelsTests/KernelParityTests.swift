@@ -187,6 +187,42 @@ import Testing
         expectClose(output, reference, relativeToLargest: 1e-6)
     }
 
+    /// The fused training passes against tanh then pooling, and pooling's backward then tanh's: the kept
+    /// activation, the output and the input gradient bit for bit. 100 planes of 28 × 28 split over threads.
+    @Test(arguments: [(100, 28, 28), (6, 10, 10), (2, 2, 4)])
+    func tanhAveragePoolingTrainingPassesMatchTheirTwoSteps(planes: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(planes * 1000 + height * 31 + width + 7))
+        let shape = Pooling2DShape(planes: planes, height: height, width: width, kernelSize: 2, stride: 2)
+        let input = numbers.array(shape.planes * shape.inputPlaneSize).map { $0 * 4 }
+        var output = [Float](repeating: .nan, count: shape.planes * shape.outputPlaneSize)
+        var kept = [Float](repeating: .nan, count: input.count)
+        AvgPool2D.tanhForwardTwoByTwo(input: input, output: &output, shape: shape, activated: &kept)
+        var activated = [Float](repeating: .nan, count: input.count)
+        Activation.tanhForward(input, &activated, count: input.count)
+        var twoSteps = [Float](repeating: .nan, count: output.count)
+        AvgPool2D.forward(input: activated, output: &twoSteps, shape: shape)
+        #expect(firstDifference(kept, activated) == nil)
+        #expect(firstDifference(output, twoSteps) == nil)
+
+        let outputGradient = numbers.array(output.count)
+        var inputGradient = [Float](repeating: .nan, count: input.count)
+        AvgPool2D.tanhBackwardTwoByTwo(
+            outputGradient: outputGradient, activated: kept, inputGradient: &inputGradient, shape: shape)
+        var spread = [Float](repeating: .nan, count: input.count)
+        AvgPool2D.backward(outputGradient: outputGradient, inputGradient: &spread, shape: shape)
+        var backwardTwoSteps = [Float](repeating: .nan, count: input.count)
+        Activation.tanhBackward(
+            output: activated, outputGradient: spread, inputGradient: &backwardTwoSteps, count: input.count)
+        #expect(firstDifference(inputGradient, backwardTwoSteps) == nil)
+        #expect(!inputGradient.contains { $0.isNaN })
+    }
+
+    /// The first index where two arrays' bits differ (a length mismatch counts), nil when they are equal.
+    private func firstDifference(_ values: [Float], _ expected: [Float]) -> Int? {
+        guard values.count == expected.count else { return min(values.count, expected.count) }
+        return values.indices.first { values[$0].bitPattern != expected[$0].bitPattern }
+    }
+
     @Test(arguments: [(2, 2, 24, 24), (2, 2, 7, 9), (3, 2, 10, 11), (2, 1, 5, 6)])
     func maxPoolingMatchesDefinition(kernelSize: Int, stride: Int, height: Int, width: Int) {
         var numbers = Numbers(state: UInt64(kernelSize * 1000 + height * 31 + width))

@@ -46,6 +46,15 @@ let layers: [Layer] = [
     Layer(64, 64, kernel: 3, padding: 1, size: 28),
 ]
 
+/// The planes LeNet-5's tanh and 2 × 2 average pooling see at batch 64: conv1's (6 channels, 28 × 28) and
+/// conv2's (16 channels, 10 × 10).
+let poolingPlanes: [(name: String, shape: Pooling2DShape)] = [(6, 28), (16, 10)].map { channels, size in
+    (
+        "64x\(channels)x\(size)x\(size)",
+        Pooling2DShape(planes: 64 * channels, height: size, width: size, kernelSize: 2, stride: 2)
+    )
+}
+
 /// Matrix products C[m × n] = A[m × k] · B[k × n] through `BLAS.gemm` (one thread): the im2col products of
 /// some layers above (one image), and square ones.
 let products: [(m: Int, n: Int, k: Int)] = [
@@ -149,6 +158,51 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // LeNet-5's tanh and 2 × 2 average pooling after each convolution, training's passes: fused (the tanh kept
+    // for the backward pass, which is one pass too) against the two operations' kernels one after the other.
+    for planes in poolingPlanes {
+        let shape = planes.shape
+        Benchmark("tanh-avgpool \(planes.name) forward fused") { benchmark, work in
+            for _ in benchmark.scaledIterations {
+                AvgPool2D.tanhForwardTwoByTwo(
+                    input: work.input, output: &work.output, shape: shape, activated: &work.activated)
+            }
+            blackHole(work.output[0])
+        } setup: {
+            PoolingWorkload(shape)
+        }
+        Benchmark("tanh-avgpool \(planes.name) forward twoSteps") { benchmark, work in
+            for _ in benchmark.scaledIterations {
+                Activation.tanhForward(work.input, &work.activated, count: work.input.count)
+                AvgPool2D.forward(input: work.activated, output: &work.output, shape: shape)
+            }
+            blackHole(work.output[0])
+        } setup: {
+            PoolingWorkload(shape)
+        }
+        Benchmark("tanh-avgpool \(planes.name) backward fused") { benchmark, work in
+            for _ in benchmark.scaledIterations {
+                AvgPool2D.tanhBackwardTwoByTwo(
+                    outputGradient: work.outputGradient, activated: work.activated, inputGradient: &work.inputGradient,
+                    shape: shape)
+            }
+            blackHole(work.inputGradient[0])
+        } setup: {
+            PoolingWorkload(shape)
+        }
+        Benchmark("tanh-avgpool \(planes.name) backward twoSteps") { benchmark, work in
+            for _ in benchmark.scaledIterations {
+                AvgPool2D.backward(outputGradient: work.outputGradient, inputGradient: &work.spread, shape: shape)
+                Activation.tanhBackward(
+                    output: work.activated, outputGradient: work.spread, inputGradient: &work.inputGradient,
+                    count: work.input.count)
+            }
+            blackHole(work.inputGradient[0])
+        } setup: {
+            PoolingWorkload(shape)
+        }
+    }
+
     // Nanoseconds: the smallest products take a few microseconds.
     var productConfiguration = Benchmark.defaultConfiguration
     productConfiguration.timeUnits = .nanoseconds
@@ -172,5 +226,23 @@ final class Matrices: @unchecked Sendable {
         a = (0..<(m * k)).map { Float($0 % 7) * 0.1 - 0.3 }
         b = (0..<(k * n)).map { Float($0 % 5) * 0.1 - 0.2 }
         c = [Float](repeating: 0, count: m * n)
+    }
+}
+
+/// Pooling buffers in [−2, 2) (the convolution's output), the tanh of the input (kept for the backward
+/// passes), output gradients in [−1, 1).
+final class PoolingWorkload: @unchecked Sendable {
+    let input: [Float], outputGradient: [Float]
+    var activated: [Float], output: [Float], spread: [Float], inputGradient: [Float]
+
+    init(_ shape: Pooling2DShape) {
+        let (inputs, outputs) = (shape.planes * shape.inputPlaneSize, shape.planes * shape.outputPlaneSize)
+        input = (0..<inputs).map { Float($0 % 401) / 100 - 2 }
+        outputGradient = (0..<outputs).map { Float($0 % 199) / 100 - 1 }
+        activated = [Float](repeating: 0, count: inputs)
+        Activation.tanhForward(input, &activated, count: inputs)
+        output = [Float](repeating: 0, count: outputs)
+        spread = [Float](repeating: 0, count: inputs)
+        inputGradient = [Float](repeating: 0, count: inputs)
     }
 }

@@ -185,7 +185,7 @@ extension Tensor {
     /// `conv2d(weight:bias:stride:padding:).tanhAvgPool2d(kernelSize: 2)`, a LeNet-5 stage. When nothing is
     /// recorded (inference) and a fused kernel takes the shape with the planner's plan
     /// (`ConvolutionPlan.fusedTanhAveragePool(for:plan:)`), one fused pass with the same result bit for bit
-    /// (`Convolution2D.forwardTanhAveragePool`); otherwise the operations one after the other.
+    /// (`Convolution2D.forwardTanhAveragePool`); otherwise `conv2d` then `tanhAvgPool2d` (fused in training too).
     public func conv2dTanhAvgPool2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         let recorded = GradientMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         guard !recorded, rank == 4, weight.rank == 4, shape[1] == weight.shape[1],
@@ -226,17 +226,37 @@ extension Tensor {
     }
 
     /// `tanh().avgPool2d(kernelSize:)`, LeNet-5's activation and pooling: [N, C, H, W] → [N, C, H / k, W / k].
-    /// When nothing is recorded (inference) and the windows are 2 × 2, one fused pass with the same result bit
-    /// for bit (`AvgPool2D.tanhForwardTwoByTwo`); otherwise the two operations.
+    /// With 2 × 2 windows, fused kernels with the same results bit for bit: in inference one pass
+    /// (`AvgPool2D.tanhForwardTwoByTwo`); recorded, on even heights and widths, that pass keeping the tanh
+    /// for a pullback that is also one pass (`AvgPool2D.tanhBackwardTwoByTwo`). Otherwise the two operations.
     public func tanhAvgPool2d(kernelSize: Int) -> Tensor {
-        guard kernelSize == 2, !(GradientMode.isEnabled && requiresGrad) else {
+        guard kernelSize == 2 else { return tanh().avgPool2d(kernelSize: kernelSize) }
+        let geometry = poolingShape(kernelSize: kernelSize, stride: kernelSize, operation: "tanhAvgPool2d")
+        let pooledCount = geometry.planes * geometry.outputPlaneSize
+        guard GradientMode.isEnabled && requiresGrad else {
+            let output = makeBuffer(count: pooledCount) { y in
+                AvgPool2D.tanhForwardTwoByTwo(input: data, output: y, shape: geometry)
+            }
+            return Tensor(shape: pooledShape(geometry), data: output)
+        }
+        guard geometry.height % 2 == 0 && geometry.width % 2 == 0 else {
             return tanh().avgPool2d(kernelSize: kernelSize)
         }
-        let geometry = poolingShape(kernelSize: kernelSize, stride: kernelSize, operation: "tanhAvgPool2d")
-        let output = makeBuffer(count: geometry.planes * geometry.outputPlaneSize) { y in
-            AvgPool2D.tanhForwardTwoByTwo(input: data, output: y, shape: geometry)
+        var output: [Float] = []
+        let activated = makeBuffer(count: count) { kept in
+            output = makeBuffer(count: pooledCount) { y in
+                AvgPool2D.tanhForwardTwoByTwo(input: data, output: y, shape: geometry, activated: kept)
+            }
         }
-        return Tensor(shape: pooledShape(geometry), data: output)
+        return Tensor.result(shape: pooledShape(geometry), data: output, operation: "tanhAvgPool2d", inputs: [self]) {
+            gradient in
+            [
+                makeBuffer(count: activated.count) { dx in
+                    AvgPool2D.tanhBackwardTwoByTwo(
+                        outputGradient: gradient, activated: activated, inputGradient: dx, shape: geometry)
+                }
+            ]
+        }
     }
 
     private func poolingShape(kernelSize: Int, stride: Int, operation: String) -> Pooling2DShape {
