@@ -25,9 +25,10 @@ import Glibc
             let headers = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100"
             Self.send(headers + "\r\n\r\n", on: socket)
             // One byte every 100 ms: 10 bytes a second, 100 bytes would take 10 s.
-            var answer = ""
+            var answer = "", bytesSent = 0
             for _ in 0..<50 where answer.isEmpty {
                 Self.send("{", on: socket)
+                bytesSent += 1
                 try await Task.sleep(for: .milliseconds(100))
                 answer = Self.receiveAvailable(on: socket)
             }
@@ -48,7 +49,11 @@ import Glibc
             let message = ServingError.bodyTimedOut(.milliseconds(600)).message
             #expect(message == "the body did not all arrive within 0.6 seconds of the headers")
             #expect(answer.hasSuffix("{\"error\":\"\(message)\"}"), "\(answer)")
-            #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(4), "\(elapsed)")
+            // Not before the deadline, and while the body was still trickling in (at most half of it sent). No
+            // upper bound on the wall time: beside the other suites' training on both cores, the sleeps above
+            // have taken far longer than asked, and that is no fault of the server.
+            #expect(elapsed >= .milliseconds(600), "\(elapsed)")
+            #expect(!answer.isEmpty && bytesSent < 50, "\(bytesSent) bytes sent before the answer")
             // And the server goes on serving.
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
