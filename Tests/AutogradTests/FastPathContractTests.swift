@@ -457,6 +457,13 @@ import Testing
                         label: "\(shape)", make: { [randomTensor(shape, seed: UInt64(400 + index), low: -3, high: 3)] })
                 },
                 fast: { $0[0].tanhAvgPool2d(kernelSize: 2) }, composed: { $0[0].tanh().avgPool2d(kernelSize: 2) }),
+            FastPathCase(
+                name: "relu + maxPool2d, reordered", modes: [.inference, .training],
+                trials: poolingShapes.enumerated().map { index, shape in
+                    Trial(
+                        label: "\(shape)", make: { [randomTensor(shape, seed: UInt64(450 + index), low: -3, high: 3)] })
+                },
+                fast: { $0[0].reluMaxPool2d(kernelSize: 2) }, composed: { $0[0].relu().maxPool2d(kernelSize: 2) }),
         ]
     }
 

@@ -127,6 +127,31 @@ import Testing
         #expect(fused.values == twoSteps.values && !fused.gradient.isEmpty && fused.gradient == twoSteps.gradient)
     }
 
+    /// ReLU then max pooling, computed as pooling then ReLU: finite differences, and the two operations in
+    /// their order bit for bit, values and gradient, on windows with ties, exact zeros and no positive value,
+    /// with 2 × 2 windows and with overlapping 3 × 3 ones (stride 2), whose gradients add up.
+    @Test(arguments: [(2, nil), (3, 2)] as [(Int, Int?)])
+    func reluMaxPooling(kernelSize: Int, stride: Int?) {
+        let x = randomTensor([2, 3, 7, 8], seed: 22, low: -2, high: 2)
+        checkGradients(of: [x], step: 4e-4) { $0[0].reluMaxPool2d(kernelSize: kernelSize, stride: stride) }
+        // Coarse values: ties and exact zeros in many windows; the first plane's first rows all negative.
+        let coarse = x.data.enumerated().map { $0.offset < 16 ? -1 - abs($0.element) : ($0.element * 2).rounded() }
+        var generator = RandomGenerator(seed: 6)
+        func valuesAndGradient(_ function: (Tensor) -> Tensor) -> (values: [UInt32], gradient: [UInt32]) {
+            let leaf = Tensor(shape: x.shape, data: coarse)
+            leaf.requiresGrad = true
+            let output = function(leaf)
+            output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
+            return (output.data.map(\.bitPattern), leaf.grad?.data.map(\.bitPattern) ?? [])
+        }
+        let reordered = valuesAndGradient { $0.reluMaxPool2d(kernelSize: kernelSize, stride: stride) }
+        generator = RandomGenerator(seed: 6)
+        let twoSteps = valuesAndGradient { $0.relu().maxPool2d(kernelSize: kernelSize, stride: stride) }
+        #expect(reordered.values == twoSteps.values)
+        #expect(!reordered.gradient.isEmpty && reordered.gradient == twoSteps.gradient)
+        #expect(reordered.values.contains(0) && reordered.gradient.contains(0))
+    }
+
     /// LeNet-5's first stage: recorded, convolution then the fused tanh and pooling, with their gradients;
     /// unrecorded, one fused kernel with the same values bit for bit, on images with blank regions.
     @Test func convolutionTanhAveragePooling() {

@@ -165,6 +165,15 @@ extension Tensor {
         }
     }
 
+    /// `relu().maxPool2d(kernelSize:stride:)`, the order of the simple CNN and the VGG-style network, computed as
+    /// `maxPool2d(kernelSize:stride:).relu()`: the maximum of ReLUs is the ReLU of the maximum, and the
+    /// gradient reaches the same input (a window's first maximum where it is positive, nothing where it is not),
+    /// so the values and gradients are the same bit for bit for inputs without NaN, while ReLU's two passes run
+    /// on the pooled values (a quarter of them with 2 × 2 windows) instead of on the full-size activation.
+    public func reluMaxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
+        maxPool2d(kernelSize: kernelSize, stride: stride).relu()
+    }
+
     /// Average pooling over kernelSize × kernelSize windows (stride defaults to kernelSize, no padding).
     public func avgPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
         let geometry = poolingShape(kernelSize: kernelSize, stride: stride ?? kernelSize, operation: "avgPool2d")

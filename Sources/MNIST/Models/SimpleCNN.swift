@@ -18,7 +18,7 @@ public final class SimpleCNN: Module, BuiltInModel {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let features = conv1(input).relu().maxPool2d(kernelSize: 2) // [N, 32, 12, 12]
+        let features = conv1(input).reluMaxPool2d(kernelSize: 2) // ReLU, max-pool 2: [N, 32, 12, 12]
         return fc2(fc1(features.flattened()).relu())
     }
 }

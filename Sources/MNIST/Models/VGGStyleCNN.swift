@@ -35,9 +35,9 @@ public final class VGGStyleCNN: Module, BuiltInModel {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = bn1(conv1(input)).relu() // [N, 32, 26, 26]
-        x = bn2(conv2(x)).relu().maxPool2d(kernelSize: 2) // [N, 32, 12, 12]
+        x = bn2(conv2(x)).reluMaxPool2d(kernelSize: 2) // [N, 32, 12, 12]
         x = bn3(conv3(x)).relu() // [N, 64, 10, 10]
-        x = bn4(conv4(x)).relu().maxPool2d(kernelSize: 2) // [N, 64, 4, 4]
+        x = bn4(conv4(x)).reluMaxPool2d(kernelSize: 2) // [N, 64, 4, 4]
         return fc2(bn5(fc1(x.flattened())).relu()) // [N, 10]
     }
 }
