@@ -259,10 +259,17 @@ public enum AvgPool2D {
                 }
             }
         }
-        if shape.planes * planeSize < Activation.parallelThreshold {
-            run(0..<shape.planes)
+        forEachChunkOfPlanes(shape, run)
+    }
+
+    /// Calls `body` on `0..<shape.planes` whole, or split across threads when the planes hold enough values
+    /// (`Activation.parallelThreshold`), as the elementwise kernels do.
+    @inline(__always)
+    static func forEachChunkOfPlanes(_ shape: Pooling2DShape, _ body: (Range<Int>) -> Void) {
+        if shape.planes * shape.inputPlaneSize < Activation.parallelThreshold {
+            body(0..<shape.planes)
         } else {
-            Parallel.forEachChunk(of: shape.planes, run)
+            Parallel.forEachChunk(of: shape.planes, body)
         }
     }
 
@@ -306,11 +313,7 @@ public enum AvgPool2D {
                 }
             }
         }
-        if shape.planes * shape.inputPlaneSize < Activation.parallelThreshold {
-            run(0..<shape.planes)
-        } else {
-            Parallel.forEachChunk(of: shape.planes, run)
-        }
+        forEachChunkOfPlanes(shape, run)
     }
 
     /// One plane's 2 × 2 means (stride 2), LeNet-5's pooling: each output the mean of two pairs from two

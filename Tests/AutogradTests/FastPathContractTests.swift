@@ -424,6 +424,20 @@ import Testing
         }
         @Sendable func bias(_ inputs: [Tensor]) -> Tensor? { inputs[2].count > 0 ? inputs[2] : nil }
         let poolingShapes: [[Int]] = [[2, 3, 6, 6], [1, 2, 5, 7], [1, 1, 2, 2], [1, 1, 50, 50], [3, 40, 4, 4]]
+        /// An activation and 2 × 2 pooling of one input, in inference and training, on every pooling shape.
+        func poolingCase(
+            _ name: String, seed: Int, fast: @escaping @Sendable (Tensor) -> Tensor,
+            composed: @escaping @Sendable (Tensor) -> Tensor
+        ) -> FastPathCase {
+            FastPathCase(
+                name: name, modes: [.inference, .training],
+                trials: poolingShapes.enumerated().map { index, shape in
+                    Trial(
+                        label: "\(shape)",
+                        make: { [randomTensor(shape, seed: UInt64(seed + index), low: -3, high: 3)] })
+                },
+                fast: { fast($0[0]) }, composed: { composed($0[0]) })
+        }
         return [
             FastPathCase(
                 name: "conv2d + tanh + avgPool2d, fused", modes: [.inference, .training],
@@ -450,20 +464,12 @@ import Testing
                         padding: Int(inputs[3].data[1])
                     ).tanh().avgPool2d(kernelSize: 2)
                 }),
-            FastPathCase(
-                name: "tanh + avgPool2d, fused", modes: [.inference, .training],
-                trials: poolingShapes.enumerated().map { index, shape in
-                    Trial(
-                        label: "\(shape)", make: { [randomTensor(shape, seed: UInt64(400 + index), low: -3, high: 3)] })
-                },
-                fast: { $0[0].tanhAvgPool2d(kernelSize: 2) }, composed: { $0[0].tanh().avgPool2d(kernelSize: 2) }),
-            FastPathCase(
-                name: "relu + maxPool2d, reordered", modes: [.inference, .training],
-                trials: poolingShapes.enumerated().map { index, shape in
-                    Trial(
-                        label: "\(shape)", make: { [randomTensor(shape, seed: UInt64(450 + index), low: -3, high: 3)] })
-                },
-                fast: { $0[0].reluMaxPool2d(kernelSize: 2) }, composed: { $0[0].relu().maxPool2d(kernelSize: 2) }),
+            poolingCase(
+                "tanh + avgPool2d, fused", seed: 400, fast: { $0.tanhAvgPool2d(kernelSize: 2) },
+                composed: { $0.tanh().avgPool2d(kernelSize: 2) }),
+            poolingCase(
+                "relu + maxPool2d, reordered", seed: 450, fast: { $0.reluMaxPool2d(kernelSize: 2) },
+                composed: { $0.relu().maxPool2d(kernelSize: 2) }),
         ]
     }
 

@@ -112,17 +112,8 @@ import Testing
         checkGradients(of: [x]) { $0[0].tanhAvgPool2d(kernelSize: 2) }
         let unrecorded = withoutGradients { x.tanhAvgPool2d(kernelSize: 2) }
         #expect(unrecorded.gradientNode == nil)
-        var generator = RandomGenerator(seed: 5)
-        func valuesAndGradient(_ function: (Tensor) -> Tensor) -> (values: [UInt32], gradient: [UInt32]) {
-            let leaf = Tensor(shape: x.shape, data: x.data)
-            leaf.requiresGrad = true
-            let output = function(leaf)
-            output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
-            return (output.data.map(\.bitPattern), leaf.grad?.data.map(\.bitPattern) ?? [])
-        }
-        let fused = valuesAndGradient { $0.tanhAvgPool2d(kernelSize: 2) }
-        generator = RandomGenerator(seed: 5)
-        let twoSteps = valuesAndGradient { $0.tanh().avgPool2d(kernelSize: 2) }
+        let fused = valueAndGradientBits(shape: shape, data: x.data, seed: 5) { $0.tanhAvgPool2d(kernelSize: 2) }
+        let twoSteps = valueAndGradientBits(shape: shape, data: x.data, seed: 5) { $0.tanh().avgPool2d(kernelSize: 2) }
         #expect(unrecorded.data.map(\.bitPattern) == twoSteps.values)
         #expect(fused.values == twoSteps.values && !fused.gradient.isEmpty && fused.gradient == twoSteps.gradient)
     }
@@ -136,20 +127,28 @@ import Testing
         checkGradients(of: [x], step: 4e-4) { $0[0].reluMaxPool2d(kernelSize: kernelSize, stride: stride) }
         // Coarse values: ties and exact zeros in many windows; the first plane's first rows all negative.
         let coarse = x.data.enumerated().map { $0.offset < 16 ? -1 - abs($0.element) : ($0.element * 2).rounded() }
-        var generator = RandomGenerator(seed: 6)
-        func valuesAndGradient(_ function: (Tensor) -> Tensor) -> (values: [UInt32], gradient: [UInt32]) {
-            let leaf = Tensor(shape: x.shape, data: coarse)
-            leaf.requiresGrad = true
-            let output = function(leaf)
-            output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
-            return (output.data.map(\.bitPattern), leaf.grad?.data.map(\.bitPattern) ?? [])
+        let reordered = valueAndGradientBits(shape: x.shape, data: coarse, seed: 6) {
+            $0.reluMaxPool2d(kernelSize: kernelSize, stride: stride)
         }
-        let reordered = valuesAndGradient { $0.reluMaxPool2d(kernelSize: kernelSize, stride: stride) }
-        generator = RandomGenerator(seed: 6)
-        let twoSteps = valuesAndGradient { $0.relu().maxPool2d(kernelSize: kernelSize, stride: stride) }
+        let twoSteps = valueAndGradientBits(shape: x.shape, data: coarse, seed: 6) {
+            $0.relu().maxPool2d(kernelSize: kernelSize, stride: stride)
+        }
         #expect(reordered.values == twoSteps.values)
         #expect(!reordered.gradient.isEmpty && reordered.gradient == twoSteps.gradient)
         #expect(reordered.values.contains(0) && reordered.gradient.contains(0))
+    }
+
+    /// The bits of `function`'s output on a fresh leaf of `data`, and of the leaf's gradient after a backward
+    /// pass seeded with values drawn from `seed`: two functions given the same arguments get the same seed.
+    private func valueAndGradientBits(
+        shape: [Int], data: [Float], seed: UInt64, _ function: (Tensor) -> Tensor
+    ) -> (values: [UInt32], gradient: [UInt32]) {
+        let leaf = Tensor(shape: shape, data: data)
+        leaf.requiresGrad = true
+        let output = function(leaf)
+        var generator = RandomGenerator(seed: seed)
+        output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
+        return (output.data.map(\.bitPattern), leaf.grad?.data.map(\.bitPattern) ?? [])
     }
 
     /// LeNet-5's first stage: recorded, convolution then the fused tanh and pooling, with their gradients;
