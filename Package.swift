@@ -60,10 +60,13 @@ let package = Package(
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // The CPU's features and the baseline check, compiled for any CPU of the architecture.
         .target(name: "Hardware", dependencies: ["CHardware"]),
+        // Inner loops in AVX-512, each function compiled for it by a target attribute (no package-wide flag),
+        // called only where the CPU has it (`Kernels.VectorKernels`). Optimised in debug builds too.
+        .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
         .target(
-            name: "Kernels", dependencies: ["Hardware", "COpenBLAS"],
+            name: "Kernels", dependencies: ["Hardware", "COpenBLAS", "CVectorKernels"],
             swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
         .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),
@@ -133,7 +136,7 @@ let package = Package(
                 "CommandLineLogging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CVectorKernels", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),

@@ -1,3 +1,5 @@
+import CVectorKernels
+
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -342,16 +344,20 @@ public enum Convolution2D {
     /// position's sixteen gradients (transposed to channels-last first) loaded once for six broadcast inputs;
     /// the images' sums are added in order. No lanes are spent on the K − 1 columns per row that runs over
     /// the padded width would carry. Chunks' partial sums are added in chunk order.
+    ///
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of twelve taps by one
+    /// 16-lane vector of channels (`vector_channels_in_lanes_weight_gradient`): each sum the same fused
+    /// multiply-adds in the same order, so the same gradients bit for bit.
     static func directWeightGradientChannelsInLanes(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
-        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape
+        biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
     ) {
         let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
         let (width, outputHeight, outputWidth, positions) = (
             shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize
         )
         let taps = shape.patchSize
-        let blockTaps = 6
+        let blockTaps = wideVectors ? 12 : 6
         let tapOffsets = (0..<taps).map { tap in
             (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
         }
@@ -395,6 +401,25 @@ public enum Convolution2D {
                 for firstTap in stride(from: 0, to: taps, by: blockTaps) {
                     // A short last block repeats its last tap (its sums are not stored).
                     let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
+                    if wideVectors {
+                        let sums = UnsafeMutablePointer<Float>.allocate(capacity: blockTaps * 16)
+                        defer { sums.deallocate() }
+                        for (index, image) in images.enumerated() {
+                            vector_channels_in_lanes_weight_gradient(
+                                input + image * shape.inputImageSize, offsets, width, outputHeight, outputWidth,
+                                gradients + index * positions * outputChannels + group * 16, outputChannels, sums)
+                            // Each tap's sixteen sums; the repeats of a short last block are left out.
+                            for offset in 0..<min(blockTaps, taps - firstTap) {
+                                for lane in 0..<16 {
+                                    let target = partialWeight + (group * 16 + lane) * taps + firstTap + offset
+                                    target.pointee =
+                                        index == 0
+                                        ? sums[offset * 16 + lane] : target.pointee + sums[offset * 16 + lane]
+                                }
+                            }
+                        }
+                        continue
+                    }
                     let (offset0, offset1, offset2) = (offsets[0], offsets[1], offsets[2])
                     let (offset3, offset4, offset5) = (offsets[3], offsets[4], offsets[5])
                     for (index, image) in images.enumerated() {
@@ -478,15 +503,19 @@ public enum Convolution2D {
     /// vectors of packed weights. Only valid output positions are computed (`directForward` computes and
     /// drops K − 1 columns per row: 40% of the work for a 5 × 5 kernel on a 10-wide output).
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
+    ///
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of twelve positions
+    /// by one 16-lane vector of channels (`vector_channels_in_lanes_forward`): each sum the same fused
+    /// multiply-adds in the same order, so the same output bit for bit.
     static func directForwardChannelsInLanes(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
     ) {
         let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
         let (width, outputWidth, positions) = (shape.width, shape.outputWidth, shape.outputPlaneSize)
         let taps = shape.patchSize
         let channelGroups = outputChannels / 16
-        let blockPositions = 6
+        let blockPositions = wideVectors ? 12 : 6
         let positionBlocks = (positions + blockPositions - 1) / blockPositions
         // Where tap (c, ky, kx) and output position (y, x) start in an (unpadded) input image; a short last
         // block repeats its last position and drops the repeats.
@@ -515,60 +544,68 @@ public enum Convolution2D {
                     let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
                     for block in 0..<positionBlocks {
                         let first = block * blockPositions
-                        let (position0, position1, position2) = (
-                            positionOffsets[first], positionOffsets[first + 1], positionOffsets[first + 2]
-                        )
-                        let (position3, position4, position5) = (
-                            positionOffsets[first + 3], positionOffsets[first + 4], positionOffsets[first + 5]
-                        )
-                        var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
-                            sum1b = SIMD8<Float>()
-                        var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
-                            sum3b = SIMD8<Float>()
-                        var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
-                            sum5b = SIMD8<Float>()
-                        tapOffsets.withUnsafeBufferPointer { tapOffsets in
-                            for tap in 0..<taps {
-                                let tapInput = source + tapOffsets[tap]
-                                let weightsA = groupWeights.loadUnaligned(
-                                    fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
-                                let weightsB = groupWeights.loadUnaligned(
-                                    fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
-                                var value = SIMD8<Float>(repeating: tapInput[position0])
-                                sum0a.addProduct(value, weightsA)
-                                sum0b.addProduct(value, weightsB)
-                                value = SIMD8(repeating: tapInput[position1])
-                                sum1a.addProduct(value, weightsA)
-                                sum1b.addProduct(value, weightsB)
-                                value = SIMD8(repeating: tapInput[position2])
-                                sum2a.addProduct(value, weightsA)
-                                sum2b.addProduct(value, weightsB)
-                                value = SIMD8(repeating: tapInput[position3])
-                                sum3a.addProduct(value, weightsA)
-                                sum3b.addProduct(value, weightsB)
-                                value = SIMD8(repeating: tapInput[position4])
-                                sum4a.addProduct(value, weightsA)
-                                sum4b.addProduct(value, weightsB)
-                                value = SIMD8(repeating: tapInput[position5])
-                                sum5a.addProduct(value, weightsA)
-                                sum5b.addProduct(value, weightsB)
+                        if wideVectors {
+                            positionOffsets.withUnsafeBufferPointer { positionOffsets in
+                                vector_channels_in_lanes_forward(
+                                    source, tapOffsets, taps, packed + group * taps * 16,
+                                    positionOffsets.baseAddress! + first, sums)
                             }
+                        } else {
+                            let (position0, position1, position2) = (
+                                positionOffsets[first], positionOffsets[first + 1], positionOffsets[first + 2]
+                            )
+                            let (position3, position4, position5) = (
+                                positionOffsets[first + 3], positionOffsets[first + 4], positionOffsets[first + 5]
+                            )
+                            var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
+                                sum1b = SIMD8<Float>()
+                            var sum2a = SIMD8<Float>(), sum2b = SIMD8<Float>(), sum3a = SIMD8<Float>(),
+                                sum3b = SIMD8<Float>()
+                            var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
+                                sum5b = SIMD8<Float>()
+                            tapOffsets.withUnsafeBufferPointer { tapOffsets in
+                                for tap in 0..<taps {
+                                    let tapInput = source + tapOffsets[tap]
+                                    let weightsA = groupWeights.loadUnaligned(
+                                        fromByteOffset: tap &* 64, as: SIMD8<Float>.self)
+                                    let weightsB = groupWeights.loadUnaligned(
+                                        fromByteOffset: tap &* 64 &+ 32, as: SIMD8<Float>.self)
+                                    var value = SIMD8<Float>(repeating: tapInput[position0])
+                                    sum0a.addProduct(value, weightsA)
+                                    sum0b.addProduct(value, weightsB)
+                                    value = SIMD8(repeating: tapInput[position1])
+                                    sum1a.addProduct(value, weightsA)
+                                    sum1b.addProduct(value, weightsB)
+                                    value = SIMD8(repeating: tapInput[position2])
+                                    sum2a.addProduct(value, weightsA)
+                                    sum2b.addProduct(value, weightsB)
+                                    value = SIMD8(repeating: tapInput[position3])
+                                    sum3a.addProduct(value, weightsA)
+                                    sum3b.addProduct(value, weightsB)
+                                    value = SIMD8(repeating: tapInput[position4])
+                                    sum4a.addProduct(value, weightsA)
+                                    sum4b.addProduct(value, weightsB)
+                                    value = SIMD8(repeating: tapInput[position5])
+                                    sum5a.addProduct(value, weightsA)
+                                    sum5b.addProduct(value, weightsB)
+                                }
+                            }
+                            // [6 positions, 16 channels], then transposed into the output planes.
+                            // One by one: an array of the twelve would be allocated for every block.
+                            let target = UnsafeMutableRawPointer(sums)
+                            target.storeBytes(of: sum0a, toByteOffset: 0, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum0b, toByteOffset: 32, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum1a, toByteOffset: 64, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum1b, toByteOffset: 96, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum2a, toByteOffset: 128, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum2b, toByteOffset: 160, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum3a, toByteOffset: 192, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum3b, toByteOffset: 224, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum4a, toByteOffset: 256, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum4b, toByteOffset: 288, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum5a, toByteOffset: 320, as: SIMD8<Float>.self)
+                            target.storeBytes(of: sum5b, toByteOffset: 352, as: SIMD8<Float>.self)
                         }
-                        // [6 positions, 16 channels], then transposed into the output planes.
-                        // One by one: an array of the twelve would be allocated for every block.
-                        let target = UnsafeMutableRawPointer(sums)
-                        target.storeBytes(of: sum0a, toByteOffset: 0, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum0b, toByteOffset: 32, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum1a, toByteOffset: 64, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum1b, toByteOffset: 96, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum2a, toByteOffset: 128, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum2b, toByteOffset: 160, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum3a, toByteOffset: 192, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum3b, toByteOffset: 224, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum4a, toByteOffset: 256, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum4b, toByteOffset: 288, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum5a, toByteOffset: 320, as: SIMD8<Float>.self)
-                        target.storeBytes(of: sum5b, toByteOffset: 352, as: SIMD8<Float>.self)
                         for channel in 0..<16 {
                             let outputChannel = group * 16 + channel
                             let channelBias = bias?[outputChannel] ?? 0
@@ -596,9 +633,13 @@ public enum Convolution2D {
     /// a third of the taps. A one-channel input (a network's first layer) also skips the kernel rows whose
     /// inputs are all zero for the block: 38% of the taps of a 5 × 5 kernel with padding 2 on MNIST's digits,
     /// which leave most of the image blank. Adding 0 · w changes no sum for a finite w, so the output is the same.
+    ///
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), each block's taps run in
+    /// `vector_direct_forward_six_channels`'s 16-lane vectors instead, two blocks at once where both run the
+    /// same kernel rows: the same fused multiply-adds in the same order, so the same output bit for bit.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
     ) {
         let kernel = shape.kernelHeight, padding = shape.padding
         let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
@@ -641,14 +682,15 @@ public enum Convolution2D {
                 }
             }
         }
-        // The taps each position block needs: kernel rows that reach a padded row holding input for at
-        // least one of the block's output rows (the others multiply only padding zeros). Output row r
-        // reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
-        let blockKernelRows: [Range<Int>] = (0..<positionBlocks).map { positionBlock in
+        // The taps each position block needs, as a mask of kernel rows: those that reach a padded row holding
+        // input for at least one of the block's output rows (the others multiply only padding zeros). Output
+        // row r reads padded rows r + ky, which hold input for padding ≤ r + ky < padding + H.
+        let blockKernelRows: [UInt64] = (0..<positionBlocks).map { positionBlock in
             let firstRow = positionBlock * 16 / paddedWidth, lastRow = (positionBlock * 16 + 15) / paddedWidth
             let lowestKernelRow = max(0, padding - lastRow),
                 highestKernelRow = min(kernel - 1, padding + shape.height - 1 - firstRow)
-            return lowestKernelRow..<max(lowestKernelRow, highestKernelRow + 1)
+            guard highestKernelRow >= lowestKernelRow else { return 0 }
+            return UInt64.max >> (63 - highestKernelRow) & UInt64.max << lowestKernelRow
         }
 
         // A block's taps of kernel row ky read padded elements [s + ky · paddedWidth, + 16 + K − 1) for its
@@ -677,6 +719,22 @@ public enum Convolution2D {
                 runs.deallocate()
                 rowBits.deallocate()
             }
+            /// The kernel rows a position block runs: `blockKernelRows`, less those whose span of a one-channel
+            /// input is all zeros for this image.
+            func kernelRows(of positionBlock: Int) -> UInt64 {
+                guard skipsZeroSpans else { return blockKernelRows[positionBlock] }
+                var rows = blockKernelRows[positionBlock], remaining = rows
+                let span = spans[positionBlock]
+                while remaining != 0 {
+                    let kernelRow = remaining.trailingZeroBitCount
+                    remaining &= remaining &- 1
+                    let row = span.row &+ kernelRow
+                    if rowBits[row] & span.first == 0 && rowBits[row &+ 1] & span.second == 0 {
+                        rows &= ~(UInt64(1) << kernelRow)
+                    }
+                }
+                return rows
+            }
             for image in images {
                 let source = input + image * shape.inputImageSize
                 for channel in 0..<inputChannels {
@@ -693,7 +751,19 @@ public enum Convolution2D {
                 }
                 for block in 0..<channelBlocks {
                     let blockWeights = UnsafePointer(packed + block * taps * blockChannels)
-                    for positionBlock in 0..<positionBlocks {
+                    var positionBlock = 0
+                    while positionBlock < positionBlocks {
+                        var rows = kernelRows(of: positionBlock)
+                        if wideVectors {
+                            // Two blocks at once where they run the same kernel rows: twelve accumulators.
+                            let blocks =
+                                positionBlock + 1 < positionBlocks && kernelRows(of: positionBlock + 1) == rows ? 2 : 1
+                            vector_direct_forward_six_channels(
+                                padded + positionBlock &* 16, tapOffsets, blockWeights, rows, tapsPerKernelRow,
+                                Int32(blocks), runs + positionBlock &* 16, runLength)
+                            positionBlock += blocks
+                            continue
+                        }
                         let start = UnsafeRawPointer(padded + positionBlock &* 16)
                         var sum0a = SIMD8<Float>(), sum0b = SIMD8<Float>(), sum1a = SIMD8<Float>(),
                             sum1b = SIMD8<Float>()
@@ -701,12 +771,9 @@ public enum Convolution2D {
                             sum3b = SIMD8<Float>()
                         var sum4a = SIMD8<Float>(), sum4b = SIMD8<Float>(), sum5a = SIMD8<Float>(),
                             sum5b = SIMD8<Float>()
-                        let span = spans[positionBlock]
-                        for kernelRow in blockKernelRows[positionBlock] {
-                            if skipsZeroSpans {
-                                let row = span.row &+ kernelRow
-                                if rowBits[row] & span.first == 0 && rowBits[row &+ 1] & span.second == 0 { continue }
-                            }
+                        while rows != 0 {
+                            let kernelRow = rows.trailingZeroBitCount
+                            rows &= rows &- 1
                             for tap in (kernelRow &* tapsPerKernelRow)..<((kernelRow &+ 1) &* tapsPerKernelRow) {
                                 let byteOffset = tapOffsets[tap] &* 4
                                 let valuesA = start.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
@@ -747,6 +814,7 @@ public enum Convolution2D {
                         target.storeBytes(of: sum4b, toByteOffset: 4 * stride + 32, as: SIMD8<Float>.self)
                         target.storeBytes(of: sum5a, toByteOffset: 5 * stride, as: SIMD8<Float>.self)
                         target.storeBytes(of: sum5b, toByteOffset: 5 * stride + 32, as: SIMD8<Float>.self)
+                        positionBlock += 1
                     }
                     for offset in 0..<min(blockChannels, outputChannels - block * blockChannels) {
                         let channel = block * blockChannels + offset

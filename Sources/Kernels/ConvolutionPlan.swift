@@ -149,8 +149,9 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// The direct kernels' conditions: stride 1 (each output row is a run of the padded row), a square kernel,
-    /// and padding below the kernel size (`Convolution2D.paddedWidth`: an output row then fits in W + p).
+    /// The direct kernels' conditions: stride 1 (each output row is a run of the padded row), a square kernel
+    /// of at most 64 rows, and padding below the kernel size (`Convolution2D.paddedWidth`: an output row then
+    /// fits in W + p).
     static func directProblem(_ shape: Convolution2DShape) -> String? {
         if shape.stride != 1 { return "needs stride 1, not \(shape.stride)" }
         if shape.kernelHeight != shape.kernelWidth {
@@ -159,6 +160,8 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
         if shape.padding >= shape.kernelHeight {
             return "needs padding below the kernel size \(shape.kernelHeight), not \(shape.padding)"
         }
+        // `directForward` keeps the kernel rows a block runs as the bits of a 64-bit mask.
+        if shape.kernelHeight > 64 { return "needs a kernel of at most 64 rows, not \(shape.kernelHeight)" }
         return nil
     }
 

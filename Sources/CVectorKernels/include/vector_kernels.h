@@ -1,0 +1,44 @@
+// Kernels in 512-bit vectors (AVX-512), compiled for AVX-512 function by function
+// (`__attribute__((target))`) inside a package whose baseline is AVX2: Swift has no per-function target, C
+// does, and a C target needs no unsafe flags for it. The caller calls them only on a CPU with AVX-512
+// (`Hardware.CPUFeatures`); each computes, bit for bit, what the Swift kernel it stands in for computes.
+// Off x86-64 they are not compiled, and `vector_kernels_available` is false.
+#ifndef MNIST_VECTOR_KERNELS_H
+#define MNIST_VECTOR_KERNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/// Whether this build holds the AVX-512 kernels (x86-64 only). The CPU must still be asked.
+bool vector_kernels_available(void);
+
+/// The inner block of `Convolution2D.directForward` for six output channels: for each output channel c < 6
+/// and position i < 16 · blocks,
+///     runs[c · run_stride + i] = Σ over taps t of the kernel rows in `kernel_rows`, in order,
+///                                start[tap_offsets[t] + i] · weights[t · 6 + c]
+/// as one fused multiply-add per tap from zero, the same operations in the same order as the Swift kernel's
+/// 8-lane vectors. Kernel row r (bit r of `kernel_rows`, rows taken from the lowest) owns taps
+/// r · taps_per_kernel_row ..< (r + 1) · taps_per_kernel_row. `blocks` is 1 or 2 (16 or 32 positions; two
+/// blocks keep twelve accumulators in flight). Reads start[tap_offsets[t] ..< + 16 · blocks].
+void vector_direct_forward_six_channels(
+    const float *start, const intptr_t *tap_offsets, const float *weights, uint64_t kernel_rows,
+    intptr_t taps_per_kernel_row, int blocks, float *runs, intptr_t run_stride);
+
+/// The inner block of `Convolution2D.directForwardChannelsInLanes` for twelve output positions of one group of
+/// sixteen output channels: for position p < 12 and channel c < 16,
+///     sums[p · 16 + c] = Σ over taps t < taps, in order, source[tap_offsets[t] + position_offsets[p]] · weights[t · 16 + c]
+/// as one fused multiply-add per tap from zero, as the Swift kernel's two 8-lane vectors do.
+void vector_channels_in_lanes_forward(
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
+    const intptr_t *position_offsets, float *sums);
+
+/// The inner block of `Convolution2D.directWeightGradientChannelsInLanes` for twelve taps of one group of sixteen
+/// output channels over one image: for tap k < 12 and channel c < 16,
+///     sums[k · 16 + c] = Σ over output rows y < output_height, then columns x < output_width, in order,
+///                        source[y · width + x + tap_offsets[k]] · gradients[(y · output_width + x) · gradient_stride + c]
+/// as one fused multiply-add per position from zero, as the Swift kernel's two 8-lane vectors do.
+void vector_channels_in_lanes_weight_gradient(
+    const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
+    intptr_t output_width, const float *gradients, intptr_t gradient_stride, float *sums);
+
+#endif

@@ -1,0 +1,128 @@
+import CVectorKernels
+import Hardware
+import Testing
+@testable import Kernels
+
+/// The AVX-512 inner loops (`CVectorKernels`) against the Swift loops they stand in for, bit for bit, on a CPU
+/// with AVX-512 (elsewhere there is nothing to run them on: the Swift loops are then what runs, and the plan
+/// tests check those against the naive definition).
+@Suite(.enabled(if: vector_kernels_available() && CPUFeatures.detected.level >= .avx512, "needs a CPU with AVX-512"))
+struct VectorKernelTests {
+    typealias Numbers = KernelParityTests.Numbers
+
+    /// Every shape the direct kernels accept in the plan tests' list and twelve random ones, each also as the
+    /// transposed convolution that computes its input gradient (padding K − 1 − p, the output gradient as input,
+    /// blank spans skipped where it has one channel).
+    static let shapes: [Convolution2DShape] = {
+        let accepted = (ConvolutionPlanTests.shapes + (0..<12).map(ConvolutionPlanTests.randomShape)).filter {
+            ConvolutionPlan.directProblem($0) == nil
+        }
+        return accepted.flatMap { shape in
+            [
+                shape,
+                Convolution2DShape(
+                    batch: shape.batch, inputChannels: shape.outputChannels, height: shape.outputHeight,
+                    width: shape.outputWidth, outputChannels: shape.inputChannels, kernelHeight: shape.kernelHeight,
+                    kernelWidth: shape.kernelWidth, padding: shape.kernelHeight - 1 - shape.padding),
+            ]
+        }
+    }()
+
+    /// How many of two equally long lists of bit patterns differ (all of them when the lengths differ): a
+    /// count rather than the lists in a failure's message.
+    static func differences(_ first: [UInt32], _ second: [UInt32]) -> Int {
+        guard first.count == second.count else { return max(first.count, second.count) }
+        return zip(first, second).filter { $0 != $1 }.count
+    }
+
+    @Test(arguments: shapes)
+    func directForwardIsTheSameBitForBit(shape: Convolution2DShape) {
+        var numbers = Numbers(state: UInt64(shape.weightCount &* 17 &+ shape.inputImageSize))
+        // Blank margins and zeros, as in MNIST, so the one-channel skipping makes blocks with different rows.
+        let input = FusedConvolutionTests().sparseImages(shape, numbers: &numbers)
+        let weight = numbers.array(shape.weightCount), bias = numbers.array(shape.outputChannels)
+        func run(wideVectors: Bool, bias: [Float]?) -> [UInt32] {
+            var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
+            output.withUnsafeMutableBufferPointer { output in
+                Convolution2D.directForward(
+                    input: input, weight: weight, bias: bias, output: output.baseAddress!, shape: shape,
+                    wideVectors: wideVectors)
+            }
+            return output.map(\.bitPattern)
+        }
+        for bias in [bias, nil] {
+            let swift = run(wideVectors: false, bias: bias), wide = run(wideVectors: true, bias: bias)
+            #expect(!swift.contains(Float.nan.bitPattern), "every output written, \(shape)")
+            #expect(
+                Self.differences(wide, swift) == 0, "AVX-512 against Swift, bias \(bias != nil), \(shape)")
+        }
+    }
+
+    /// The channels-in-lanes shapes of the plan tests' list, and LeNet-5's conv2 on nine images (split over
+    /// threads), 144 taps (whole blocks of twelve) and 75 (a short last block), 48 channels (three groups), a
+    /// plane of 1 × 1 (a block of one position repeated).
+    static let channelsInLanesShapes: [Convolution2DShape] =
+        ConvolutionPlanTests.shapes.filter {
+            ConvolutionPlan.problem(running: .directChannelsInLanes, on: $0) == nil
+        } + [
+            ConvolutionPlanTests.shape(9, 6, 14, 14, 16, 5), ConvolutionPlanTests.shape(2, 16, 9, 11, 32, 3),
+            ConvolutionPlanTests.shape(3, 3, 8, 8, 48, 5), ConvolutionPlanTests.shape(2, 4, 3, 3, 16, 3),
+        ]
+
+    @Test(arguments: channelsInLanesShapes)
+    func channelsInLanesKernelsAreTheSameBitForBit(shape: Convolution2DShape) {
+        var numbers = Numbers(state: UInt64(shape.weightCount &* 13 &+ shape.batch))
+        let input = FusedConvolutionTests().sparseImages(shape, numbers: &numbers)
+        let weight = numbers.array(shape.weightCount), bias = numbers.array(shape.outputChannels)
+        let outputGradient = numbers.array(shape.batch * shape.outputImageSize)
+        func run(wideVectors: Bool) -> (output: [UInt32], weight: [UInt32], bias: [UInt32]) {
+            var output = [Float](repeating: .nan, count: shape.batch * shape.outputImageSize)
+            var weightGradient = [Float](repeating: .nan, count: shape.weightCount)
+            var biasGradient = [Float](repeating: .nan, count: shape.outputChannels)
+            Convolution2D.directForwardChannelsInLanes(
+                input: input, weight: weight, bias: bias, output: &output, shape: shape, wideVectors: wideVectors)
+            Convolution2D.directWeightGradientChannelsInLanes(
+                input: input, outputGradient: outputGradient, weightGradient: &weightGradient,
+                biasGradient: &biasGradient, shape: shape, wideVectors: wideVectors)
+            return (output.map(\.bitPattern), weightGradient.map(\.bitPattern), biasGradient.map(\.bitPattern))
+        }
+        let swift = run(wideVectors: false), wide = run(wideVectors: true)
+        for values in [swift.output, swift.weight, swift.bias] {
+            #expect(!values.contains(Float.nan.bitPattern), "every value written, \(shape)")
+        }
+        #expect(Self.differences(wide.output, swift.output) == 0, "forward, AVX-512 against Swift, \(shape)")
+        #expect(Self.differences(wide.weight, swift.weight) == 0, "weight gradient, AVX-512 against Swift, \(shape)")
+        #expect(Self.differences(wide.bias, swift.bias) == 0, "bias gradient, AVX-512 against Swift, \(shape)")
+    }
+
+    /// The kernel alone: one and two blocks, rows skipped, against sums written out here in the same order.
+    @Test func theBlockKernelSumsTheChosenKernelRowsInOrder() {
+        var numbers = Numbers(state: 7)
+        let (kernel, tapsPerKernelRow, runStride) = (5, 10, 40)
+        let values = numbers.array(400), weights = numbers.array(kernel * tapsPerKernelRow * 6)
+        let tapOffsets = (0..<(kernel * tapsPerKernelRow)).map { $0 * 7 % 300 }
+        let rows: UInt64 = 0b10110
+        for blocks in [1, 2] {
+            var runs = [Float](repeating: .nan, count: 6 * runStride)
+            vector_direct_forward_six_channels(
+                values, tapOffsets, weights, rows, tapsPerKernelRow, Int32(blocks), &runs, runStride)
+            for channel in 0..<6 {
+                for position in 0..<runStride {
+                    var expected: Float = 0
+                    for row in 0..<kernel where rows >> row & 1 == 1 {
+                        for tap in (row * tapsPerKernelRow)..<((row + 1) * tapsPerKernelRow) {
+                            // One fused multiply-add per tap, as the kernel does.
+                            expected.addProduct(values[tapOffsets[tap] + position], weights[tap * 6 + channel])
+                        }
+                    }
+                    let written = position < 16 * blocks
+                    #expect(
+                        written
+                            ? runs[channel * runStride + position].bitPattern == expected.bitPattern
+                            : runs[channel * runStride + position].isNaN,
+                        "blocks \(blocks), channel \(channel), position \(position)")
+                }
+            }
+        }
+    }
+}
