@@ -64,7 +64,7 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
 
 __attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient(
     const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, float *sums) {
+    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums) {
     __m512 sum[12];
     for (int tap = 0; tap < 12; tap++) sum[tap] = _mm512_setzero_ps();
     for (intptr_t outputY = 0; outputY < output_height; outputY++) {
@@ -76,7 +76,10 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient
             }
         }
     }
-    for (int tap = 0; tap < 12; tap++) _mm512_storeu_ps(sums + tap * 16, sum[tap]);
+    for (int tap = 0; tap < 12; tap++) {
+        if (accumulate) sum[tap] = _mm512_add_ps(_mm512_loadu_ps(sums + tap * 16), sum[tap]);
+        _mm512_storeu_ps(sums + tap * 16, sum[tap]);
+    }
 }
 
 #else
@@ -100,9 +103,9 @@ void vector_channels_in_lanes_forward(
 
 void vector_channels_in_lanes_weight_gradient(
     const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, float *sums) {
+    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums) {
     (void)source, (void)tap_offsets, (void)width, (void)output_height, (void)output_width, (void)gradients;
-    (void)gradient_stride, (void)sums;
+    (void)gradient_stride, (void)accumulate, (void)sums;
     __builtin_trap();
 }
 

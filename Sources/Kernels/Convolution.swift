@@ -371,7 +371,11 @@ public enum Convolution2D {
             let partialBias = partialWeight + shape.weightCount
             // [image, position, channel]
             let gradients = UnsafeMutablePointer<Float>.allocate(capacity: images.count * positions * outputChannels)
-            defer { gradients.deallocate() }
+            let blockSums = UnsafeMutablePointer<Float>.allocate(capacity: blockTaps * 16)
+            defer {
+                gradients.deallocate()
+                blockSums.deallocate()
+            }
             for (index, image) in images.enumerated() {
                 let source = outputGradient + image * shape.outputImageSize
                 let target = gradients + index * positions * outputChannels
@@ -402,20 +406,18 @@ public enum Convolution2D {
                     // A short last block repeats its last tap (its sums are not stored).
                     let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
                     if wideVectors {
-                        let sums = UnsafeMutablePointer<Float>.allocate(capacity: blockTaps * 16)
-                        defer { sums.deallocate() }
+                        // The chunk's sums of each tap, channels last, transposed into dW once.
                         for (index, image) in images.enumerated() {
                             vector_channels_in_lanes_weight_gradient(
                                 input + image * shape.inputImageSize, offsets, width, outputHeight, outputWidth,
-                                gradients + index * positions * outputChannels + group * 16, outputChannels, sums)
-                            // Each tap's sixteen sums; the repeats of a short last block are left out.
-                            for offset in 0..<min(blockTaps, taps - firstTap) {
-                                for lane in 0..<16 {
-                                    let target = partialWeight + (group * 16 + lane) * taps + firstTap + offset
-                                    target.pointee =
-                                        index == 0
-                                        ? sums[offset * 16 + lane] : target.pointee + sums[offset * 16 + lane]
-                                }
+                                gradients + index * positions * outputChannels + group * 16, outputChannels,
+                                index > 0, blockSums)
+                        }
+                        // The repeats of a short last block are left out.
+                        for offset in 0..<min(blockTaps, taps - firstTap) {
+                            for lane in 0..<16 {
+                                partialWeight[(group * 16 + lane) * taps + firstTap + offset] =
+                                    blockSums[offset * 16 + lane]
                             }
                         }
                         continue

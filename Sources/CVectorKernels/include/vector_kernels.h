@@ -33,12 +33,13 @@ void vector_channels_in_lanes_forward(
     const intptr_t *position_offsets, float *sums);
 
 /// The inner block of `Convolution2D.directWeightGradientChannelsInLanes` for twelve taps of one group of sixteen
-/// output channels over one image: for tap k < 12 and channel c < 16,
-///     sums[k · 16 + c] = Σ over output rows y < output_height, then columns x < output_width, in order,
-///                        source[y · width + x + tap_offsets[k]] · gradients[(y · output_width + x) · gradient_stride + c]
-/// as one fused multiply-add per position from zero, as the Swift kernel's two 8-lane vectors do.
+/// output channels over one image: for tap k < 12 and channel c < 16, the image's sum
+///     s = Σ over output rows y < output_height, then columns x < output_width, in order,
+///         source[y · width + x + tap_offsets[k]] · gradients[(y · output_width + x) · gradient_stride + c]
+/// as one fused multiply-add per position from zero, as the Swift kernel's two 8-lane vectors do; then
+/// sums[k · 16 + c] = s, or sums[k · 16 + c] + s when `accumulate` (the images of a chunk added in order).
 void vector_channels_in_lanes_weight_gradient(
     const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, float *sums);
+    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums);
 
 #endif
