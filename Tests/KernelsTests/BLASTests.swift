@@ -3,12 +3,29 @@ import Testing
 @testable import Hardware
 @testable import Kernels
 
-/// The OpenBLAS core chosen for a CPU, and that the loaded library runs one that uses the vector units.
+/// The OpenBLAS core chosen for a CPU, that the loaded library runs one that uses the vector units, and the
+/// matrix transpose.
 @Suite struct BLASTests {
     static func cpu(vendor: String, level: CPUFeatures.Level, bf16: Bool = false) -> CPUFeatures {
         CPUFeatures(
             isX86: true, hasAVX2: level >= .avx2, hasFMA: level >= .avx2, hasAVX512: level >= .avx512,
             hasAVX512BF16: bf16, hasAMX: false, vendor: vendor, brand: "", family: 6, model: 207)
+    }
+
+    /// The transpose against the definition, element for element: whole and partial 8 × 8 blocks, one row or
+    /// column, the MLP's 784 × 784, on one thread and split over two.
+    @Test(arguments: [(1, 1), (1, 9), (9, 1), (8, 8), (13, 21), (16, 7), (17, 64), (784, 784)])
+    func transposeMatchesTheDefinition(rows: Int, columns: Int) {
+        let source = (0..<(rows * columns)).map { Float($0) * 0.5 - 7 }
+        let expected = (0..<(rows * columns)).map { index in source[(index % rows) * columns + index / rows] }
+        for threads in [1, 2] {
+            var target = [Float](repeating: .nan, count: rows * columns)
+            Parallel.withThreadCount(threads) {
+                BLAS.transpose(source, rows: rows, columns: columns, into: &target)
+            }
+            #expect(
+                target.map(\.bitPattern) == expected.map(\.bitPattern), "\(rows) × \(columns), \(threads) threads")
+        }
     }
 
     @Test func theCoreFollowsTheFeaturesNotTheModelNumber() {
