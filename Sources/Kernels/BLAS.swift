@@ -89,25 +89,10 @@ public enum BLAS {
                 let firstRow = rowBlock * 8
                 var column = 0
                 if firstRow + 8 <= rows {
-                    func row(_ offset: Int) -> SIMD8<Float> {
-                        UnsafeRawPointer(source + (firstRow + offset) * columns + column).loadUnaligned(
-                            as: SIMD8<Float>.self)
-                    }
                     while column + 8 <= columns {
-                        let transposed = SparseLinear.transposed(
-                            row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
-                        func store(_ vector: SIMD8<Float>, _ offset: Int) {
-                            UnsafeMutableRawPointer(target + (column + offset) * rows + firstRow).storeBytes(
-                                of: vector, as: SIMD8<Float>.self)
-                        }
-                        store(transposed.0, 0)
-                        store(transposed.1, 1)
-                        store(transposed.2, 2)
-                        store(transposed.3, 3)
-                        store(transposed.4, 4)
-                        store(transposed.5, 5)
-                        store(transposed.6, 6)
-                        store(transposed.7, 7)
+                        SparseLinear.storeTransposed(
+                            source + firstRow * columns + column, rowStride: columns, width: 8,
+                            to: target + column * rows + firstRow, stride: rows, accumulate: false)
                         column += 8
                     }
                 }
