@@ -58,6 +58,8 @@ import Testing
         shape(2, 3, 12, 12, 1, 5),
         // Rows wider than 64 values: no bit masks of nonzero columns.
         shape(1, 1, 9, 70, 3, 3, padding: 1),
+        // The largest kernel the direct kernels take: 64 rows, every bit of the forward kernel's row mask.
+        shape(1, 1, 70, 70, 2, 64, padding: 1),
     ]
 
     static func shape(
@@ -335,6 +337,11 @@ import Testing
         #expect(
             transposed.problem(for: Self.shape(1, 2, 9, 9, 4, 3, kernelWidth: 5))
                 == "input gradient directTransposed: needs a square kernel, not 3×5")
+        // The direct forward kernel keeps a block's kernel rows as the bits of a 64-bit mask.
+        let wide = Self.shape(1, 1, 70, 70, 2, 65, padding: 1)
+        #expect(direct.problem(for: wide) == "forward direct: needs a kernel of at most 64 rows, not 65")
+        #expect(ConvolutionPlan(shape: wide).forward == .imageToColumns)
+        #expect(direct.isValid(for: Self.shape(1, 1, 70, 70, 2, 64, padding: 1)))
         let fullyConnected = ConvolutionPlan(
             forward: .fullyConnected, weightGradient: .fullyConnected, inputGradient: .fullyConnected)
         #expect(
