@@ -1,3 +1,5 @@
+import CVectorKernels
+
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -51,17 +53,23 @@ public enum SparseLinear {
     /// starting from the sums the range before stored: one broadcast and eight loads feed eight fused
     /// multiply-adds, and the range's block of the weights stays in the first-level cache across the group's
     /// rows. Each output still sums bias and terms in the order of the inputs. Outputs past the last whole 64
-    /// go eight, then one, at a time, over all of a row's entries.
+    /// go eight, then one, at a time, over all of a row's entries. With `wideVectors` (default:
+    /// `VectorKernels.enabled`, on CPUs with AVX-512), the lists are made 16 inputs at a time
+    /// (`vector_sparse_list`) and blocks of 128 outputs go first, in eight 16-lane vectors
+    /// (`vector_sparse_forward_blocks`: the same fused multiply-adds in the same order, so the same bits).
     public static func forward(
         input: UnsafePointer<Float>, rows: Int, inputs: Int, transposedWeight transposed: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, outputs: Int, output: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, outputs: Int, output: UnsafeMutablePointer<Float>,
+        wideVectors: Bool = VectorKernels.enabled
     ) {
         let wholeBlocks = outputs / 64, wholeVectors = outputs / 8
+        let wideBlocks = wideVectors ? outputs / 128 : 0
         let ranges = (inputs + rangeInputs - 1) / rangeInputs
         Parallel.forEachChunk(of: rows) { chunk in
-            // A group's nonzero inputs, row after row: where each starts in the transposed weights, its value.
-            let positions = UnsafeMutablePointer<Int>.allocate(capacity: groupRows * inputs)
-            let values = UnsafeMutablePointer<Float>.allocate(capacity: groupRows * inputs)
+            // A group's nonzero inputs, row after row: where each starts in the transposed weights, its value
+            // (room for the 16 elements `vector_sparse_list` may write past the last).
+            let positions = UnsafeMutablePointer<Int>.allocate(capacity: groupRows * inputs + 16)
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: groupRows * inputs + 16)
             // Row r of the group: its entries of range k are rangeStarts[r · (ranges + 1) + k] ..< [… + k + 1].
             let rangeStarts = UnsafeMutablePointer<Int>.allocate(capacity: groupRows * (ranges + 1))
             defer {
@@ -77,8 +85,13 @@ public enum SparseLinear {
                     let source = input + row * inputs
                     for range in 0..<ranges {
                         starts[range] = count
-                        for index in (range &* rangeInputs)..<min((range &+ 1) &* rangeInputs, inputs)
-                        where source[index] != 0 {
+                        let first = range &* rangeInputs, end = min(first &+ rangeInputs, inputs)
+                        if wideVectors {
+                            count &+= vector_sparse_list(
+                                source + first, end &- first, first, outputs, values + count, positions + count)
+                            continue
+                        }
+                        for index in first..<end where source[index] != 0 {
                             positions[count] = index &* outputs
                             values[count] = source[index]
                             count &+= 1
@@ -90,8 +103,13 @@ public enum SparseLinear {
                     bias.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: vector &* 32, as: SIMD8<Float>.self) }
                         ?? SIMD8()
                 }
+                if wideBlocks > 0 {
+                    vector_sparse_forward_blocks(
+                        values, positions, rangeStarts, groupEnd &- group, ranges, transposed, bias, outputs,
+                        wideBlocks, output + group * outputs)
+                }
                 for range in 0..<ranges {
-                    for block in 0..<wholeBlocks {
+                    for block in (wideBlocks &* 2)..<wholeBlocks {
                         let first = block &* 8
                         let columns = UnsafeRawPointer(transposed + first &* 8)
                         for row in group..<groupEnd {

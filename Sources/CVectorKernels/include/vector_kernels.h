@@ -42,4 +42,22 @@ void vector_channels_in_lanes_weight_gradient(
     const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
     intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums);
 
+/// The blocks of 128 outputs of `SparseLinear.forward` for one group of `rows` rows: for range k < ranges, block
+/// b < blocks, row r < rows and output o of the block (o = 128 · b + j, j < 128),
+///     output[r · outputs + o] = (k == 0 ? bias[o] (0 when bias is NULL) : output[r · outputs + o])
+///                               + Σ over the row's entries e of range k, in order, values[e] · transposed[positions[e] + o]
+/// as one fused multiply-add per entry, as the Swift kernel's 8-lane vectors do. Row r's entries of range k are
+/// range_starts[r · (ranges + 1) + k] ..< range_starts[r · (ranges + 1) + k + 1]; `output` is the group's
+/// first row.
+void vector_sparse_forward_blocks(
+    const float *values, const intptr_t *positions, const intptr_t *range_starts, intptr_t rows, intptr_t ranges,
+    const float *transposed, const float *bias, intptr_t outputs, intptr_t blocks, float *output);
+
+/// The nonzero entries of source[0 ..< count] (a row's range of inputs starting at input `first_index`), in
+/// order: for each, values[n] = the value and positions[n] = its input's index · `stride`; returns how many.
+/// Writes up to 16 elements past the last entry of each array (the caller's buffers leave room for them). A NaN
+/// counts as nonzero, as in Swift's `!= 0`.
+intptr_t vector_sparse_list(
+    const float *source, intptr_t count, intptr_t first_index, intptr_t stride, float *values, intptr_t *positions);
+
 #endif
