@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// The geometry of 2-D pooling over [batch·channels, height, width] planes (no padding, PyTorch's floor
 /// rounding of the output size).
 public struct Pooling2DShape: Equatable, Sendable {
@@ -59,6 +63,32 @@ public enum MaxPool2D {
         }
     }
 
+    /// Where `values` beat `best` (greater, or NaN: PyTorch's rule, a NaN wins and then stays since nothing
+    /// compares greater), `best` takes them and `bestIndex` takes `candidates`. On x86-64 the two selects are
+    /// `vblendvps` on the mask's bits: written with `SIMDMask` (`.|`, `replace(with:where:)`), the compiler
+    /// rebuilt the mask lane by lane inside the pooling loops (the simple CNN's 2 × 2 max pooling forward pass:
+    /// 14.2–14.6% of its training samples on an Intel Xeon, 5.7–5.9% with the blends; the same results).
+    @inline(__always)
+    static func selectWinners(
+        _ values: SIMD8<Float>, _ candidates: SIMD8<Int32>, _ best: inout SIMD8<Float>, _ bestIndex: inout SIMD8<Int32>
+    ) {
+        #if arch(x86_64)
+        let wins = unsafeBitCast(
+            unsafeBitCast(values .> best, to: SIMD8<Int32>.self)
+                | unsafeBitCast(values .!= values, to: SIMD8<Int32>.self),
+            to: SIMD8<Float>.self)
+        bestIndex = unsafeBitCast(
+            _mm256_blendv_ps(
+                unsafeBitCast(bestIndex, to: SIMD8<Float>.self), unsafeBitCast(candidates, to: SIMD8<Float>.self), wins),
+            to: SIMD8<Int32>.self)
+        best = _mm256_blendv_ps(best, values, wins)
+        #else
+        let wins = (values .> best) .| (values .!= values)
+        best.replace(with: values, where: wins)
+        bestIndex.replace(with: candidates, where: wins)
+        #endif
+    }
+
     /// `forwardTwoByTwo` for one plane whose rows hold fewer than 8 windows and which holds at least 8 (a deep
     /// layer's 10 × 10 → 5 × 5): eight consecutive windows of the plane at a time, across row ends (the last
     /// vector overlapping the one before), their corners gathered lane by lane. The same comparisons in the
@@ -89,10 +119,7 @@ public enum MaxPool2D {
             }
             var best = topLeft, bestIndex = topLeftIndices
             @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
-                // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
-                let wins = (values .> best) .| (values .!= values)
-                best.replace(with: values, where: wins)
-                bestIndex.replace(with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
+                selectWinners(values, topLeftIndices &+ Int32(truncatingIfNeeded: offset), &best, &bestIndex)
             }
             consider(topRight, 1)
             consider(bottomLeft, width)
@@ -141,11 +168,8 @@ public enum MaxPool2D {
                                 SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
                             var best = top.evenHalf, bestIndex = topLeftIndices
                             @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
-                                // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
-                                let wins = (values .> best) .| (values .!= values)
-                                best.replace(with: values, where: wins)
-                                bestIndex.replace(
-                                    with: topLeftIndices &+ Int32(truncatingIfNeeded: offset), where: wins)
+                                selectWinners(
+                                    values, topLeftIndices &+ Int32(truncatingIfNeeded: offset), &best, &bestIndex)
                             }
                             consider(top.oddHalf, 1)
                             consider(bottom.evenHalf, width)
