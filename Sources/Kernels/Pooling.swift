@@ -73,10 +73,9 @@ public enum MaxPool2D {
         _ values: SIMD8<Float>, _ candidates: SIMD8<Int32>, _ best: inout SIMD8<Float>, _ bestIndex: inout SIMD8<Int32>
     ) {
         #if arch(x86_64)
-        let wins = unsafeBitCast(
-            unsafeBitCast(values .> best, to: SIMD8<Int32>.self)
-                | unsafeBitCast(values .!= values, to: SIMD8<Int32>.self),
-            to: SIMD8<Float>.self)
+        let wins = _mm256_or_ps(
+            unsafeBitCast(values .> best, to: SIMD8<Float>.self),
+            unsafeBitCast(values .!= values, to: SIMD8<Float>.self))
         bestIndex = unsafeBitCast(
             _mm256_blendv_ps(
                 unsafeBitCast(bestIndex, to: SIMD8<Float>.self), unsafeBitCast(candidates, to: SIMD8<Float>.self), wins),

@@ -127,9 +127,9 @@ struct VectorKernelTests {
     }
 
     /// The sparse product's AVX-512 listing of nonzero inputs and its blocks of 128 outputs against the Swift
-    /// loops: outputs in whole blocks of 128 only,
-    /// with a block of 64, vectors of 8 and a scalar tail after them, and fewer than 128 (no wide block); one row
-    /// and more rows than a group; inputs in one range and several; MNIST-like zeros; with and without bias.
+    /// loops: outputs in whole blocks of 128 only, with a block of 64, vectors of 8 and a scalar tail after them,
+    /// and fewer than 128 (no wide block); one row and more rows than a group; inputs in one range and several;
+    /// MNIST-like zeros; with and without bias.
     @Test(arguments: [
         (100, 784, 784), (1, 784, 784), (70, 300, 256), (65, 200, 200), (3, 100, 331), (40, 70, 127),
     ])
@@ -143,11 +143,9 @@ struct VectorKernelTests {
         let transposed = numbers.array(inputs * outputs), bias = numbers.array(outputs)
         func run(wideVectors: Bool, bias: [Float]?) -> [UInt32] {
             var output = [Float](repeating: .nan, count: rows * outputs)
-            bias.withOptionalPointer { bias in
-                SparseLinear.forward(
-                    input: input, rows: rows, inputs: inputs, transposedWeight: transposed, bias: bias,
-                    outputs: outputs, output: &output, wideVectors: wideVectors)
-            }
+            SparseLinear.forward(
+                input: input, rows: rows, inputs: inputs, transposedWeight: transposed, bias: bias, outputs: outputs,
+                output: &output, wideVectors: wideVectors)
             return output.map(\.bitPattern)
         }
         for bias in [bias, nil] {
@@ -156,16 +154,6 @@ struct VectorKernelTests {
             #expect(
                 Self.differences(wide, swift) == 0,
                 "AVX-512 against Swift, bias \(bias != nil), \(rows) × \(inputs) → \(outputs)")
-        }
-    }
-}
-
-extension Optional where Wrapped == [Float] {
-    /// Calls `body` with a pointer to the array's elements, or nil.
-    fileprivate func withOptionalPointer<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
-        switch self {
-        case .some(let array): array.withUnsafeBufferPointer { body($0.baseAddress) }
-        case .none: body(nil)
         }
     }
 }
