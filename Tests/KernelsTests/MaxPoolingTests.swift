@@ -3,10 +3,10 @@ import Testing
 @testable import Kernels
 
 /// The vectorised 2 × 2 max pooling against the definition: rows of 8 windows and more (with the
-/// overlapping last vector), planes of narrower rows (8 windows at a time across row ends), ties on every
-/// row, and NaNs placed in the vector lanes.
+/// overlapping last vector), rows of fewer windows (one vector each, but for a chunk's last rows), ties on
+/// every row, and NaNs placed in the vector lanes.
 @Suite struct MaxPoolingTests {
-    @Test(arguments: [(24, 24), (6, 40), (4, 16), (5, 17), (3, 30), (2, 2), (10, 10), (8, 8), (7, 9), (4, 15)])
+    @Test(arguments: [(24, 24), (6, 40), (4, 16), (5, 17), (3, 30), (2, 2), (10, 10), (8, 8), (7, 9), (4, 15), (10, 11), (11, 10), (14, 14), (3, 3)])
     func twoByTwoMatchesTheDefinition(height: Int, width: Int) {
         var numbers = KernelParityTests.Numbers(state: UInt64(height * 131 + width))
         let shape = Pooling2DShape(planes: 5, height: height, width: width, kernelSize: 2, stride: 2)
