@@ -39,7 +39,9 @@ public enum SoftmaxCrossEntropy {
 public enum Activation {
     /// y = max(x, 0), elementwise over `count` values.
     public static func reluForward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count { output[index] = max(input[index], 0) }
+        forEachChunk(count: count) { range in
+            for index in range { output[index] = max(input[index], 0) }
+        }
     }
 
     /// dx = dy where y > 0, else 0.
@@ -47,7 +49,9 @@ public enum Activation {
         output: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, count: Int
     ) {
-        for index in 0..<count { inputGradient[index] = output[index] > 0 ? outputGradient[index] : 0 }
+        forEachChunk(count: count) { range in
+            for index in range { inputGradient[index] = output[index] > 0 ? outputGradient[index] : 0 }
+        }
     }
 
     /// y = tanh(x), elementwise, through `tanhApproximation` (within a few ulp of libm's `tanhf`).

@@ -29,21 +29,26 @@ extension Tensor {
         BatchNormalization.statistics(
             input: data, batch: batch, channels: channels, plane: plane, mean: &mean, variance: &variance)
         let inverseDeviation = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var normalized = [Float](repeating: 0, count: count)
-        var output = [Float](repeating: 0, count: count)
-        BatchNormalization.normalize(
-            input: data, batch: batch, channels: channels, plane: plane, mean: mean, inverseDeviation: inverseDeviation,
-            scale: scale.data, shift: shift.data, normalized: &normalized, output: &output)
+        var normalized: [Float] = []
+        let output = makeBuffer(count: count) { output in
+            normalized = makeBuffer(count: count) { normalized in
+                BatchNormalization.normalize(
+                    input: data, batch: batch, channels: channels, plane: plane, mean: mean,
+                    inverseDeviation: inverseDeviation, scale: scale.data, shift: shift.data, normalized: normalized,
+                    output: output)
+            }
+        }
         let gammas = scale.data
         let result = Tensor.result(shape: shape, data: output, operation: "batchNorm", inputs: [self, scale, shift]) {
-            gradient in
-            var inputGradient = [Float](repeating: 0, count: normalized.count)
+            [normalized] gradient in
             var scaleGradient = [Float](repeating: 0, count: channels)
             var shiftGradient = [Float](repeating: 0, count: channels)
-            BatchNormalization.backward(
-                outputGradient: gradient, normalized: normalized, batch: batch, channels: channels, plane: plane,
-                scale: gammas, inverseDeviation: inverseDeviation, inputGradient: &inputGradient,
-                scaleGradient: &scaleGradient, shiftGradient: &shiftGradient)
+            let inputGradient = makeBuffer(count: normalized.count) { inputGradient in
+                BatchNormalization.backward(
+                    outputGradient: gradient, normalized: normalized, batch: batch, channels: channels, plane: plane,
+                    scale: gammas, inverseDeviation: inverseDeviation, inputGradient: inputGradient,
+                    scaleGradient: &scaleGradient, shiftGradient: &shiftGradient)
+            }
             return [inputGradient, scaleGradient, shiftGradient]
         }
         return (result, mean, variance)
