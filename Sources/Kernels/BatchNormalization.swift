@@ -31,7 +31,10 @@ public enum BatchNormalization {
         }
     }
 
-    /// normalized = (input − mean) · inverseDeviation, output = normalized · scale + shift, per channel.
+    /// normalized = (input − mean) · inverseDeviation, output = normalized · scale + shift, per channel. The
+    /// planes run in memory order, split over threads by image, so that each thread writes one long stretch
+    /// (by channel, every write jumped to another image's plane: the forward pass's 7–9% of `FastCNN`'s
+    /// training samples on an Intel Xeon were stalls on those writes).
     ///
     /// input, normalized, output: [batch, channels, plane]; mean, inverseDeviation, scale, shift: [channels].
     public static func normalize(
@@ -40,17 +43,16 @@ public enum BatchNormalization {
         shift: UnsafePointer<Float>,
         normalized: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
-        Parallel.forEachChunk(of: channels) { channelRange in
-            for channel in channelRange {
+        Parallel.forEachChunk(of: batch) { items in
+            for planeIndex in (items.lowerBound * channels)..<(items.upperBound * channels) {
+                let channel = planeIndex % channels
                 let (channelMean, deviation) = (mean[channel], inverseDeviation[channel])
                 let (gamma, beta) = (scale[channel], shift[channel])
-                for item in 0..<batch {
-                    let start = (item * channels + channel) * plane
-                    for index in start..<(start + plane) {
-                        let value = (input[index] - channelMean) * deviation
-                        normalized[index] = value
-                        output[index] = value * gamma + beta
-                    }
+                let start = planeIndex * plane
+                forEachOfPlane(plane) { offset, load, store in
+                    let value = (load(input + start, offset) - channelMean) * deviation
+                    store(normalized + start, offset, value)
+                    store(output + start, offset, value * gamma + beta)
                 }
             }
         }
@@ -99,6 +101,9 @@ public enum BatchNormalization {
         shiftGradient: UnsafeMutablePointer<Float>
     ) {
         let count = Double(batch * plane)
+        // Per channel: mean(dy) and mean(dy · x̂), then the elementwise pass in memory order (as `normalize`).
+        let means = UnsafeMutablePointer<(gradient: Float, gradientNormalized: Float)>.allocate(capacity: channels)
+        defer { means.deallocate() }
         Parallel.forEachChunk(of: channels) { channelRange in
             for channel in channelRange {
                 var sumGradient: Double = 0, sumGradientNormalized: Double = 0
@@ -109,17 +114,48 @@ public enum BatchNormalization {
                 }
                 scaleGradient[channel] = Float(sumGradientNormalized)
                 shiftGradient[channel] = Float(sumGradient)
-                let meanGradient = Float(sumGradient / count)
-                let meanGradientNormalized = Float(sumGradientNormalized / count)
+                means[channel] = (Float(sumGradient / count), Float(sumGradientNormalized / count))
+            }
+        }
+        Parallel.forEachChunk(of: batch) { items in
+            for planeIndex in (items.lowerBound * channels)..<(items.upperBound * channels) {
+                let channel = planeIndex % channels
+                let (meanGradient, meanGradientNormalized) = means[channel]
                 let factor = scale[channel] * inverseDeviation[channel]
-                for item in 0..<batch {
-                    let start = (item * channels + channel) * plane
-                    for index in start..<(start + plane) {
-                        inputGradient[index] =
-                            factor * (outputGradient[index] - meanGradient - normalized[index] * meanGradientNormalized)
-                    }
+                let start = planeIndex * plane
+                forEachOfPlane(plane) { offset, load, store in
+                    let gradient = load(outputGradient + start, offset), value = load(normalized + start, offset)
+                    store(
+                        inputGradient + start, offset,
+                        factor * (gradient - meanGradient - value * meanGradientNormalized))
                 }
             }
+        }
+    }
+
+    /// Calls `body` on a plane's elements eight at a time, then one at a time for the rest: `body(offset, load,
+    /// store)` reads its inputs through `load(pointer, offset)` and writes through `store(pointer, offset, value)`,
+    /// which move eight lanes or, for the rest, lane 0 (the others ignored). Elementwise work written once for
+    /// both, where the compiler's own vectorisation left the planes' 16 (144 = 4 · 32 + 16) or 25 last elements
+    /// to a 4-lane loop (batch normalisation's forward pass: 7% of `FastCNN`'s training samples on an Intel
+    /// Xeon).
+    @inline(__always)
+    static func forEachOfPlane(
+        _ count: Int,
+        _ body: (
+            Int, (UnsafePointer<Float>, Int) -> SIMD8<Float>, (UnsafeMutablePointer<Float>, Int, SIMD8<Float>) -> Void
+        ) -> Void
+    ) {
+        var index = 0
+        while index + 8 <= count {
+            body(
+                index, { UnsafeRawPointer($0 + $1).loadUnaligned(as: SIMD8<Float>.self) },
+                { UnsafeMutableRawPointer($0 + $1).storeBytes(of: $2, as: SIMD8<Float>.self) })
+            index += 8
+        }
+        while index < count {
+            body(index, { SIMD8(repeating: $0[$1]) }, { $0[$1] = $2[0] })
+            index += 1
         }
     }
 
