@@ -135,17 +135,20 @@ public struct DataLoader: Sendable {
         )
     }
 
-    /// The images at `indices`, one table lookup per pixel.
+    /// The images at `indices`, one table lookup per pixel; the images are split over the cores.
     private func values(_ indices: [Int]) -> [Float] {
         let size = dataset.pixelsPerImage
         return [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
+            let output = output.baseAddress!
             dataset.images.withUnsafeBufferPointer { images in
                 pixelValues.withUnsafeBufferPointer { pixelValues in
-                    for (slot, index) in indices.enumerated() {
-                        let source = index * size
-                        let target = slot * size
-                        for offset in 0..<size {
-                            output[target + offset] = pixelValues[Int(images[source + offset])]
+                    Parallel.forEachChunk(of: indices.count) { slots in
+                        for slot in slots {
+                            let source = indices[slot] * size
+                            let target = slot * size
+                            for offset in 0..<size {
+                                output[target + offset] = pixelValues[Int(images[source + offset])]
+                            }
                         }
                     }
                 }

@@ -169,6 +169,12 @@ public enum MaxPool2D {
         outputGradient: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
         inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
     ) {
+        #if arch(x86_64)
+        if shape.kernelSize == 2 && shape.stride == 2 && shape.outputWidth >= 8 {
+            return backwardTwoByTwo(
+                outputGradient: outputGradient, indices: indices, inputGradient: inputGradient, shape: shape)
+        }
+        #endif
         Parallel.forEachChunk(of: shape.planes) { planes in
             for plane in planes {
                 let target = inputGradient + plane * shape.inputPlaneSize
@@ -180,6 +186,68 @@ public enum MaxPool2D {
             }
         }
     }
+
+    #if arch(x86_64)
+    /// `backward` for 2 × 2 windows with stride 2 and rows of at least 8 windows: the windows do not overlap,
+    /// so every input element is written once, eight windows' two rows at a time, 0 + the window's gradient
+    /// where the window's index names the element and 0 + 0 elsewhere (the zeroed element plus the one
+    /// addition the scatter makes, so a −0 gradient arrives as +0 in both). The row's last vector overlaps the
+    /// one before and writes the same values; a column or row no window covers (odd sizes) is zeroed. (Zeroing
+    /// the planes, then scattering: `FastCNN`'s pooling backward took 4.8% of its training samples on an
+    /// Intel Xeon.)
+    static func backwardTwoByTwo(
+        outputGradient: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
+        let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+        let laneColumns = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        /// Elements 0 ..< 16 of target: the windows' values for even columns (`even`) and odd ones, interleaved.
+        @inline(__always) func storeInterleaved(
+            _ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>
+        ) {
+            // Per 128-bit half: low = even0 odd0 even1 odd1 | even4 odd4 …, high = even2 odd2 even3 odd3 | even6 ….
+            let low = SIMD8<Float>(_mm256_unpacklo_ps(even, odd)), high = SIMD8<Float>(_mm256_unpackhi_ps(even, odd))
+            UnsafeMutableRawPointer(target).storeBytes(
+                of: SIMD8(lowHalf: low.lowHalf, highHalf: high.lowHalf), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + 8).storeBytes(
+                of: SIMD8(lowHalf: low.highHalf, highHalf: high.highHalf), as: SIMD8<Float>.self)
+        }
+        Parallel.forEachChunk(of: shape.planes) { planes in
+            for plane in planes {
+                let target = inputGradient + plane * shape.inputPlaneSize
+                let source = plane * shape.outputPlaneSize
+                for outputY in 0..<outputHeight {
+                    let topStart = 2 * outputY * width
+                    let outputRow = source + outputY * outputWidth
+                    var outputX = 0
+                    while outputX < outputWidth {
+                        let first = min(outputX, outputWidth - 8)
+                        let gradient = UnsafeRawPointer(outputGradient + outputRow + first).loadUnaligned(
+                            as: SIMD8<Float>.self)
+                        let winners = UnsafeRawPointer(indices + outputRow + first).loadUnaligned(
+                            as: SIMD8<Int32>.self)
+                        let topLeft = topStart + 2 * first
+                        let topLeftIndices = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
+                        @inline(__always) func share(_ offset: Int) -> SIMD8<Float> {
+                            let mask = unsafeBitCast(
+                                winners .== topLeftIndices &+ Int32(truncatingIfNeeded: offset), to: SIMD8<Float>.self)
+                            return SIMD8<Float>() + _mm256_and_ps(gradient, mask)
+                        }
+                        storeInterleaved(share(0), share(1), target + topLeft)
+                        storeInterleaved(share(width), share(width + 1), target + topLeft + width)
+                        outputX = first + 8
+                    }
+                    if width > 2 * outputWidth {
+                        target[topStart + width - 1] = 0
+                        target[topStart + 2 * width - 1] = 0
+                    }
+                }
+                let covered = 2 * outputHeight * width
+                (target + covered).update(repeating: 0, count: shape.inputPlaneSize - covered)
+            }
+        }
+    }
+    #endif
 }
 
 public enum AvgPool2D {

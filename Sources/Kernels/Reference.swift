@@ -125,6 +125,19 @@ public enum Reference {
         return (output, indices)
     }
 
+    /// Max pooling's backward pass from the definition: every input element starts at 0 and each window's
+    /// gradient is added to the element its index names.
+    public static func maxPool2DBackward(outputGradient: [Float], indices: [Int32], shape s: Pooling2DShape) -> [Float] {
+        var inputGradient = [Float](repeating: 0, count: s.planes * s.inputPlaneSize)
+        for plane in 0..<s.planes {
+            for position in 0..<s.outputPlaneSize {
+                let window = plane * s.outputPlaneSize + position
+                inputGradient[plane * s.inputPlaneSize + Int(indices[window])] += outputGradient[window]
+            }
+        }
+        return inputGradient
+    }
+
     /// Average pooling from the definition: output[P, OH, OW] = mean of each window of input[P, H, W].
     public static func averagePool2DForward(input: [Float], shape s: Pooling2DShape) -> [Float] {
         var output = [Float](repeating: 0, count: s.planes * s.outputPlaneSize)
