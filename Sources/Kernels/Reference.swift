@@ -127,7 +127,8 @@ public enum Reference {
 
     /// Max pooling's backward pass from the definition: every input element starts at 0 and each window's
     /// gradient is added to the element its index names.
-    public static func maxPool2DBackward(outputGradient: [Float], indices: [Int32], shape s: Pooling2DShape) -> [Float] {
+    public static func maxPool2DBackward(outputGradient: [Float], indices: [Int32], shape s: Pooling2DShape) -> [Float]
+    {
         var inputGradient = [Float](repeating: 0, count: s.planes * s.inputPlaneSize)
         for plane in 0..<s.planes {
             for position in 0..<s.outputPlaneSize {

@@ -7,7 +7,10 @@ import Testing
 /// every row, and NaNs placed in the vector lanes; the backward pass bit for bit against the definition's
 /// scatter, with −0 and NaN among the gradients and odd sizes leaving a column or row outside every window.
 @Suite struct MaxPoolingTests {
-    @Test(arguments: [(24, 24), (6, 40), (4, 16), (5, 17), (3, 30), (2, 2), (10, 10), (8, 8), (7, 9), (4, 15), (10, 11), (11, 10), (14, 14), (3, 3), (17, 33), (24, 17)])
+    @Test(arguments: [
+        (24, 24), (6, 40), (4, 16), (5, 17), (3, 30), (2, 2), (10, 10), (8, 8), (7, 9), (4, 15), (10, 11), (11, 10),
+        (14, 14), (3, 3), (17, 33), (24, 17),
+    ])
     func twoByTwoMatchesTheDefinition(height: Int, width: Int) {
         var numbers = KernelParityTests.Numbers(state: UInt64(height * 131 + width))
         let shape = Pooling2DShape(planes: 5, height: height, width: width, kernelSize: 2, stride: 2)
@@ -26,7 +29,8 @@ import Testing
         for index in stride(from: 1, to: outputGradient.count, by: 5) { outputGradient[index] = -0.0 }
         for index in stride(from: 2, to: outputGradient.count, by: 11) { outputGradient[index] = .nan }
         var inputGradient = [Float](repeating: .nan, count: input.count)
-        MaxPool2D.backward(outputGradient: outputGradient, indices: indices, inputGradient: &inputGradient, shape: shape)
+        MaxPool2D.backward(
+            outputGradient: outputGradient, indices: indices, inputGradient: &inputGradient, shape: shape)
         let expected = Reference.maxPool2DBackward(outputGradient: outputGradient, indices: indices, shape: shape)
         #expect(inputGradient.map(\.bitPattern) == expected.map(\.bitPattern))
     }
