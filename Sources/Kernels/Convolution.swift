@@ -997,15 +997,27 @@ public enum Convolution2D {
         }
     }
 
-    /// Copies `rows` dense rows of `width` values into rows `targetStride` apart, as a plain loop: the
-    /// rows here are 5 to 28 values, where a `memmove` call per row costs more than the copy.
+    /// Copies `rows` dense rows of `width` values into rows `targetStride` apart: the rows here are 5 to 28
+    /// values, where a `memmove` call per row costs more than the copy. Rows of 8 or more go in 8-lane
+    /// vectors, the last one overlapping the one before (the compiler turned the plain loop into `memmove`
+    /// calls: 3.5% of `FastCNN`'s training samples on an Intel Xeon).
     @inline(__always)
     static func copyRows(
         _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, rows: Int, width: Int, targetStride: Int
     ) {
         for row in 0..<rows {
             let (from, to) = (source + row &* width, target + row &* targetStride)
-            for column in 0..<width { to[column] = from[column] }
+            guard width >= 8 else {
+                for column in 0..<width { to[column] = from[column] }
+                continue
+            }
+            var column = 0
+            while column < width {
+                let first = min(column, width &- 8)
+                UnsafeMutableRawPointer(to + first).storeBytes(
+                    of: UnsafeRawPointer(from + first).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                column = first &+ 8
+            }
         }
     }
 
