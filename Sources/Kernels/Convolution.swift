@@ -71,6 +71,30 @@ public enum Convolution2D {
         }
     }
 
+    /// Whether `forwardMaxPool` runs `shape` with `plan` (default: the planner's): the plan's forward pass is the
+    /// direct kernel (`ConvolutionPlan.Algorithm.direct`), whose blocks of outputs the pooling can take while
+    /// they are in L1, and the pooled rows hold at least 8 windows (one vector of windows at a time).
+    public static func usesFusedMaxPool(_ shape: Convolution2DShape, plan: ConvolutionPlan? = nil) -> Bool {
+        let plan = plan ?? ConvolutionPlan(shape: shape)
+        return plan.forward == .direct && plan.isValid(for: shape) && shape.outputWidth / 2 >= 8
+            && shape.outputHeight >= 2
+    }
+
+    /// `forward` then `MaxPool2D.forward` with 2 × 2 windows and stride 2, bit for bit, in one pass whose
+    /// convolution outputs are never written out: each image's block of six channels is pooled from the direct
+    /// kernel's runs, bias added. output: [N, Cout, OH / 2, OW / 2]; indices: the same shape, each window's
+    /// maximum's index in its [OH, OW] convolution plane (for `MaxPool2D.backward`). Only where
+    /// `usesFusedMaxPool`; elsewhere a precondition failure.
+    public static func forwardMaxPool(
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, shape: Convolution2DShape,
+        plan: ConvolutionPlan? = nil
+    ) {
+        precondition(
+            usesFusedMaxPool(shape, plan: plan), "forwardMaxPool has no fused kernel for \(shape) with the plan")
+        directForward(input: input, weight: weight, bias: bias, output: output, shape: shape, pooledIndices: indices)
+    }
+
     /// Gradients of `forward`, by `plan.weightGradient` and `plan.inputGradient` (default: the planner's).
     /// outputGradient: [N, Cout, OH, OW]; weightGradient: [Cout, Cin, KH, KW] and biasGradient: [Cout] are
     /// overwritten; inputGradient: [N, Cin, H, W] is overwritten when given (pass nil when the input needs no
@@ -639,9 +663,14 @@ public enum Convolution2D {
     /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), each block's taps run in
     /// `vector_direct_forward_six_channels`'s 16-lane vectors instead, two blocks at once where both run the
     /// same kernel rows: the same fused multiply-adds in the same order, so the same output bit for bit.
+    ///
+    /// With `pooledIndices` (`forwardMaxPool`), `output` is [N, Cout, OH / 2, OW / 2]: each channel's runs,
+    /// bias added, go through 2 × 2 max pooling (`MaxPool2D.poolEightWindows`) instead of being copied out.
     static func directForward(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape,
+        pooledIndices: UnsafeMutablePointer<Int32>? = nil,
+        wideVectors: Bool = VectorKernels.enabled
     ) {
         let kernel = shape.kernelHeight, padding = shape.padding
         let (inputChannels, outputChannels) = (shape.inputChannels, shape.outputChannels)
@@ -821,6 +850,30 @@ public enum Convolution2D {
                     for offset in 0..<min(blockChannels, outputChannels - block * blockChannels) {
                         let channel = block * blockChannels + offset
                         let channelBias = bias?[channel] ?? 0
+                        if let pooledIndices {
+                            // 2 × 2 max pooling of the channel's runs plus bias, eight windows at a time (the
+                            // row's last vector overlapping the one before).
+                            let (pooledHeight, pooledWidth) = (outputHeight / 2, outputWidth / 2)
+                            let pooled = (image * outputChannels + channel) * pooledHeight * pooledWidth
+                            let biasLanes = SIMD16<Float>(repeating: channelBias)
+                            for pooledY in 0..<pooledHeight {
+                                let topRow = runs + offset * runLength + 2 * pooledY * paddedWidth
+                                var pooledX = 0
+                                while pooledX < pooledWidth {
+                                    let first = min(pooledX, pooledWidth - 8)
+                                    let window = pooled + pooledY * pooledWidth + first
+                                    MaxPool2D.poolEightWindows(
+                                        top: UnsafeRawPointer(topRow + 2 * first).loadUnaligned(as: SIMD16<Float>.self)
+                                            + biasLanes,
+                                        bottom: UnsafeRawPointer(topRow + paddedWidth + 2 * first).loadUnaligned(
+                                            as: SIMD16<Float>.self) + biasLanes,
+                                        topLeftIndex: 2 * pooledY * outputWidth + 2 * first, width: outputWidth,
+                                        output: output + window, indices: pooledIndices + window)
+                                    pooledX = first + 8
+                                }
+                            }
+                            continue
+                        }
                         let target = output + image * shape.outputImageSize + channel * shape.outputPlaneSize
                         for row in 0..<outputHeight {
                             let run = runs + offset * runLength + row * paddedWidth

@@ -88,6 +88,29 @@ public enum MaxPool2D {
         #endif
     }
 
+    /// Eight 2 × 2 windows side by side: `top` and `bottom` hold their two rows' sixteen inputs each, and the
+    /// first window's top-left input has index `topLeftIndex` in a plane `width` wide. The maxima go to
+    /// output[0 ..< 8] and their indices to indices[0 ..< 8], compared in `forward`'s order (top left, top right,
+    /// bottom left, bottom right) as selects.
+    @inline(__always)
+    static func poolEightWindows(
+        top: SIMD16<Float>, bottom: SIMD16<Float>, topLeftIndex: Int, width: Int,
+        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+    ) {
+        // Window x's top-left input is column 2x: lane l of a vector starting at window x is column 2(x + l).
+        let topLeftIndices =
+            SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeftIndex)) &+ SIMD8(0, 2, 4, 6, 8, 10, 12, 14)
+        var best = top.evenHalf, bestIndex = topLeftIndices
+        @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
+            selectWinners(values, topLeftIndices &+ Int32(truncatingIfNeeded: offset), &best, &bestIndex)
+        }
+        consider(top.oddHalf, 1)
+        consider(bottom.evenHalf, width)
+        consider(bottom.oddHalf, width + 1)
+        UnsafeMutableRawPointer(output).storeBytes(of: best, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(indices).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+    }
+
     /// `forward` for 2 × 2 windows with stride 2: the same comparisons in the same order (top left, top
     /// right, bottom left, bottom right), as selects instead of branches, eight windows at a time. A row's
     /// sixteen top and sixteen bottom inputs are two loads, split into even and odd columns; a row whose
@@ -104,8 +127,6 @@ public enum MaxPool2D {
     ) {
         let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
         let inputEnd = input + shape.planes * shape.inputPlaneSize
-        // Window x's top-left input is column 2x: lane l of a vector starting at window x is column 2(x + l).
-        let laneColumns = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         Parallel.forEachChunk(of: shape.planes) { planes in
             let outputEnd = output + planes.upperBound * shape.outputPlaneSize
             for plane in planes {
@@ -114,19 +135,11 @@ public enum MaxPool2D {
                 /// Windows first ..< first + 8 of the row starting at input topStart, written at outputRow + first.
                 @inline(__always) func poolEight(topStart: Int, outputRow: Int, first: Int) {
                     let topLeft = topStart + 2 * first
-                    let top = UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self)
-                    let bottom = UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self)
-                    let topLeftIndices = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: topLeft)) &+ laneColumns
-                    var best = top.evenHalf, bestIndex = topLeftIndices
-                    @inline(__always) func consider(_ values: SIMD8<Float>, _ offset: Int) {
-                        selectWinners(values, topLeftIndices &+ Int32(truncatingIfNeeded: offset), &best, &bestIndex)
-                    }
-                    consider(top.oddHalf, 1)
-                    consider(bottom.evenHalf, width)
-                    consider(bottom.oddHalf, width + 1)
-                    UnsafeMutableRawPointer(output + outputRow + first).storeBytes(of: best, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(indices + outputRow + first).storeBytes(
-                        of: bestIndex, as: SIMD8<Int32>.self)
+                    poolEightWindows(
+                        top: UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self),
+                        bottom: UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self),
+                        topLeftIndex: topLeft, width: width, output: output + outputRow + first,
+                        indices: indices + outputRow + first)
                 }
                 for outputY in 0..<outputHeight {
                     let topStart = 2 * outputY * width

@@ -43,6 +43,13 @@ public final class Conv2d: Module, UnaryLayer {
         return input.conv2dTanhAvgPool2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }
 
+    /// `self(input).maxPool2d(kernelSize: 2)`: convolution and 2 × 2 max pooling, in one fused pass where the
+    /// kernels have one for the shape (`Tensor.conv2dMaxPool2d`), with the same results bit for bit.
+    public func maxPool2d(_ input: Tensor) -> Tensor {
+        recordMultiplyAdds(input)
+        return input.conv2dMaxPool2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+
     /// Tells a counting `MultiplyAddCounter` this convolution's multiply–adds on `input` [N, C, H, W]:
     /// N · outputChannels · outputRows · outputColumns · inputChannels · kernelSize².
     private func recordMultiplyAdds(_ input: Tensor) {

@@ -167,6 +167,55 @@ import Testing
         #expect(fused.gradientNode == nil)
     }
 
+    /// The simple CNN's and `FastCNN`'s first stage: `conv2dMaxPool2d` takes the fused kernel on these shapes and
+    /// gives `conv2d` then `maxPool2d`'s values and the input's, weight's and bias's gradients bit for bit,
+    /// recorded and not; the gradients also against finite differences, on inputs whose windows' maxima a step
+    /// does not move.
+    @Test(arguments: [[2, 1, 20, 20], [3, 2, 21, 19]])
+    func convolutionMaxPooling(inputShape: [Int]) {
+        let x = randomTensor(inputShape, seed: 25, low: -1, high: 1)
+        let weight = randomTensor([7, inputShape[1], 3, 3], seed: 26, low: -0.5, high: 0.5)
+        let bias = randomTensor([7], seed: 27)
+        let geometry = Convolution2DShape(
+            batch: inputShape[0], inputChannels: inputShape[1], height: inputShape[2], width: inputShape[3],
+            outputChannels: 7, kernelHeight: 3, kernelWidth: 3)
+        #expect(Convolution2D.usesFusedMaxPool(geometry))
+        /// Values and the three gradients' bits after a backward pass seeded the same way.
+        func bits(_ function: (Tensor, Tensor, Tensor) -> Tensor) -> [[UInt32]] {
+            let (input, w, b) = (
+                Tensor(shape: x.shape, data: x.data), Tensor(shape: weight.shape, data: weight.data),
+                Tensor(shape: bias.shape, data: bias.data)
+            )
+            for leaf in [input, w, b] { leaf.requiresGrad = true }
+            let output = function(input, w, b)
+            var generator = RandomGenerator(seed: 28)
+            output.backward(seed: (0..<output.count).map { _ in generator.nextUniform(low: -1, high: 1) })
+            return [output.data.map(\.bitPattern)] + [input, w, b].map { $0.grad?.data.map(\.bitPattern) ?? [] }
+        }
+        let fused = bits { $0.conv2dMaxPool2d(weight: $1, bias: $2) }
+        let steps = bits { $0.conv2d(weight: $1, bias: $2).maxPool2d(kernelSize: 2) }
+        #expect(fused == steps)
+        #expect(fused.allSatisfy { !$0.isEmpty })
+        let unrecorded = withoutGradients { x.conv2dMaxPool2d(weight: weight, bias: bias) }
+        #expect(unrecorded.data.map(\.bitPattern) == fused[0])
+        // Finite differences need every window's maximum to stay where it is while an input moves by the step:
+        // a ramp image and output channels of one-signed weights put each maximum at a window's bottom right (or,
+        // with negative weights, its top left), about 0.1 above the others, where a step moves an output by 0.02
+        // at most.
+        let ramp = Tensor(
+            shape: inputShape,
+            data: x.data.enumerated().map { index, noise in
+                let row = index / inputShape[3] % inputShape[2], column = index % inputShape[3]
+                return 0.05 * Float(row + column) + 0.01 * noise
+            })
+        let signedWeight = Tensor(
+            shape: weight.shape,
+            data: weight.data.enumerated().map { index, value in
+                (index / (weight.count / 7) % 2 == 0 ? 1 : -1) * (0.1 + abs(value) * 0.8)
+            })
+        checkGradients(of: [ramp, signedWeight, bias]) { $0[0].conv2dMaxPool2d(weight: $0[1], bias: $0[2]) }
+    }
+
     /// In inference on mostly-zero inputs, `linear` sums over the nonzeros only (`SparseLinear`): the same
     /// values as the recorded product to float rounding, and nothing recorded.
     @Test func sparseLinearInInference() {

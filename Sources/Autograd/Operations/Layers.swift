@@ -106,36 +106,97 @@ extension Tensor {
             shape: [geometry.batch, geometry.outputChannels, geometry.outputHeight, geometry.outputWidth],
             data: output, operation: "conv2d", inputs: operationInputs
         ) { [requiresGrad] gradient in
-            // Uninitialised: the kernel overwrites every element.
-            var inputGradient: [Float]? = requiresGrad ? makeBuffer(count: x.count) { _ in } : nil
-            var weightGradient = makeBuffer(count: w.count) { _ in }
-            var biasGradient = [Float](repeating: 0, count: geometry.outputChannels)
-            x.withUnsafeBufferPointer { xs in
-                w.withUnsafeBufferPointer { ws in
-                    gradient.withUnsafeBufferPointer { dy in
-                        weightGradient.withUnsafeMutableBufferPointer { dw in
-                            biasGradient.withUnsafeMutableBufferPointer { db in
-                                func run(_ dx: UnsafeMutablePointer<Float>?) {
-                                    Convolution2D.backward(
-                                        input: xs.baseAddress!, weight: ws.baseAddress!,
-                                        outputGradient: dy.baseAddress!,
-                                        inputGradient: dx, weightGradient: dw.baseAddress!,
-                                        biasGradient: db.baseAddress!,
-                                        shape: geometry, plan: plan)
-                                }
-                                if inputGradient != nil {
-                                    inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
-                                } else {
-                                    run(nil)
-                                }
+            Self.convolutionGradients(
+                input: x, weight: weight, weightData: w, bias: bias, inputRequiresGrad: requiresGrad,
+                outputGradient: gradient, shape: geometry, plan: plan)
+        }
+    }
+
+    /// The gradients `conv2d`'s pullback returns for (input, weight[, bias]) from the output gradient `gradient`
+    /// [N, Cout, OH, OW]: nil for each that needs none. `x` and `w` are the forward pass's input and weight data.
+    private static func convolutionGradients(
+        input x: [Float], weight: Tensor, weightData w: [Float], bias: Tensor?, inputRequiresGrad: Bool,
+        outputGradient gradient: [Float], shape geometry: Convolution2DShape, plan: ConvolutionPlan
+    ) -> [[Float]?] {
+        // Uninitialised: the kernel overwrites every element.
+        var inputGradient: [Float]? = inputRequiresGrad ? makeBuffer(count: x.count) { _ in } : nil
+        var weightGradient = makeBuffer(count: w.count) { _ in }
+        var biasGradient = [Float](repeating: 0, count: geometry.outputChannels)
+        x.withUnsafeBufferPointer { xs in
+            w.withUnsafeBufferPointer { ws in
+                gradient.withUnsafeBufferPointer { dy in
+                    weightGradient.withUnsafeMutableBufferPointer { dw in
+                        biasGradient.withUnsafeMutableBufferPointer { db in
+                            func run(_ dx: UnsafeMutablePointer<Float>?) {
+                                Convolution2D.backward(
+                                    input: xs.baseAddress!, weight: ws.baseAddress!, outputGradient: dy.baseAddress!,
+                                    inputGradient: dx, weightGradient: dw.baseAddress!, biasGradient: db.baseAddress!,
+                                    shape: geometry, plan: plan)
+                            }
+                            if inputGradient != nil {
+                                inputGradient!.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+                            } else {
+                                run(nil)
                             }
                         }
                     }
                 }
             }
-            var gradients: [[Float]?] = [inputGradient, weight.requiresGrad ? weightGradient : nil]
-            if let bias { gradients.append(bias.requiresGrad ? biasGradient : nil) }
-            return gradients
+        }
+        var gradients: [[Float]?] = [inputGradient, weight.requiresGrad ? weightGradient : nil]
+        if let bias { gradients.append(bias.requiresGrad ? biasGradient : nil) }
+        return gradients
+    }
+
+    /// `conv2d(weight:bias:stride:padding:).maxPool2d(kernelSize: 2)`. Where the kernels fuse the two
+    /// (`Convolution2D.usesFusedMaxPool` with the planner's plan), one pass that never writes the convolution's
+    /// output out (`Convolution2D.forwardMaxPool`), with the same values, indices and gradients bit for bit; the
+    /// pullback routes the gradient through the windows' maxima, then through the convolution, as the two
+    /// operations' do. Otherwise the two operations.
+    public func conv2dMaxPool2d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+        guard rank == 4, weight.rank == 4, shape[1] == weight.shape[1], stride >= 1, padding >= 0,
+            bias.map({ $0.shape == [weight.shape[0]] }) ?? true
+        else {
+            return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).maxPool2d(kernelSize: 2)
+        }
+        let geometry = Convolution2DShape(
+            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
+            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding)
+        let plan = ConvolutionPlan(shape: geometry)
+        guard geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
+            Convolution2D.usesFusedMaxPool(geometry, plan: plan)
+        else {
+            return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).maxPool2d(kernelSize: 2)
+        }
+        let pooling = Pooling2DShape(
+            planes: geometry.batch * geometry.outputChannels, height: geometry.outputHeight,
+            width: geometry.outputWidth, kernelSize: 2, stride: 2)
+        let pooledCount = pooling.planes * pooling.outputPlaneSize
+        var indices = [Int32](unsafeUninitializedCapacity: pooledCount) { _, initializedCount in
+            initializedCount = pooledCount // the kernel writes every index
+        }
+        let (x, w, b) = (data, weight.data, bias?.data)
+        let output = makeBuffer(count: pooledCount) { y in
+            indices.withUnsafeMutableBufferPointer { index in
+                withKernelPointers(x, w, b) {
+                    Convolution2D.forwardMaxPool(
+                        input: $0, weight: $1, bias: $2, output: y, indices: index.baseAddress!, shape: geometry,
+                        plan: plan)
+                }
+            }
+        }
+        let operationInputs: [Tensor] = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.result(
+            shape: [geometry.batch, geometry.outputChannels, pooling.outputHeight, pooling.outputWidth], data: output,
+            operation: "conv2dMaxPool2d", inputs: operationInputs
+        ) { [requiresGrad] gradient in
+            let convolutionGradient = makeBuffer(count: geometry.batch * geometry.outputImageSize) { dy in
+                MaxPool2D.backward(outputGradient: gradient, indices: indices, inputGradient: dy, shape: pooling)
+            }
+            return Self.convolutionGradients(
+                input: x, weight: weight, weightData: w, bias: bias, inputRequiresGrad: requiresGrad,
+                outputGradient: convolutionGradient, shape: geometry, plan: plan)
         }
     }
 

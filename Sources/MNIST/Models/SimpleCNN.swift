@@ -18,7 +18,9 @@ public final class SimpleCNN: Module, BuiltInModel {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let features = conv1(input).reluMaxPool2d(kernelSize: 2) // ReLU, max-pool 2: [N, 32, 12, 12]
+        // conv1, ReLU, max-pool 2: [N, 32, 12, 12], pooled before the ReLU (the same values and gradients; see
+        // `Tensor.reluMaxPool2d`) so the convolution and the pooling run as one pass.
+        let features = conv1.maxPool2d(input).relu()
         return fc2(fc1(features.flattened()).relu())
     }
 }
