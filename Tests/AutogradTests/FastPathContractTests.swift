@@ -398,7 +398,9 @@ import Testing
     }
 
     /// The fused convolution + tanh + 2 × 2 average pooling of inference (LeNet-5's stages) against
-    /// `conv2d`, `tanh` and `avgPool2d` as training runs them; and the fused tanh + pooling alone.
+    /// `conv2d`, `tanh` and `avgPool2d` as training runs them; the fused convolution + 2 × 2 max pooling
+    /// (`FastCNN`'s and the simple CNN's first stage) against `conv2d` and `maxPool2d`; and the fused tanh +
+    /// pooling alone.
     static var fusedPoolingCases: [FastPathCase] {
         // One-channel inputs like MNIST's (mostly zeros, so blank windows are skipped), output channels in
         // the lanes, no bias.
@@ -463,6 +465,41 @@ import Testing
                         weight: inputs[1], bias: bias(inputs), stride: Int(inputs[3].data[0]),
                         padding: Int(inputs[3].data[1])
                     ).tanh().avgPool2d(kernelSize: 2)
+                }),
+            FastPathCase(
+                name: "conv2d + maxPool2d, fused", modes: [.inference, .training],
+                trials: [
+                    ("2 × 1 × 28 × 28, 12 × 5 × 5 (FastCNN's conv1)", shape(2, 1, 28, 28, 12, 5, 5), true),
+                    ("3 × 2 × 21 × 19, 7 × 3 × 3, padding 1", shape(3, 2, 21, 19, 7, 3, 3, padding: 1), true),
+                    ("2 × 1 × 20 × 20, 7 × 3 × 3, no bias", shape(2, 1, 20, 20, 7, 3, 3), false),
+                ].enumerated().map { index, trial in
+                    let (label, shape, hasBias) = trial
+                    return Trial(
+                        label: label,
+                        make: {
+                            var inputs = convolutionInputs(shape, seed: UInt64(500 + 10 * index))
+                            if !hasBias { inputs[2] = Tensor.zeros([0]) }
+                            return inputs
+                        }, constants: hasBias ? [3] : [2, 3])
+                },
+                takesFastPath: { inputs in
+                    let (x, w) = (inputs[0], inputs[1])
+                    return Convolution2D.usesFusedMaxPool(
+                        Convolution2DShape(
+                            batch: x.shape[0], inputChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                            outputChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+                            stride: Int(inputs[3].data[0]), padding: Int(inputs[3].data[1])))
+                },
+                fast: { inputs in
+                    inputs[0].conv2dMaxPool2d(
+                        weight: inputs[1], bias: bias(inputs), stride: Int(inputs[3].data[0]),
+                        padding: Int(inputs[3].data[1]))
+                },
+                composed: { inputs in
+                    inputs[0].conv2d(
+                        weight: inputs[1], bias: bias(inputs), stride: Int(inputs[3].data[0]),
+                        padding: Int(inputs[3].data[1])
+                    ).maxPool2d(kernelSize: 2)
                 }),
             poolingCase(
                 "tanh + avgPool2d, fused", seed: 400, fast: { $0.tanhAvgPool2d(kernelSize: 2) },
