@@ -72,17 +72,23 @@ public enum Convolution2D {
     }
 
     /// Whether `forwardMaxPool` runs `shape` with `plan` (default: the planner's): the plan's forward pass is the
-    /// direct kernel (`ConvolutionPlan.Algorithm.direct`), whose blocks of outputs the pooling can take while
-    /// they are in L1, and the pooled rows hold at least 8 windows (one vector of windows at a time).
+    /// direct kernel (`ConvolutionPlan.Algorithm.direct`), whose blocks of outputs the pooling takes while they
+    /// are in L1, with pooled rows of at least 8 windows (one vector of windows at a time); or the direct kernel
+    /// with channels in the lanes, whose image the pooling takes from an L1 scratch, any size of at least 2 × 2.
     public static func usesFusedMaxPool(_ shape: Convolution2DShape, plan: ConvolutionPlan? = nil) -> Bool {
         let plan = plan ?? ConvolutionPlan(shape: shape)
-        return plan.forward == .direct && plan.isValid(for: shape) && shape.outputWidth / 2 >= 8
-            && shape.outputHeight >= 2
+        guard plan.isValid(for: shape), shape.outputHeight >= 2, shape.outputWidth >= 2 else { return false }
+        switch plan.forward {
+        case .direct: return shape.outputWidth / 2 >= 8
+        case .directChannelsInLanes: return true
+        case .fullyConnected, .imageToColumns: return false
+        }
     }
 
     /// `forward` then `MaxPool2D.forward` with 2 × 2 windows and stride 2, bit for bit, in one pass whose
     /// convolution outputs are never written out: each image's block of six channels is pooled from the direct
-    /// kernel's runs, bias added. output: [N, Cout, OH / 2, OW / 2]; indices: the same shape, each window's
+    /// kernel's runs, bias added; with channels in the lanes, each image's output is pooled from a scratch the
+    /// size of one image. output: [N, Cout, OH / 2, OW / 2]; indices: the same shape, each window's
     /// maximum's index in its [OH, OW] convolution plane (for `MaxPool2D.backward`). Only where
     /// `usesFusedMaxPool`; elsewhere a precondition failure.
     public static func forwardMaxPool(
@@ -92,7 +98,13 @@ public enum Convolution2D {
     ) {
         precondition(
             usesFusedMaxPool(shape, plan: plan), "forwardMaxPool has no fused kernel for \(shape) with the plan")
-        directForward(input: input, weight: weight, bias: bias, output: output, shape: shape, pooledIndices: indices)
+        if (plan ?? ConvolutionPlan(shape: shape)).forward == .direct {
+            directForward(
+                input: input, weight: weight, bias: bias, output: output, shape: shape, pooledIndices: indices)
+        } else {
+            directForwardChannelsInLanes(
+                input: input, weight: weight, bias: bias, output: output, shape: shape, pooledIndices: indices)
+        }
     }
 
     /// Gradients of `forward`, by `plan.weightGradient` and `plan.inputGradient` (default: the planner's).
@@ -533,9 +545,14 @@ public enum Convolution2D {
     /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of twelve positions
     /// by one 16-lane vector of channels (`vector_channels_in_lanes_forward`): each sum the same fused
     /// multiply-adds in the same order, so the same output bit for bit.
+    ///
+    /// With `pooledIndices` (`forwardMaxPool`), `output` is [N, Cout, OH / 2, OW / 2]: each image's output goes
+    /// to a scratch, then through 2 × 2 max pooling (`MaxPool2D.forwardTwoByTwoPlane`), channel by channel.
     static func directForwardChannelsInLanes(
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
+        output: UnsafeMutablePointer<Float>, shape: Convolution2DShape,
+        pooledIndices: UnsafeMutablePointer<Int32>? = nil,
+        wideVectors: Bool = VectorKernels.enabled
     ) {
         let kernel = shape.kernelHeight, outputChannels = shape.outputChannels
         let (width, outputWidth, positions) = (shape.width, shape.outputWidth, shape.outputPlaneSize)
@@ -561,11 +578,22 @@ public enum Convolution2D {
             }
         }
 
+        let pooling = Pooling2DShape(
+            planes: 1, height: shape.outputHeight, width: outputWidth, kernelSize: 2, stride: 2)
+        let pooledImageSize = outputChannels * pooling.outputPlaneSize
+        // With `pooledIndices`: one image's convolution output, and room for a narrow row's vector to read on.
+        let scratchCount = pooledIndices == nil ? 0 : shape.outputImageSize + outputWidth + 16
         Parallel.forEachChunk(of: shape.batch) { images in
             let sums = UnsafeMutablePointer<Float>.allocate(capacity: blockPositions * 16)
-            defer { sums.deallocate() }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            scratch.initialize(repeating: 0, count: scratchCount)
+            defer {
+                sums.deallocate()
+                scratch.deallocate()
+            }
             for image in images {
                 let source = input + image * shape.inputImageSize
+                let convolved = pooledIndices == nil ? output + image * shape.outputImageSize : scratch
                 for group in 0..<channelGroups {
                     let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
                     for block in 0..<positionBlocks {
@@ -635,12 +663,23 @@ public enum Convolution2D {
                         for channel in 0..<16 {
                             let outputChannel = group * 16 + channel
                             let channelBias = bias?[outputChannel] ?? 0
-                            let plane = output + image * shape.outputImageSize + outputChannel * positions
+                            let plane = convolved + outputChannel * positions
                             for offset in 0..<min(blockPositions, positions - first) {
                                 plane[first + offset] = sums[offset * 16 + channel] + channelBias
                             }
                         }
                     }
+                }
+                guard let pooledIndices else { continue }
+                // The image's planes pooled in channel order: a narrow row's extra lanes land on the next
+                // channel's windows, written after them, or the row is scalar at the image's end.
+                let pooled = image * pooledImageSize
+                for channel in 0..<outputChannels {
+                    let target = pooled + channel * pooling.outputPlaneSize
+                    MaxPool2D.forwardTwoByTwoPlane(
+                        source: scratch + channel * positions, readableEnd: scratch + scratchCount,
+                        output: output + target, indices: pooledIndices + target,
+                        writableEnd: output + pooled + pooledImageSize, shape: pooling)
                 }
             }
         }

@@ -125,54 +125,66 @@ public enum MaxPool2D {
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
         shape: Pooling2DShape
     ) {
-        let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
         let inputEnd = input + shape.planes * shape.inputPlaneSize
         Parallel.forEachChunk(of: shape.planes) { planes in
             let outputEnd = output + planes.upperBound * shape.outputPlaneSize
             for plane in planes {
-                let source = input + plane * shape.inputPlaneSize
-                let target = plane * shape.outputPlaneSize
-                /// Windows first ..< first + 8 of the row starting at input topStart, written at outputRow + first.
-                @inline(__always) func poolEight(topStart: Int, outputRow: Int, first: Int) {
-                    let topLeft = topStart + 2 * first
-                    poolEightWindows(
-                        top: UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self),
-                        bottom: UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self),
-                        topLeftIndex: topLeft, width: width, output: output + outputRow + first,
-                        indices: indices + outputRow + first)
+                forwardTwoByTwoPlane(
+                    source: input + plane * shape.inputPlaneSize, readableEnd: inputEnd,
+                    output: output + plane * shape.outputPlaneSize, indices: indices + plane * shape.outputPlaneSize,
+                    writableEnd: outputEnd, shape: shape)
+            }
+        }
+    }
+
+    /// `forwardTwoByTwo`'s work on one plane at `source` [H, W], its windows' maxima to `output` and their
+    /// indices to `indices` [OH, OW]: a narrow row's vector may read up to `readableEnd` and write up to
+    /// `writableEnd` (the indices as far past `indices`), else the row takes the scalar loop.
+    @inline(__always)
+    static func forwardTwoByTwoPlane(
+        source: UnsafePointer<Float>, readableEnd: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        indices: UnsafeMutablePointer<Int32>, writableEnd: UnsafeMutablePointer<Float>, shape: Pooling2DShape
+    ) {
+        let (outputHeight, outputWidth, width) = (shape.outputHeight, shape.outputWidth, shape.width)
+        /// Windows first ..< first + 8 of the row starting at input topStart, written at outputRow + first.
+        @inline(__always) func poolEight(topStart: Int, outputRow: Int, first: Int) {
+            let topLeft = topStart + 2 * first
+            poolEightWindows(
+                top: UnsafeRawPointer(source + topLeft).loadUnaligned(as: SIMD16<Float>.self),
+                bottom: UnsafeRawPointer(source + topLeft + width).loadUnaligned(as: SIMD16<Float>.self),
+                topLeftIndex: topLeft, width: width, output: output + outputRow + first,
+                indices: indices + outputRow + first)
+        }
+        for outputY in 0..<outputHeight {
+            let topStart = 2 * outputY * width
+            let outputRow = outputY * outputWidth
+            var outputX = 0
+            if outputWidth >= 8 {
+                while outputX < outputWidth {
+                    // The last vector of a row ends at the row's last window.
+                    let first = min(outputX, outputWidth - 8)
+                    poolEight(topStart: topStart, outputRow: outputRow, first: first)
+                    outputX = first + 8
                 }
-                for outputY in 0..<outputHeight {
-                    let topStart = 2 * outputY * width
-                    let outputRow = target + outputY * outputWidth
-                    var outputX = 0
-                    if outputWidth >= 8 {
-                        while outputX < outputWidth {
-                            // The last vector of a row ends at the row's last window.
-                            let first = min(outputX, outputWidth - 8)
-                            poolEight(topStart: topStart, outputRow: outputRow, first: first)
-                            outputX = first + 8
-                        }
-                    } else if source + topStart + width + 16 <= inputEnd && output + outputRow + 8 <= outputEnd {
-                        poolEight(topStart: topStart, outputRow: outputRow, first: 0)
-                        outputX = outputWidth
-                    }
-                    for outputX in outputX..<outputWidth {
-                        let topLeft = topStart + 2 * outputX
-                        var best = source[topLeft], bestIndex = topLeft
-                        @inline(__always) func consider(_ candidate: Int) {
-                            let value = source[candidate]
-                            // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
-                            let wins = value > best || value.isNaN
-                            best = wins ? value : best
-                            bestIndex = wins ? candidate : bestIndex
-                        }
-                        consider(topLeft + 1)
-                        consider(topLeft + width)
-                        consider(topLeft + width + 1)
-                        output[outputRow + outputX] = best
-                        indices[outputRow + outputX] = Int32(truncatingIfNeeded: bestIndex)
-                    }
+            } else if source + topStart + width + 16 <= readableEnd && output + outputRow + 8 <= writableEnd {
+                poolEight(topStart: topStart, outputRow: outputRow, first: 0)
+                outputX = outputWidth
+            }
+            for outputX in outputX..<outputWidth {
+                let topLeft = topStart + 2 * outputX
+                var best = source[topLeft], bestIndex = topLeft
+                @inline(__always) func consider(_ candidate: Int) {
+                    let value = source[candidate]
+                    // PyTorch's rule: a NaN wins and then stays (nothing compares greater).
+                    let wins = value > best || value.isNaN
+                    best = wins ? value : best
+                    bestIndex = wins ? candidate : bestIndex
                 }
+                consider(topLeft + 1)
+                consider(topLeft + width)
+                consider(topLeft + width + 1)
+                output[outputRow + outputX] = best
+                indices[outputRow + outputX] = Int32(truncatingIfNeeded: bestIndex)
             }
         }
     }

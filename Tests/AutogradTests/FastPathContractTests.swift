@@ -399,7 +399,7 @@ import Testing
 
     /// The fused convolution + tanh + 2 × 2 average pooling of inference (LeNet-5's stages) against
     /// `conv2d`, `tanh` and `avgPool2d` as training runs them; the fused convolution + 2 × 2 max pooling
-    /// (`FastCNN`'s and the simple CNN's first stage) against `conv2d` and `maxPool2d`; and the fused tanh +
+    /// (`FastCNN`'s two stages and the simple CNN's first) against `conv2d` and `maxPool2d`; and the fused tanh +
     /// pooling alone.
     static var fusedPoolingCases: [FastPathCase] {
         // One-channel inputs like MNIST's (mostly zeros, so blank windows are skipped), output channels in
@@ -472,6 +472,8 @@ import Testing
                     ("2 × 1 × 28 × 28, 12 × 5 × 5 (FastCNN's conv1)", shape(2, 1, 28, 28, 12, 5, 5), true),
                     ("3 × 2 × 21 × 19, 7 × 3 × 3, padding 1", shape(3, 2, 21, 19, 7, 3, 3, padding: 1), true),
                     ("2 × 1 × 20 × 20, 7 × 3 × 3, no bias", shape(2, 1, 20, 20, 7, 3, 3), false),
+                    ("3 × 12 × 12 × 12, 32 × 3 × 3 (FastCNN's conv2)", shape(3, 12, 12, 12, 32, 3, 3), true),
+                    ("2 × 8 × 13 × 11, 32 × 3 × 3, no bias", shape(2, 8, 13, 11, 32, 3, 3), false),
                 ].enumerated().map { index, trial in
                     let (label, shape, hasBias) = trial
                     return Trial(

@@ -22,12 +22,16 @@ import Testing
         return (pooled, indices)
     }
 
-    /// FastCNN's and the simple CNN's conv1 (9 images split over threads), LeNet-5's padded conv1, an odd
-    /// convolution output (the last row and column outside every window), a second block of channels with 1
-    /// of its 6 used, several input channels, no bias; NaN, −0 and blank rows in the images.
+    /// The direct kernel: FastCNN's and the simple CNN's conv1 (9 images split over threads), LeNet-5's padded
+    /// conv1, an odd convolution output (the last row and column outside every window), a second block of
+    /// channels with 1 of its 6 used, several input channels, no bias. Channels in the lanes: FastCNN's conv2
+    /// (5 × 5 pooled planes, rows of fewer than 8 windows), LeNet-5's conv2, an odd output with two groups of 16
+    /// channels, no bias. NaN, −0 and blank rows in the images.
     @Test(arguments: [
         (9, 1, 28, 28, 12, 5, 0, true), (3, 1, 28, 28, 32, 5, 0, true), (2, 1, 28, 28, 6, 5, 2, true),
         (2, 1, 29, 31, 7, 5, 0, true), (2, 3, 20, 20, 4, 3, 1, true), (2, 1, 24, 24, 6, 3, 0, false),
+        (5, 12, 12, 12, 32, 3, 0, true), (3, 6, 14, 14, 16, 5, 0, true), (2, 8, 13, 11, 32, 3, 0, true),
+        (2, 12, 12, 12, 16, 3, 0, false),
     ])
     func fusedPassMatchesItsTwoSteps(
         batch: Int, inputChannels: Int, height: Int, width: Int, outputChannels: Int, kernel: Int, padding: Int,
@@ -68,7 +72,8 @@ import Testing
         }
         #expect(Convolution2D.usesFusedMaxPool(shape()))
         #expect(!Convolution2D.usesFusedMaxPool(shape(size: 14))) // 10 × 10 → 5 × 5: rows of fewer than 8 windows
-        #expect(!Convolution2D.usesFusedMaxPool(shape(channels: 12, size: 12, outputChannels: 32))) // channels in lanes
+        #expect(Convolution2D.usesFusedMaxPool(shape(channels: 12, size: 12, outputChannels: 32))) // channels in lanes
+        #expect(!Convolution2D.usesFusedMaxPool(shape(channels: 12, size: 5, outputChannels: 32))) // fully connected
         #expect(!Convolution2D.usesFusedMaxPool(shape(stride: 2)))
     }
 }

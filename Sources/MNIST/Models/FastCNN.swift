@@ -32,7 +32,7 @@ public final class FastCNN: Module, BuiltInModel {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = bn1(conv1.maxPool2d(input)).relu() // conv1, max-pool 2, batch norm, ReLU: [N, 12, 12, 12]
-        x = bn2(conv2(x).maxPool2d(kernelSize: 2)).relu() // [N, 32, 5, 5]
+        x = bn2(conv2.maxPool2d(x)).relu() // conv2, max-pool 2, batch norm, ReLU: [N, 32, 5, 5]
         return fc2(fc1(x.flattened()).relu()) // [N, 10]
     }
 }
