@@ -324,6 +324,15 @@ import Testing
             kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride, padding: padding)
     }
 
+    /// The convolution that `convolutionInputs` describe: input, weight, bias and [stride, padding].
+    @Sendable static func convolutionShape(of inputs: [Tensor]) -> Convolution2DShape {
+        let (x, w) = (inputs[0], inputs[1])
+        return Convolution2DShape(
+            batch: x.shape[0], inputChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+            outputChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+            stride: Int(inputs[3].data[0]), padding: Int(inputs[3].data[1]))
+    }
+
     /// Input, weight and bias of `shape`, seeded, and its stride and padding as a constant [2].
     static func convolutionInputs(_ shape: Convolution2DShape, seed: UInt64) -> [Tensor] {
         [
@@ -447,14 +456,7 @@ import Testing
                     // A trial without bias has none to differentiate: no input 2.
                     Trial(label: trial.label, make: trial.make, constants: [2, 3])
                 },
-                takesFastPath: { inputs in
-                    let (x, w) = (inputs[0], inputs[1])
-                    let shape = Convolution2DShape(
-                        batch: x.shape[0], inputChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                        outputChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
-                        stride: Int(inputs[3].data[0]), padding: Int(inputs[3].data[1]))
-                    return Convolution2D.usesFusedTanhAveragePool(shape)
-                },
+                takesFastPath: { Convolution2D.usesFusedTanhAveragePool(convolutionShape(of: $0)) },
                 fast: { inputs in
                     inputs[0].conv2dTanhAvgPool2d(
                         weight: inputs[1], bias: bias(inputs), stride: Int(inputs[3].data[0]),
@@ -484,14 +486,7 @@ import Testing
                             return inputs
                         }, constants: hasBias ? [3] : [2, 3])
                 },
-                takesFastPath: { inputs in
-                    let (x, w) = (inputs[0], inputs[1])
-                    return Convolution2D.usesFusedMaxPool(
-                        Convolution2DShape(
-                            batch: x.shape[0], inputChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                            outputChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
-                            stride: Int(inputs[3].data[0]), padding: Int(inputs[3].data[1])))
-                },
+                takesFastPath: { Convolution2D.usesFusedMaxPool(convolutionShape(of: $0)) },
                 fast: { inputs in
                     inputs[0].conv2dMaxPool2d(
                         weight: inputs[1], bias: bias(inputs), stride: Int(inputs[3].data[0]),

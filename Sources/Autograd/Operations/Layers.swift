@@ -81,10 +81,7 @@ extension Tensor {
             rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
             "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv2d needs stride ≥ 1 and padding ≥ 0")
-        let geometry = Convolution2DShape(
-            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
-            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-            stride: stride, padding: padding)
+        let geometry = convolutionShape(weight: weight, stride: stride, padding: padding)
         precondition(
             geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
             "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
@@ -159,10 +156,7 @@ extension Tensor {
         else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).maxPool2d(kernelSize: 2)
         }
-        let geometry = Convolution2DShape(
-            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
-            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-            stride: stride, padding: padding)
+        let geometry = convolutionShape(weight: weight, stride: stride, padding: padding)
         let plan = ConvolutionPlan(shape: geometry)
         guard geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
             Convolution2D.usesFusedMaxPool(geometry, plan: plan)
@@ -263,10 +257,7 @@ extension Tensor {
         else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
         }
-        let geometry = Convolution2DShape(
-            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
-            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-            stride: stride, padding: padding)
+        let geometry = convolutionShape(weight: weight, stride: stride, padding: padding)
         let plan = ConvolutionPlan(shape: geometry)
         guard Convolution2D.usesFusedTanhAveragePool(geometry, plan: plan) else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding).tanhAvgPool2d(kernelSize: 2)
@@ -280,6 +271,14 @@ extension Tensor {
             }
         }
         return Tensor(shape: [geometry.batch, geometry.outputChannels, pooledHeight, pooledWidth], data: output)
+    }
+
+    /// The convolution of this input [N, Cin, H, W] by `weight` [Cout, Cin, KH, KW], as the kernels take it.
+    private func convolutionShape(weight: Tensor, stride: Int, padding: Int) -> Convolution2DShape {
+        Convolution2DShape(
+            batch: shape[0], inputChannels: shape[1], height: shape[2], width: shape[3],
+            outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding)
     }
 
     /// Calls `body` with the storage of an input, a weight and an optional bias, as the kernels take them.
