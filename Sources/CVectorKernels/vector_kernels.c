@@ -82,6 +82,81 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient
     }
 }
 
+/// One block of `vector_direct_weight_gradient`: `pairs` channel pairs by `taps` taps, held in registers over
+/// the image's vectors. Called with constant sizes, so each call unrolls into its own register allocation.
+static inline __attribute__((always_inline, target("avx512f"))) void direct_weight_gradient_block(
+    const float *paired, intptr_t vectors, const float *input, const intptr_t *tap_offsets, float *totals,
+    intptr_t total_taps, const int pairs, const int taps) {
+    __m512 sum[3][6];
+    for (int pair = 0; pair < pairs; pair++) {
+        for (int tap = 0; tap < taps; tap++) sum[pair][tap] = _mm512_setzero_ps();
+    }
+    for (intptr_t vector = 0; vector < vectors; vector++) {
+        __m512 gradient[3];
+        for (int pair = 0; pair < pairs; pair++) {
+            gradient[pair] = _mm512_loadu_ps(paired + (pair * vectors + vector) * 16);
+        }
+        for (int tap = 0; tap < taps; tap++) {
+            // The tap's eight inputs in both halves (a 256-bit broadcast: one load, no shuffle).
+            __m512 values = _mm512_castpd_ps(
+                _mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(input + tap_offsets[tap] + vector * 8))));
+            for (int pair = 0; pair < pairs; pair++) {
+                sum[pair][tap] = _mm512_fmadd_ps(gradient[pair], values, sum[pair][tap]);
+            }
+        }
+    }
+    for (int pair = 0; pair < pairs; pair++) {
+        for (int tap = 0; tap < taps; tap++) {
+            float *total = totals + (pair * total_taps + tap) * 16;
+            _mm512_storeu_ps(total, _mm512_add_ps(_mm512_loadu_ps(total), sum[pair][tap]));
+        }
+    }
+}
+
+// The block's tap count as a constant too.
+#define DIRECT_WEIGHT_GRADIENT_TAPS(pairs)                                                                       \
+    switch (block_taps) {                                                                                        \
+    case 1: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 1); break; \
+    case 2: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 2); break; \
+    case 3: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 3); break; \
+    case 4: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 4); break; \
+    case 5: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 5); break; \
+    default: direct_weight_gradient_block(block_paired, vectors, input, offsets, block_totals, taps, pairs, 6); break; \
+    }
+
+__attribute__((target("avx512f"))) void vector_direct_weight_gradient(
+    const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
+    const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals) {
+    intptr_t pairs = (channels + 1) / 2;
+    for (intptr_t pair = 0; pair < pairs; pair++) {
+        const float *first = gradients + 2 * pair * gradient_plane;
+        const float *second = gradients + (2 * pair + 1 < channels ? 2 * pair + 1 : 2 * pair) * gradient_plane;
+        for (intptr_t vector = 0; vector < vectors; vector++) {
+            float *target = paired + (pair * vectors + vector) * 16;
+            _mm256_storeu_ps(target, _mm256_loadu_ps(first + vector * 8));
+            _mm256_storeu_ps(target + 8, _mm256_loadu_ps(second + vector * 8));
+        }
+    }
+    // Blocks of up to three pairs by up to six taps (18 accumulators), the taps split into equal blocks.
+    intptr_t tap_blocks = (taps + 5) / 6, block_size = (taps + tap_blocks - 1) / tap_blocks;
+    for (intptr_t first_pair = 0; first_pair < pairs; first_pair += 3) {
+        intptr_t block_pairs = pairs - first_pair < 3 ? pairs - first_pair : 3;
+        for (intptr_t first_tap = 0; first_tap < taps; first_tap += block_size) {
+            intptr_t block_taps = taps - first_tap < block_size ? taps - first_tap : block_size;
+            const float *block_paired = paired + first_pair * vectors * 16;
+            const intptr_t *offsets = tap_offsets + first_tap;
+            float *block_totals = totals + (first_pair * taps + first_tap) * 16;
+            if (block_pairs == 3) {
+                DIRECT_WEIGHT_GRADIENT_TAPS(3)
+            } else if (block_pairs == 2) {
+                DIRECT_WEIGHT_GRADIENT_TAPS(2)
+            } else {
+                DIRECT_WEIGHT_GRADIENT_TAPS(1)
+            }
+        }
+    }
+}
+
 /// Eight accumulators of 16 outputs: one broadcast and eight loads feed eight fused multiply-adds per entry. The
 /// range's 96 × 128 weights (48 KB) stay in the first or second-level cache across the group's rows.
 __attribute__((target("avx512f"))) void vector_sparse_forward_blocks(
@@ -162,6 +237,14 @@ void vector_channels_in_lanes_weight_gradient(
     intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums) {
     (void)source, (void)tap_offsets, (void)width, (void)output_height, (void)output_width, (void)gradients;
     (void)gradient_stride, (void)accumulate, (void)sums;
+    __builtin_trap();
+}
+
+void vector_direct_weight_gradient(
+    const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
+    const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals) {
+    (void)gradients, (void)gradient_plane, (void)channels, (void)vectors, (void)input, (void)tap_offsets;
+    (void)taps, (void)paired, (void)totals;
     __builtin_trap();
 }
 

@@ -58,6 +58,36 @@ struct VectorKernelTests {
         }
     }
 
+    /// The direct weight gradient's channel pairs in 16 lanes against the Swift kernel's 8-lane blocks of four
+    /// channels by two taps, on the shapes above: one output channel (a pair of one, repeated), odd and even
+    /// counts (three pairs at a time and the pairs left over), tap counts that split into blocks of six and
+    /// shorter, batches split over threads; gradients with zeros, −0, and a NaN in the first image's last
+    /// channel (which reaches every sum of that channel in both kernels alike) where there are two or more.
+    @Test(arguments: shapes)
+    func directWeightGradientIsTheSameBitForBit(shape: Convolution2DShape) {
+        var numbers = Numbers(state: UInt64(shape.weightCount &* 29 &+ shape.outputImageSize))
+        let input = FusedConvolutionTests().sparseImages(shape, numbers: &numbers)
+        var outputGradient = numbers.array(shape.batch * shape.outputImageSize).map { value in
+            abs(value) < 0.05 ? (value < 0 ? -0.0 : 0) : value
+        }
+        if shape.outputChannels > 1 { outputGradient[(shape.outputChannels - 1) * shape.outputPlaneSize] = .nan }
+        func run(wideVectors: Bool) -> (weight: [UInt32], bias: [UInt32]) {
+            var weightGradient = [Float](repeating: .infinity, count: shape.weightCount)
+            var biasGradient = [Float](repeating: .infinity, count: shape.outputChannels)
+            Convolution2D.directWeightGradient(
+                input: input, outputGradient: outputGradient, weightGradient: &weightGradient,
+                biasGradient: &biasGradient, shape: shape, wideVectors: wideVectors)
+            return (weightGradient.map(\.bitPattern), biasGradient.map(\.bitPattern))
+        }
+        let swift = run(wideVectors: false), wide = run(wideVectors: true)
+        for values in [swift.weight, swift.bias] {
+            #expect(!values.contains(Float.infinity.bitPattern), "every gradient written, \(shape)")
+        }
+        #expect(swift.weight.contains { !Float(bitPattern: $0).isNaN }, "finite sums to compare, \(shape)")
+        #expect(Self.differences(wide.weight, swift.weight) == 0, "weight gradient, AVX-512 against Swift, \(shape)")
+        #expect(Self.differences(wide.bias, swift.bias) == 0, "bias gradient, AVX-512 against Swift, \(shape)")
+    }
+
     /// The channels-in-lanes shapes of the plan tests' list, and LeNet-5's conv2 on nine images (split over
     /// threads), 144 taps (whole blocks of twelve) and 75 (a short last block), 48 channels (three groups), a
     /// plane of 1 × 1 (a block of one position repeated).

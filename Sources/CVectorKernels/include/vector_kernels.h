@@ -42,6 +42,17 @@ void vector_channels_in_lanes_weight_gradient(
     const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
     intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums);
 
+/// The inner loops of `Convolution2D.directWeightGradient` for one image: output channels in pairs, channel
+/// 2p's eight lanes of a position vector beside channel 2p + 1's in one 16-lane vector (a last pair of an odd
+/// count repeats its channel), each tap's eight inputs in both halves. For pair p, tap t < taps and lane
+/// l < 16 (channel c = 2p + l / 8, or 2p where that is past the last), with i = l % 8, the image's sum
+///     s = Σ over vectors v < vectors, in order, gradients[c · gradient_plane + 8v + i] · input[tap_offsets[t] + 8v + i]
+/// as one fused multiply-add per vector from zero, as the Swift kernel's 8-lane accumulators do; then
+/// totals[(p · taps + t) · 16 + l] += s. `paired` is scratch for ⌈channels / 2⌉ · vectors · 16 floats.
+void vector_direct_weight_gradient(
+    const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
+    const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals);
+
 /// The blocks of 128 outputs of `SparseLinear.forward` for one group of `rows` rows: for range k < ranges, block
 /// b < blocks, row r < rows and output o of the block (o = 128 · b + j, j < 128),
 ///     output[r · outputs + o] = (k == 0 ? bias[o] (0 when bias is NULL) : output[r · outputs + o])
