@@ -46,20 +46,50 @@ __attribute__((target("avx512f"))) void vector_direct_forward_six_channels(
     }
 }
 
+/// Sixteen accumulators, one per position; then bias, and a 16 × 16 transpose in registers (four rounds of
+/// sixteen shuffles) so that each channel's sixteen positions go out in one store.
 __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
-    const intptr_t *position_offsets, float *sums) {
-    __m512 sum[12];
-    for (int position = 0; position < 12; position++) sum[position] = _mm512_setzero_ps();
+    const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride) {
+    __m512 sum[16];
+    for (int position = 0; position < 16; position++) sum[position] = _mm512_setzero_ps();
     for (intptr_t tap = 0; tap < taps; tap++) {
         const float *tapInput = source + tap_offsets[tap];
         __m512 tapWeights = _mm512_loadu_ps(weights + tap * 16);
-        for (int position = 0; position < 12; position++) {
+        for (int position = 0; position < 16; position++) {
             __m512 value = _mm512_set1_ps(tapInput[position_offsets[position]]);
             sum[position] = _mm512_fmadd_ps(value, tapWeights, sum[position]);
         }
     }
-    for (int position = 0; position < 12; position++) _mm512_storeu_ps(sums + position * 16, sum[position]);
+    __m512 biasLanes = _mm512_loadu_ps(bias);
+    for (int position = 0; position < 16; position++) sum[position] = _mm512_add_ps(sum[position], biasLanes);
+    // Rows are positions, lanes channels. After the 32- and 64-bit interleaves, pair[4m + q] holds in its
+    // 128-bit block j the positions 4m ..< 4m + 4 of channel 4j + q.
+    __m512 pairs[16], quads[16];
+    for (int row = 0; row < 16; row += 2) {
+        pairs[row] = _mm512_unpacklo_ps(sum[row], sum[row + 1]);
+        pairs[row + 1] = _mm512_unpackhi_ps(sum[row], sum[row + 1]);
+    }
+    for (int row = 0; row < 16; row += 4) {
+        __m512d first = _mm512_castps_pd(pairs[row]), second = _mm512_castps_pd(pairs[row + 1]);
+        __m512d third = _mm512_castps_pd(pairs[row + 2]), fourth = _mm512_castps_pd(pairs[row + 3]);
+        quads[row] = _mm512_castpd_ps(_mm512_unpacklo_pd(first, third));
+        quads[row + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(first, third));
+        quads[row + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(second, fourth));
+        quads[row + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(second, fourth));
+    }
+    // Channel 4j + q takes block j of quads[q], quads[4 + q], quads[8 + q], quads[12 + q], in that order.
+    __mmask16 stored = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+    for (int q = 0; q < 4; q++) {
+        __m512 low01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0x44);
+        __m512 high01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0xEE);
+        __m512 low23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0x44);
+        __m512 high23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0xEE);
+        _mm512_mask_storeu_ps(planes + q * plane_stride, stored, _mm512_shuffle_f32x4(low01, low23, 0x88));
+        _mm512_mask_storeu_ps(planes + (4 + q) * plane_stride, stored, _mm512_shuffle_f32x4(low01, low23, 0xDD));
+        _mm512_mask_storeu_ps(planes + (8 + q) * plane_stride, stored, _mm512_shuffle_f32x4(high01, high23, 0x88));
+        _mm512_mask_storeu_ps(planes + (12 + q) * plane_stride, stored, _mm512_shuffle_f32x4(high01, high23, 0xDD));
+    }
 }
 
 __attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient(
@@ -227,8 +257,9 @@ void vector_direct_forward_six_channels(
 
 void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
-    const intptr_t *position_offsets, float *sums) {
-    (void)source, (void)tap_offsets, (void)taps, (void)weights, (void)position_offsets, (void)sums;
+    const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride) {
+    (void)source, (void)tap_offsets, (void)taps, (void)weights, (void)position_offsets, (void)bias, (void)count;
+    (void)planes, (void)plane_stride;
     __builtin_trap();
 }
 

@@ -24,13 +24,16 @@ void vector_direct_forward_six_channels(
     const float *start, const intptr_t *tap_offsets, const float *weights, uint64_t kernel_rows,
     intptr_t taps_per_kernel_row, int blocks, float *runs, intptr_t run_stride);
 
-/// The inner block of `Convolution2D.directForwardChannelsInLanes` for twelve output positions of one group of
-/// sixteen output channels: for position p < 12 and channel c < 16,
-///     sums[p · 16 + c] = Σ over taps t < taps, in order, source[tap_offsets[t] + position_offsets[p]] · weights[t · 16 + c]
-/// as one fused multiply-add per tap from zero, as the Swift kernel's two 8-lane vectors do.
+/// The inner block of `Convolution2D.directForwardChannelsInLanes` for sixteen output positions of one group of
+/// sixteen output channels, written to the channels' planes: for position p < count (≤ 16) and channel c < 16,
+///     planes[c · plane_stride + p] = (Σ over taps t < taps, in order,
+///                                     source[tap_offsets[t] + position_offsets[p]] · weights[t · 16 + c]) + bias[c]
+/// the sum as one fused multiply-add per tap from zero, as the Swift kernel's two 8-lane vectors do. Reads
+/// position_offsets[0 ..< 16] and the sources they name (a short block repeats a position); writes nothing past
+/// position count − 1 of a plane.
 void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
-    const intptr_t *position_offsets, float *sums);
+    const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride);
 
 /// The inner block of `Convolution2D.directWeightGradientChannelsInLanes` for twelve taps of one group of sixteen
 /// output channels over one image: for tap k < 12 and channel c < 16, the image's sum
