@@ -46,6 +46,37 @@ __attribute__((target("avx512f"))) void vector_direct_forward_six_channels(
     }
 }
 
+/// columns[k] lane i = rows[i] lane k: a 16 × 16 block transposed in registers, four rounds of sixteen shuffles.
+static inline __attribute__((always_inline, target("avx512f"))) void transpose_sixteen(
+    const __m512 *rows, __m512 *columns) {
+    // After the 32- and 64-bit interleaves, quads[4m + q] holds in its 128-bit block j the lanes 4j + q of
+    // rows 4m ..< 4m + 4.
+    __m512 pairs[16], quads[16];
+    for (int row = 0; row < 16; row += 2) {
+        pairs[row] = _mm512_unpacklo_ps(rows[row], rows[row + 1]);
+        pairs[row + 1] = _mm512_unpackhi_ps(rows[row], rows[row + 1]);
+    }
+    for (int row = 0; row < 16; row += 4) {
+        __m512d first = _mm512_castps_pd(pairs[row]), second = _mm512_castps_pd(pairs[row + 1]);
+        __m512d third = _mm512_castps_pd(pairs[row + 2]), fourth = _mm512_castps_pd(pairs[row + 3]);
+        quads[row] = _mm512_castpd_ps(_mm512_unpacklo_pd(first, third));
+        quads[row + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(first, third));
+        quads[row + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(second, fourth));
+        quads[row + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(second, fourth));
+    }
+    // Column 4j + q gathers block j of quads[q], quads[4 + q], quads[8 + q], quads[12 + q], in that order.
+    for (int q = 0; q < 4; q++) {
+        __m512 low01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0x44);
+        __m512 high01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0xEE);
+        __m512 low23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0x44);
+        __m512 high23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0xEE);
+        columns[q] = _mm512_shuffle_f32x4(low01, low23, 0x88);
+        columns[4 + q] = _mm512_shuffle_f32x4(low01, low23, 0xDD);
+        columns[8 + q] = _mm512_shuffle_f32x4(high01, high23, 0x88);
+        columns[12 + q] = _mm512_shuffle_f32x4(high01, high23, 0xDD);
+    }
+}
+
 /// Sixteen accumulators, one per position; then bias, and a 16 × 16 transpose in registers (four rounds of
 /// sixteen shuffles) so that each channel's sixteen positions go out in one store.
 __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
@@ -63,32 +94,29 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
     }
     __m512 biasLanes = _mm512_loadu_ps(bias);
     for (int position = 0; position < 16; position++) sum[position] = _mm512_add_ps(sum[position], biasLanes);
-    // Rows are positions, lanes channels. After the 32- and 64-bit interleaves, pair[4m + q] holds in its
-    // 128-bit block j the positions 4m ..< 4m + 4 of channel 4j + q.
-    __m512 pairs[16], quads[16];
-    for (int row = 0; row < 16; row += 2) {
-        pairs[row] = _mm512_unpacklo_ps(sum[row], sum[row + 1]);
-        pairs[row + 1] = _mm512_unpackhi_ps(sum[row], sum[row + 1]);
-    }
-    for (int row = 0; row < 16; row += 4) {
-        __m512d first = _mm512_castps_pd(pairs[row]), second = _mm512_castps_pd(pairs[row + 1]);
-        __m512d third = _mm512_castps_pd(pairs[row + 2]), fourth = _mm512_castps_pd(pairs[row + 3]);
-        quads[row] = _mm512_castpd_ps(_mm512_unpacklo_pd(first, third));
-        quads[row + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(first, third));
-        quads[row + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(second, fourth));
-        quads[row + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(second, fourth));
-    }
-    // Channel 4j + q takes block j of quads[q], quads[4 + q], quads[8 + q], quads[12 + q], in that order.
+    __m512 channels[16];
+    transpose_sixteen(sum, channels);
     __mmask16 stored = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
-    for (int q = 0; q < 4; q++) {
-        __m512 low01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0x44);
-        __m512 high01 = _mm512_shuffle_f32x4(quads[q], quads[4 + q], 0xEE);
-        __m512 low23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0x44);
-        __m512 high23 = _mm512_shuffle_f32x4(quads[8 + q], quads[12 + q], 0xEE);
-        _mm512_mask_storeu_ps(planes + q * plane_stride, stored, _mm512_shuffle_f32x4(low01, low23, 0x88));
-        _mm512_mask_storeu_ps(planes + (4 + q) * plane_stride, stored, _mm512_shuffle_f32x4(low01, low23, 0xDD));
-        _mm512_mask_storeu_ps(planes + (8 + q) * plane_stride, stored, _mm512_shuffle_f32x4(high01, high23, 0x88));
-        _mm512_mask_storeu_ps(planes + (12 + q) * plane_stride, stored, _mm512_shuffle_f32x4(high01, high23, 0xDD));
+    for (int channel = 0; channel < 16; channel++) {
+        _mm512_mask_storeu_ps(planes + channel * plane_stride, stored, channels[channel]);
+    }
+}
+
+__attribute__((target("avx512f"))) void vector_transpose_channels_last(
+    const float *planes, intptr_t channels, intptr_t positions, float *rows) {
+    for (intptr_t group = 0; group < channels; group += 16) {
+        for (intptr_t first = 0; first < positions; first += 16) {
+            intptr_t count = positions - first < 16 ? positions - first : 16;
+            __mmask16 inside = (__mmask16)((1u << count) - 1);
+            __m512 channelRows[16], positionRows[16];
+            for (int channel = 0; channel < 16; channel++) {
+                channelRows[channel] = _mm512_maskz_loadu_ps(inside, planes + (group + channel) * positions + first);
+            }
+            transpose_sixteen(channelRows, positionRows);
+            for (intptr_t position = 0; position < count; position++) {
+                _mm512_storeu_ps(rows + (first + position) * channels + group, positionRows[position]);
+            }
+        }
     }
 }
 
@@ -260,6 +288,11 @@ void vector_channels_in_lanes_forward(
     const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride) {
     (void)source, (void)tap_offsets, (void)taps, (void)weights, (void)position_offsets, (void)bias, (void)count;
     (void)planes, (void)plane_stride;
+    __builtin_trap();
+}
+
+void vector_transpose_channels_last(const float *planes, intptr_t channels, intptr_t positions, float *rows) {
+    (void)planes, (void)channels, (void)positions, (void)rows;
     __builtin_trap();
 }
 

@@ -415,6 +415,10 @@ public enum Convolution2D {
             for (index, image) in images.enumerated() {
                 let source = outputGradient + image * shape.outputImageSize
                 let target = gradients + index * positions * outputChannels
+                if wideVectors {
+                    vector_transpose_channels_last(source, outputChannels, positions, target)
+                    continue
+                }
                 for channel in 0..<outputChannels {
                     for position in 0..<positions {
                         target[position &* outputChannels &+ channel] = source[channel &* positions &+ position]

@@ -125,6 +125,22 @@ struct VectorKernelTests {
         #expect(Self.differences(wide.bias, swift.bias) == 0, "bias gradient, AVX-512 against Swift, \(shape)")
     }
 
+    /// The output gradient's transposition to channels-last, alone: one and two groups of sixteen channels, one
+    /// position, a whole block of sixteen, a short last block, a plane of 10 × 10; every element in its place.
+    @Test(arguments: [(16, 1), (16, 16), (32, 21), (32, 100)])
+    func theTransposeMakesTheGradientChannelsLast(channels: Int, positions: Int) {
+        var numbers = Numbers(state: UInt64(channels * 1000 + positions))
+        let planes = numbers.array(channels * positions)
+        var rows = [Float](repeating: .nan, count: channels * positions)
+        vector_transpose_channels_last(planes, channels, positions, &rows)
+        let misplaced = (0..<channels).flatMap { channel in
+            (0..<positions).filter { position in
+                rows[position * channels + channel].bitPattern != planes[channel * positions + position].bitPattern
+            }
+        }
+        #expect(misplaced.isEmpty, "\(misplaced.count) elements misplaced, \(channels) channels × \(positions)")
+    }
+
     /// The kernel alone: one and two blocks, rows skipped, against sums written out here in the same order.
     @Test func theBlockKernelSumsTheChosenKernelRowsInOrder() {
         var numbers = Numbers(state: 7)

@@ -35,6 +35,11 @@ void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
     const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride);
 
+/// An image's output gradient made channels-last for `Convolution2D.directWeightGradientChannelsInLanes`:
+/// rows[p · channels + c] = planes[c · positions + p] for channel c < channels (a multiple of 16) and position
+/// p < positions, in 16 × 16 blocks transposed in registers.
+void vector_transpose_channels_last(const float *planes, intptr_t channels, intptr_t positions, float *rows);
+
 /// The inner block of `Convolution2D.directWeightGradientChannelsInLanes` for twelve taps of one group of sixteen
 /// output channels over one image: for tap k < 12 and channel c < 16, the image's sum
 ///     s = Σ over output rows y < output_height, then columns x < output_width, in order,
