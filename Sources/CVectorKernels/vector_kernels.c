@@ -215,6 +215,59 @@ __attribute__((target("avx512f"))) void vector_direct_weight_gradient(
     }
 }
 
+/// `Activation.tanhApproximation` on sixteen lanes: the same operations in the same order as its 8-lane
+/// version, min and max with the same operand order (each returns its second operand when either is NaN).
+static inline __attribute__((always_inline, target("avx512f"))) __m512 tanh_sixteen(__m512 x) {
+    const __m512 limit = _mm512_set1_ps(9), one = _mm512_set1_ps(1);
+    __m512 clamped = _mm512_min_ps(limit, _mm512_max_ps(_mm512_set1_ps(-9), x));
+    __m512 square = _mm512_mul_ps(clamped, clamped);
+    __m512 numerator =
+        _mm512_fmadd_ps(_mm512_set1_ps(-2.76076847742355e-16f), square, _mm512_set1_ps(2.00018790482477e-13f));
+    numerator = _mm512_fmadd_ps(numerator, square, _mm512_set1_ps(-8.60467152213735e-11f));
+    numerator = _mm512_fmadd_ps(numerator, square, _mm512_set1_ps(5.12229709037114e-08f));
+    numerator = _mm512_fmadd_ps(numerator, square, _mm512_set1_ps(1.48572235717979e-05f));
+    numerator = _mm512_fmadd_ps(numerator, square, _mm512_set1_ps(6.37261928875436e-04f));
+    numerator = _mm512_fmadd_ps(numerator, square, _mm512_set1_ps(4.89352518554385e-03f));
+    __m512 denominator =
+        _mm512_fmadd_ps(_mm512_set1_ps(1.19825839466702e-06f), square, _mm512_set1_ps(1.18534705686654e-04f));
+    denominator = _mm512_fmadd_ps(denominator, square, _mm512_set1_ps(2.26843463243900e-03f));
+    denominator = _mm512_fmadd_ps(denominator, square, _mm512_set1_ps(4.89352518554385e-03f));
+    __m512 ratio = _mm512_mul_ps(clamped, _mm512_div_ps(numerator, denominator));
+    return _mm512_max_ps(_mm512_set1_ps(-1), _mm512_min_ps(one, ratio));
+}
+
+__attribute__((target("avx512f"))) void vector_tanh_average_pool(
+    const float *input, float *activated, float *output, intptr_t planes, intptr_t height, intptr_t width) {
+    intptr_t count = planes * height * width;
+    for (intptr_t index = 0; index < count; index += 16) {
+        __mmask16 inside = count - index >= 16 ? 0xFFFF : (__mmask16)((1u << (count - index)) - 1);
+        _mm512_mask_storeu_ps(activated + index, inside, tanh_sixteen(_mm512_maskz_loadu_ps(inside, input + index)));
+    }
+    // A row of up to 32 values as two vectors; its even columns gathered in lanes 0 ..< 16, its odd ones likewise.
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    intptr_t pooledHeight = height / 2, pooledWidth = width / 2;
+    __mmask16 low = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    __mmask16 high = width > 16 ? (__mmask16)((1u << (width - 16)) - 1) : 0;
+    __mmask16 pooled = (__mmask16)((1u << pooledWidth) - 1);
+    const __m512 quarter = _mm512_set1_ps(0.25f);
+    for (intptr_t plane = 0; plane < planes; plane++) {
+        for (intptr_t row = 0; row < pooledHeight; row++) {
+            const float *top = activated + (plane * height + 2 * row) * width, *bottom = top + width;
+            __m512 topLow = _mm512_maskz_loadu_ps(low, top), topHigh = _mm512_maskz_loadu_ps(high, top + 16);
+            __m512 bottomLow = _mm512_maskz_loadu_ps(low, bottom);
+            __m512 bottomHigh = _mm512_maskz_loadu_ps(high, bottom + 16);
+            // ((top[2x] + top[2x + 1]) + bottom[2x]) + bottom[2x + 1], times 1/4: `AvgPool2D.forward`'s order.
+            __m512 sum = _mm512_add_ps(
+                _mm512_permutex2var_ps(topLow, even, topHigh), _mm512_permutex2var_ps(topLow, odd, topHigh));
+            sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(bottomLow, even, bottomHigh));
+            sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(bottomLow, odd, bottomHigh));
+            _mm512_mask_storeu_ps(
+                output + (plane * pooledHeight + row) * pooledWidth, pooled, _mm512_mul_ps(sum, quarter));
+        }
+    }
+}
+
 /// Eight accumulators of 16 outputs: one broadcast and eight loads feed eight fused multiply-adds per entry. The
 /// range's 96 × 128 weights (48 KB) stay in the first or second-level cache across the group's rows.
 __attribute__((target("avx512f"))) void vector_sparse_forward_blocks(
@@ -309,6 +362,12 @@ void vector_direct_weight_gradient(
     const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals) {
     (void)gradients, (void)gradient_plane, (void)channels, (void)vectors, (void)input, (void)tap_offsets;
     (void)taps, (void)paired, (void)totals;
+    __builtin_trap();
+}
+
+void vector_tanh_average_pool(
+    const float *input, float *activated, float *output, intptr_t planes, intptr_t height, intptr_t width) {
+    (void)input, (void)activated, (void)output, (void)planes, (void)height, (void)width;
     __builtin_trap();
 }
 

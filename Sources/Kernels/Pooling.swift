@@ -1,3 +1,5 @@
+import CVectorKernels
+
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -315,13 +317,20 @@ public enum AvgPool2D {
     /// from memory. One long loop keeps the pipeline full where a plane's own would spend much of its time
     /// starting, ending and in its scalar tail. Splits the planes over threads only when there is enough work
     /// (`Activation.parallelThreshold`), as the elementwise kernels do.
+    ///
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512) and rows of at most 32 values,
+    /// each group goes through `vector_tanh_average_pool`: the tanh in 16 lanes, and each output row's windows
+    /// from two vectors per input row, their even and odd columns gathered by two permutes (the compiler's loop
+    /// pooled one window at a time). The same operations in the same order, so the same output bit for bit.
     public static func tanhForwardTwoByTwo(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape,
-        activated kept: UnsafeMutablePointer<Float>? = nil
+        activated kept: UnsafeMutablePointer<Float>? = nil, wideVectors: Bool = VectorKernels.enabled
     ) {
         precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
         let planeSize = shape.inputPlaneSize
         let groupPlanes = max(1, 2048 / planeSize)
+        // Rows of up to 32 values are pooled two vectors at a time by the AVX-512 kernel.
+        let wide = wideVectors && shape.width <= 32
         func run(_ planes: Range<Int>) {
             let scratch = kept == nil ? UnsafeMutablePointer<Float>.allocate(capacity: groupPlanes * planeSize) : nil
             defer { scratch?.deallocate() }
@@ -329,6 +338,12 @@ public enum AvgPool2D {
                 let groupEnd = min(group + groupPlanes, planes.upperBound)
                 let source = input + group * planeSize
                 let activated = kept.map { $0 + group * planeSize } ?? scratch!
+                if wide {
+                    vector_tanh_average_pool(
+                        source, activated, output + group * shape.outputPlaneSize, groupEnd - group, shape.height,
+                        shape.width)
+                    continue
+                }
                 for index in 0..<((groupEnd - group) * planeSize) {
                     activated[index] = Activation.tanhApproximation(source[index])
                 }

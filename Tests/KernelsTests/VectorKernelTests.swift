@@ -125,6 +125,37 @@ struct VectorKernelTests {
         #expect(Self.differences(wide.bias, swift.bias) == 0, "bias gradient, AVX-512 against Swift, \(shape)")
     }
 
+    /// The fused tanh and 2 × 2 average pooling in 16 lanes against the Swift loops, in inference and keeping
+    /// the tanh for training: LeNet-5's two planes, rows of 32 (two whole vectors), 17 and 9 (a short second or
+    /// first vector), odd heights and widths (a row and a column in no window), a row of one window; inputs
+    /// with NaN, ±∞, ±0, values past the clamp at ±9 and tiny ones.
+    @Test(arguments: [(70, 28, 28), (9, 10, 10), (3, 4, 32), (2, 5, 17), (3, 7, 9), (2, 3, 2)])
+    func tanhAveragePoolingIsTheSameBitForBit(planes: Int, height: Int, width: Int) {
+        var numbers = Numbers(state: UInt64(planes * 1000 + height * 31 + width))
+        let shape = Pooling2DShape(planes: planes, height: height, width: width, kernelSize: 2, stride: 2)
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 9, -9, 12, -30, 1e-30, -1e-40]
+        let input = numbers.array(planes * shape.inputPlaneSize).enumerated().map { index, value in
+            index % 7 == 3 ? specials[index / 7 % specials.count] : value * 8
+        }
+        func run(wideVectors: Bool, keeping: Bool) -> (output: [UInt32], activated: [UInt32]) {
+            var output = [Float](repeating: .infinity, count: planes * shape.outputPlaneSize)
+            var activated = [Float](repeating: .infinity, count: input.count)
+            if keeping {
+                AvgPool2D.tanhForwardTwoByTwo(
+                    input: input, output: &output, shape: shape, activated: &activated, wideVectors: wideVectors)
+            } else {
+                AvgPool2D.tanhForwardTwoByTwo(input: input, output: &output, shape: shape, wideVectors: wideVectors)
+            }
+            return (output.map(\.bitPattern), activated.map(\.bitPattern))
+        }
+        for keeping in [false, true] {
+            let swift = run(wideVectors: false, keeping: keeping), wide = run(wideVectors: true, keeping: keeping)
+            #expect(!swift.output.contains(Float.infinity.bitPattern), "every output written, \(shape)")
+            #expect(Self.differences(wide.output, swift.output) == 0, "output, keeping \(keeping), \(shape)")
+            #expect(Self.differences(wide.activated, swift.activated) == 0, "tanh, keeping \(keeping), \(shape)")
+        }
+    }
+
     /// The output gradient's transposition to channels-last, alone: one and two groups of sixteen channels, one
     /// position, a whole block of sixteen, a short last block, a plane of 10 × 10; every element in its place.
     @Test(arguments: [(16, 1), (16, 16), (32, 21), (32, 100)])

@@ -61,6 +61,13 @@ void vector_direct_weight_gradient(
     const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
     const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals);
 
+/// The inner loops of `AvgPool2D.tanhForwardTwoByTwo` for `planes` planes of height × width, width ≤ 32:
+/// activated[i] = `Activation.tanhApproximation`(input[i]) for every element, bit for bit (NaN, ±∞, ±0
+/// included), then output[P, H / 2, W / 2] = each 2 × 2 window's mean, ((top-left + top-right) + bottom-left)
+/// + bottom-right times 1/4, as `AvgPool2D.forward` sums it (an odd last row or column is in no window).
+void vector_tanh_average_pool(
+    const float *input, float *activated, float *output, intptr_t planes, intptr_t height, intptr_t width);
+
 /// The blocks of 128 outputs of `SparseLinear.forward` for one group of `rows` rows: for range k < ranges, block
 /// b < blocks, row r < rows and output o of the block (o = 128 · b + j, j < 128),
 ///     output[r · outputs + o] = (k == 0 ? bias[o] (0 when bias is NULL) : output[r · outputs + o])
