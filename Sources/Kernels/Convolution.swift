@@ -677,10 +677,9 @@ public enum Convolution2D {
                         }
                         for channel in 0..<16 {
                             let outputChannel = group * 16 + channel
-                            let channelBias = bias?[outputChannel] ?? 0
                             let plane = convolved + outputChannel * positions
                             for offset in 0..<min(blockPositions, positions - first) {
-                                plane[first + offset] = sums[offset * 16 + channel] + channelBias
+                                plane[first + offset] = sums[offset * 16 + channel] + laneBias[outputChannel]
                             }
                         }
                     }
@@ -931,7 +930,7 @@ public enum Convolution2D {
                         copyRows(
                             runs + offset * runLength, sourceStride: paddedWidth,
                             to: output + image * shape.outputImageSize + channel * shape.outputPlaneSize,
-                            rows: outputHeight, width: outputWidth, adding: channelBias)
+                            targetStride: outputWidth, rows: outputHeight, width: outputWidth, adding: channelBias)
                     }
                 }
             }
@@ -1114,15 +1113,16 @@ public enum Convolution2D {
                             UnsafeRawPointer(lanes).loadUnaligned(as: SIMD8<Float>.self).sum()
                     }
                 }
-            }
-            for group in 0..<(wideVectors ? 0 : channelGroups) {
-                for pair in 0..<tapPairs {
-                    let firstTap = pair * 2, secondTap = min(firstTap + 1, taps - 1)
-                    let totals = weightTotals + (group * tapPairs + pair) * 8
-                    for offset in 0..<4 {
-                        let channel = min(group * 4 + offset, outputChannels - 1)
-                        partialWeight[channel * patch + firstTap] = totals[offset].sum()
-                        partialWeight[channel * patch + secondTap] = totals[4 + offset].sum()
+            } else {
+                for group in 0..<channelGroups {
+                    for pair in 0..<tapPairs {
+                        let firstTap = pair * 2, secondTap = min(firstTap + 1, taps - 1)
+                        let totals = weightTotals + (group * tapPairs + pair) * 8
+                        for offset in 0..<4 {
+                            let channel = min(group * 4 + offset, outputChannels - 1)
+                            partialWeight[channel * patch + firstTap] = totals[offset].sum()
+                            partialWeight[channel * patch + secondTap] = totals[4 + offset].sum()
+                        }
                     }
                 }
             }
@@ -1139,50 +1139,37 @@ public enum Convolution2D {
     }
 
     /// Copies `rows` dense rows of `width` values into rows `targetStride` apart: the rows here are 5 to 28
-    /// values, where a `memmove` call per row costs more than the copy. Rows of 8 or more go in 8-lane
-    /// vectors, the last one overlapping the one before (the compiler turned the plain loop into `memmove`
-    /// calls: 3.5% of `FastCNN`'s training samples on an Intel Xeon).
+    /// values, where a `memmove` call per row costs more than the copy (the compiler turned the plain loop into
+    /// `memmove` calls: 3.5% of `FastCNN`'s training samples on an Intel Xeon).
     @inline(__always)
     static func copyRows(
         _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, rows: Int, width: Int, targetStride: Int
     ) {
-        for row in 0..<rows {
-            let (from, to) = (source + row &* width, target + row &* targetStride)
-            guard width >= 8 else {
-                for column in 0..<width { to[column] = from[column] }
-                continue
-            }
-            var column = 0
-            while column < width {
-                let first = min(column, width &- 8)
-                UnsafeMutableRawPointer(to + first).storeBytes(
-                    of: UnsafeRawPointer(from + first).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-                column = first &+ 8
-            }
-        }
+        copyRows(source, sourceStride: width, to: target, targetStride: targetStride, rows: rows, width: width)
     }
 
-    /// Copies `rows` rows of `width` values, `sourceStride` apart, into dense rows, adding `bias` to each: the
-    /// direct kernel's runs into its output. Rows of 8 or more go in 8-lane vectors, the last one overlapping
-    /// the one before (the compiler's own loop took 4 lanes at a time and a scalar tail).
+    /// Copies `rows` rows of `width` values from rows `sourceStride` apart to rows `targetStride` apart, adding
+    /// `bias` to each value when one is given (the direct kernel's runs into its output; without one the values
+    /// are copied as they are, −0 included). Rows of 8 or more go in 8-lane vectors, the last one overlapping
+    /// the one before (the compiler's own loops called `memmove` per row, or took 4 lanes and a scalar tail).
     @inline(__always)
     static func copyRows(
-        _ source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>, rows: Int,
-        width: Int, adding bias: Float
+        _ source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>, targetStride: Int,
+        rows: Int, width: Int, adding bias: Float? = nil
     ) {
-        let biasLanes = SIMD8<Float>(repeating: bias)
+        let biasLanes = SIMD8<Float>(repeating: bias ?? 0)
         for row in 0..<rows {
-            let (from, to) = (source + row &* sourceStride, target + row &* width)
+            let (from, to) = (source + row &* sourceStride, target + row &* targetStride)
             guard width >= 8 else {
-                for column in 0..<width { to[column] = from[column] + bias }
+                for column in 0..<width { to[column] = bias.map { from[column] + $0 } ?? from[column] }
                 continue
             }
             var column = 0
             while column < width {
                 let first = min(column, width &- 8)
+                let lanes = UnsafeRawPointer(from + first).loadUnaligned(as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(to + first).storeBytes(
-                    of: UnsafeRawPointer(from + first).loadUnaligned(as: SIMD8<Float>.self) + biasLanes,
-                    as: SIMD8<Float>.self)
+                    of: bias == nil ? lanes : lanes + biasLanes, as: SIMD8<Float>.self)
                 column = first &+ 8
             }
         }
