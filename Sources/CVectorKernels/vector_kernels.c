@@ -102,6 +102,73 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
     }
 }
 
+/// One block of `vector_channels_in_lanes_forward_rows`: `positions` neighbouring positions of a row by two
+/// groups of sixteen channels (up to 24 accumulators), each position's input at a constant offset from `start`
+/// (no table of offsets to load), each tap's 32 weights in two loads; the sums of a group transposed in
+/// registers and stored per channel. Called with constant sizes, so each call unrolls into its own registers.
+static inline __attribute__((always_inline, target("avx512f"))) void channels_in_lanes_row_block(
+    const float *start, const intptr_t *tap_offsets, intptr_t taps, const float *weights, const float *bias,
+    float *planes, intptr_t plane_stride, const int positions) {
+    __m512 sum[2][12];
+    for (int group = 0; group < 2; group++) {
+        for (int position = 0; position < positions; position++) sum[group][position] = _mm512_setzero_ps();
+    }
+    for (intptr_t tap = 0; tap < taps; tap++) {
+        const float *tapInput = start + tap_offsets[tap];
+        __m512 first = _mm512_loadu_ps(weights + tap * 32), second = _mm512_loadu_ps(weights + tap * 32 + 16);
+#pragma clang loop unroll(full)
+        for (int position = 0; position < positions; position++) {
+            __m512 value = _mm512_set1_ps(tapInput[position]);
+            sum[0][position] = _mm512_fmadd_ps(value, first, sum[0][position]);
+            sum[1][position] = _mm512_fmadd_ps(value, second, sum[1][position]);
+        }
+    }
+    __mmask16 stored = (__mmask16)((1u << positions) - 1);
+    for (int group = 0; group < 2; group++) {
+        __m512 biasLanes = _mm512_loadu_ps(bias + group * 16), rows[16], channels[16];
+        for (int position = 0; position < 16; position++) {
+            rows[position] =
+                position < positions ? _mm512_add_ps(sum[group][position], biasLanes) : _mm512_setzero_ps();
+        }
+        transpose_sixteen(rows, channels);
+        for (int channel = 0; channel < 16; channel++) {
+            _mm512_mask_storeu_ps(planes + (group * 16 + channel) * plane_stride, stored, channels[channel]);
+        }
+    }
+}
+
+#define CHANNELS_IN_LANES_ROW_BLOCK(positions)                                                                   \
+    case positions:                                                                                              \
+        channels_in_lanes_row_block(start, tap_offsets, taps, weights, bias, target, plane_stride, positions);   \
+        break;
+
+__attribute__((target("avx512f"))) void vector_channels_in_lanes_forward_rows(
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights, const float *bias,
+    intptr_t width, intptr_t output_height, intptr_t output_width, float *planes, intptr_t plane_stride) {
+    // Each row in equal blocks of at most twelve positions (the last one shorter).
+    intptr_t row_blocks = (output_width + 11) / 12, block_size = (output_width + row_blocks - 1) / row_blocks;
+    for (intptr_t outputY = 0; outputY < output_height; outputY++) {
+        for (intptr_t outputX = 0; outputX < output_width; outputX += block_size) {
+            const float *start = source + outputY * width + outputX;
+            float *target = planes + outputY * output_width + outputX;
+            switch (output_width - outputX < block_size ? output_width - outputX : block_size) {
+                CHANNELS_IN_LANES_ROW_BLOCK(1)
+                CHANNELS_IN_LANES_ROW_BLOCK(2)
+                CHANNELS_IN_LANES_ROW_BLOCK(3)
+                CHANNELS_IN_LANES_ROW_BLOCK(4)
+                CHANNELS_IN_LANES_ROW_BLOCK(5)
+                CHANNELS_IN_LANES_ROW_BLOCK(6)
+                CHANNELS_IN_LANES_ROW_BLOCK(7)
+                CHANNELS_IN_LANES_ROW_BLOCK(8)
+                CHANNELS_IN_LANES_ROW_BLOCK(9)
+                CHANNELS_IN_LANES_ROW_BLOCK(10)
+                CHANNELS_IN_LANES_ROW_BLOCK(11)
+                default: channels_in_lanes_row_block(start, tap_offsets, taps, weights, bias, target, plane_stride, 12);
+            }
+        }
+    }
+}
+
 __attribute__((target("avx512f"))) void vector_transpose_channels_last(
     const float *planes, intptr_t channels, intptr_t positions, float *rows) {
     for (intptr_t group = 0; group < channels; group += 16) {
@@ -120,23 +187,77 @@ __attribute__((target("avx512f"))) void vector_transpose_channels_last(
     }
 }
 
-__attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient(
-    const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums) {
-    __m512 sum[12];
-    for (int tap = 0; tap < 12; tap++) sum[tap] = _mm512_setzero_ps();
+/// One block of `vector_channels_in_lanes_weight_gradient`: `taps` taps by `groups` groups of sixteen channels
+/// (up to 24 accumulators) over the image's positions, each tap's input broadcast once for both groups.
+/// Called with constant sizes, so each call unrolls into its own register allocation.
+static inline __attribute__((always_inline, target("avx512f"))) void channels_in_lanes_weight_gradient_block(
+    const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height, intptr_t output_width,
+    const float *gradients, intptr_t channels, bool accumulate, float *sums, const int groups, const int taps) {
+    __m512 sum[2][12];
+    const float *tapInputs[12];
+    for (int tap = 0; tap < taps; tap++) {
+        tapInputs[tap] = source + tap_offsets[tap];
+        for (int group = 0; group < groups; group++) sum[group][tap] = _mm512_setzero_ps();
+    }
     for (intptr_t outputY = 0; outputY < output_height; outputY++) {
+        const float *rowGradients = gradients + outputY * output_width * channels;
+        intptr_t row = outputY * width;
         for (intptr_t outputX = 0; outputX < output_width; outputX++) {
-            const float *inputs = source + outputY * width + outputX;
-            __m512 gradient = _mm512_loadu_ps(gradients + (outputY * output_width + outputX) * gradient_stride);
-            for (int tap = 0; tap < 12; tap++) {
-                sum[tap] = _mm512_fmadd_ps(_mm512_set1_ps(inputs[tap_offsets[tap]]), gradient, sum[tap]);
+            __m512 gradient[2];
+            for (int group = 0; group < groups; group++) {
+                gradient[group] = _mm512_loadu_ps(rowGradients + outputX * channels + group * 16);
+            }
+#pragma clang loop unroll(full)
+            for (int tap = 0; tap < taps; tap++) {
+                __m512 value = _mm512_set1_ps(tapInputs[tap][row + outputX]);
+                for (int group = 0; group < groups; group++) {
+                    sum[group][tap] = _mm512_fmadd_ps(value, gradient[group], sum[group][tap]);
+                }
             }
         }
     }
-    for (int tap = 0; tap < 12; tap++) {
-        if (accumulate) sum[tap] = _mm512_add_ps(_mm512_loadu_ps(sums + tap * 16), sum[tap]);
-        _mm512_storeu_ps(sums + tap * 16, sum[tap]);
+    for (int tap = 0; tap < taps; tap++) {
+        for (int group = 0; group < groups; group++) {
+            float *total = sums + tap * channels + group * 16;
+            _mm512_storeu_ps(total, accumulate ? _mm512_add_ps(_mm512_loadu_ps(total), sum[group][tap]) : sum[group][tap]);
+        }
+    }
+}
+
+// The block's tap count as a constant too.
+#define CHANNELS_IN_LANES_WEIGHT_GRADIENT_TAPS(groups)                                                           \
+    switch (block_taps) {                                                                                        \
+    case 1: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 1) break;                                           \
+    case 2: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 2) break;                                           \
+    case 3: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 3) break;                                           \
+    case 4: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 4) break;                                           \
+    case 5: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 5) break;                                           \
+    case 6: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 6) break;                                           \
+    case 7: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 7) break;                                           \
+    case 8: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 8) break;                                           \
+    case 9: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 9) break;                                           \
+    case 10: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 10) break;                                         \
+    case 11: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 11) break;                                         \
+    default: CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, 12) break;                                         \
+    }
+#define CHANNELS_IN_LANES_WEIGHT_GRADIENT_BLOCK(groups, taps)                                                    \
+    channels_in_lanes_weight_gradient_block(source, tap_offsets + first_tap, width, output_height, output_width,  \
+        gradients + first_channel, channels, accumulate, sums + first_tap * channels + first_channel, groups, taps);
+
+__attribute__((target("avx512f"))) void vector_channels_in_lanes_weight_gradient(
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, intptr_t width, intptr_t output_height,
+    intptr_t output_width, const float *gradients, intptr_t channels, bool accumulate, float *sums) {
+    // Blocks of up to twelve taps, the taps split into equal blocks; channels 32 at a time, then 16.
+    intptr_t tap_blocks = (taps + 11) / 12, block_size = (taps + tap_blocks - 1) / tap_blocks;
+    for (intptr_t first_channel = 0; first_channel < channels; first_channel += 32) {
+        for (intptr_t first_tap = 0; first_tap < taps; first_tap += block_size) {
+            intptr_t block_taps = taps - first_tap < block_size ? taps - first_tap : block_size;
+            if (channels - first_channel >= 32) {
+                CHANNELS_IN_LANES_WEIGHT_GRADIENT_TAPS(2)
+            } else {
+                CHANNELS_IN_LANES_WEIGHT_GRADIENT_TAPS(1)
+            }
+        }
     }
 }
 
@@ -344,19 +465,26 @@ void vector_channels_in_lanes_forward(
     __builtin_trap();
 }
 
+void vector_channels_in_lanes_forward_rows(
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights, const float *bias,
+    intptr_t width, intptr_t output_height, intptr_t output_width, float *planes, intptr_t plane_stride) {
+    (void)source, (void)tap_offsets, (void)taps, (void)weights, (void)bias, (void)width, (void)output_height;
+    (void)output_width, (void)planes, (void)plane_stride;
+    __builtin_trap();
+}
+
 void vector_transpose_channels_last(const float *planes, intptr_t channels, intptr_t positions, float *rows) {
     (void)planes, (void)channels, (void)positions, (void)rows;
     __builtin_trap();
 }
 
 void vector_channels_in_lanes_weight_gradient(
-    const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums) {
-    (void)source, (void)tap_offsets, (void)width, (void)output_height, (void)output_width, (void)gradients;
-    (void)gradient_stride, (void)accumulate, (void)sums;
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, intptr_t width, intptr_t output_height,
+    intptr_t output_width, const float *gradients, intptr_t channels, bool accumulate, float *sums) {
+    (void)source, (void)tap_offsets, (void)taps, (void)width, (void)output_height, (void)output_width;
+    (void)gradients, (void)channels, (void)accumulate, (void)sums;
     __builtin_trap();
 }
-
 void vector_direct_weight_gradient(
     const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
     const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals) {

@@ -381,9 +381,10 @@ public enum Convolution2D {
     /// the images' sums are added in order. No lanes are spent on the K − 1 columns per row that runs over
     /// the padded width would carry. Chunks' partial sums are added in chunk order.
     ///
-    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of twelve taps by one
-    /// 16-lane vector of channels (`vector_channels_in_lanes_weight_gradient`): each sum the same fused
-    /// multiply-adds in the same order, so the same gradients bit for bit.
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of up to twelve taps
+    /// by two 16-lane vectors of channels (`vector_channels_in_lanes_weight_gradient`; a group left alone by
+    /// itself), one broadcast input per two multiply-adds: each sum the same fused multiply-adds in the same
+    /// order, so the same gradients bit for bit.
     static func directWeightGradientChannelsInLanes(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
         biasGradient: UnsafeMutablePointer<Float>?, shape: Convolution2DShape, wideVectors: Bool = VectorKernels.enabled
@@ -393,7 +394,7 @@ public enum Convolution2D {
             shape.width, shape.outputHeight, shape.outputWidth, shape.outputPlaneSize
         )
         let taps = shape.patchSize
-        let blockTaps = wideVectors ? 12 : 6
+        let blockTaps = 6 // the 8-lane path's blocks of taps
         let tapOffsets = (0..<taps).map { tap in
             (tap / (kernel * kernel)) * shape.height * width + (tap / kernel % kernel) * width + tap % kernel
         }
@@ -407,10 +408,11 @@ public enum Convolution2D {
             let partialBias = partialWeight + shape.weightCount
             // [image, position, channel]
             let gradients = UnsafeMutablePointer<Float>.allocate(capacity: images.count * positions * outputChannels)
-            let blockSums = UnsafeMutablePointer<Float>.allocate(capacity: blockTaps * 16)
+            // With `wideVectors`: the chunk's sums, [taps, channels].
+            let chunkSums = UnsafeMutablePointer<Float>.allocate(capacity: wideVectors ? taps * outputChannels : 0)
             defer {
                 gradients.deallocate()
-                blockSums.deallocate()
+                chunkSums.deallocate()
             }
             for (index, image) in images.enumerated() {
                 let source = outputGradient + image * shape.outputImageSize
@@ -422,6 +424,18 @@ public enum Convolution2D {
                 for channel in 0..<outputChannels {
                     for position in 0..<positions {
                         target[position &* outputChannels &+ channel] = source[channel &* positions &+ position]
+                    }
+                }
+            }
+            if wideVectors {
+                for (index, image) in images.enumerated() {
+                    vector_channels_in_lanes_weight_gradient(
+                        input + image * shape.inputImageSize, tapOffsets, taps, width, outputHeight, outputWidth,
+                        gradients + index * positions * outputChannels, outputChannels, index > 0, chunkSums)
+                }
+                for channel in 0..<outputChannels {
+                    for tap in 0..<taps {
+                        partialWeight[channel * taps + tap] = chunkSums[tap * outputChannels + channel]
                     }
                 }
             }
@@ -442,26 +456,10 @@ public enum Convolution2D {
                     partialBias[group * 16 + lane] = biasA[lane]
                     partialBias[group * 16 + 8 + lane] = biasB[lane]
                 }
+                if wideVectors { continue }
                 for firstTap in stride(from: 0, to: taps, by: blockTaps) {
                     // A short last block repeats its last tap (its sums are not stored).
                     let offsets = (0..<blockTaps).map { tapOffsets[min(firstTap + $0, taps - 1)] }
-                    if wideVectors {
-                        // The chunk's sums of each tap, channels last, transposed into dW once.
-                        for (index, image) in images.enumerated() {
-                            vector_channels_in_lanes_weight_gradient(
-                                input + image * shape.inputImageSize, offsets, width, outputHeight, outputWidth,
-                                gradients + index * positions * outputChannels + group * 16, outputChannels,
-                                index > 0, blockSums)
-                        }
-                        // The repeats of a short last block are left out.
-                        for offset in 0..<min(blockTaps, taps - firstTap) {
-                            for lane in 0..<16 {
-                                partialWeight[(group * 16 + lane) * taps + firstTap + offset] =
-                                    blockSums[offset * 16 + lane]
-                            }
-                        }
-                        continue
-                    }
                     let (offset0, offset1, offset2) = (offsets[0], offsets[1], offsets[2])
                     let (offset3, offset4, offset5) = (offsets[3], offsets[4], offsets[5])
                     for (index, image) in images.enumerated() {
@@ -546,10 +544,12 @@ public enum Convolution2D {
     /// drops K − 1 columns per row: 40% of the work for a 5 × 5 kernel on a 10-wide output).
     /// input: [N, Cin, H, W], weight: [Cout, Cin, K, K], bias: [Cout] or nil, output: [N, Cout, OH, OW].
     ///
-    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), blocks of sixteen positions
-    /// by one 16-lane vector of channels (`vector_channels_in_lanes_forward`): each sum the same fused
-    /// multiply-adds in the same order, so the same output bit for bit; the block's sums are transposed in
-    /// registers and stored sixteen positions of a channel at a time, where the 8-lane path writes them out
+    /// With `wideVectors` (default: `VectorKernels.enabled`, on CPUs with AVX-512), each sum the same fused
+    /// multiply-adds in the same order, so the same output bit for bit, in 16-lane vectors: pairs of channel
+    /// groups by blocks of up to twelve positions of an output row (`vector_channels_in_lanes_forward_rows`: 24
+    /// accumulators, one broadcast input per two multiply-adds, no table of position offsets), and a group
+    /// left alone by blocks of sixteen positions (`vector_channels_in_lanes_forward`). Either transposes its
+    /// sums in registers and stores each channel's positions at once, where the 8-lane path writes them out
     /// element by element (a quarter of that kernel's time on LeNet-5's conv2).
     ///
     /// With `pooledIndices` (`forwardMaxPool`), `output` is [N, Cout, OH / 2, OW / 2]: each image's output goes
@@ -575,7 +575,9 @@ public enum Convolution2D {
             let valid = min(position, positions - 1)
             return valid / outputWidth * width + valid % outputWidth
         }
-        // [channelGroups, taps, 16]
+        // [channel blocks, taps, block width]: blocks of 16 channels, or with `wideVectors` of 32 (the
+        // 16 left over of an odd number of groups a block of their own), as the kernels read them.
+        let packWidth = wideVectors ? 32 : 16
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * taps)
         // Each channel's bias, 0 without one.
         let laneBias = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels)
@@ -584,8 +586,10 @@ public enum Convolution2D {
             laneBias.deallocate()
         }
         for channel in 0..<outputChannels {
+            let blockStart = channel / packWidth * packWidth
+            let blockWidth = min(packWidth, outputChannels - blockStart)
             for tap in 0..<taps {
-                packed[(channel / 16 * taps + tap) * 16 + channel % 16] = weight[channel * taps + tap]
+                packed[blockStart * taps + tap * blockWidth + channel % packWidth] = weight[channel * taps + tap]
             }
             laneBias[channel] = bias?[channel] ?? 0
         }
@@ -607,6 +611,14 @@ public enum Convolution2D {
                 let source = input + image * shape.inputImageSize
                 let convolved = pooledIndices == nil ? output + image * shape.outputImageSize : scratch
                 for group in 0..<channelGroups {
+                    // With `wideVectors`, groups in pairs along the output rows; a last group left alone below.
+                    if wideVectors, group % 2 == 1 { continue }
+                    if wideVectors, group + 1 < channelGroups {
+                        vector_channels_in_lanes_forward_rows(
+                            source, tapOffsets, taps, packed + group * taps * 16, laneBias + group * 16, width,
+                            shape.outputHeight, outputWidth, convolved + group * 16 * positions, positions)
+                        continue
+                    }
                     let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
                     for block in 0..<positionBlocks {
                         let first = block * blockPositions

@@ -89,14 +89,16 @@ struct VectorKernelTests {
     }
 
     /// The channels-in-lanes shapes of the plan tests' list, and LeNet-5's conv2 on nine images (split over
-    /// threads), 144 taps (whole blocks of twelve) and 75 (a short last block), 48 channels (three groups), a
-    /// plane of 1 × 1 (a block of one position repeated).
+    /// threads), 144 taps (whole blocks of twelve) and 75 (a short last block), 48 channels (three groups: a
+    /// pair and one alone), a plane of 1 × 1 (a block of one position repeated), 64 channels (two pairs) on
+    /// rows of 13 (blocks of 7 and 6 positions) and of 24 (two whole blocks of twelve).
     static let channelsInLanesShapes: [Convolution2DShape] =
         ConvolutionPlanTests.shapes.filter {
             ConvolutionPlan.problem(running: .directChannelsInLanes, on: $0) == nil
         } + [
             ConvolutionPlanTests.shape(9, 6, 14, 14, 16, 5), ConvolutionPlanTests.shape(2, 16, 9, 11, 32, 3),
             ConvolutionPlanTests.shape(3, 3, 8, 8, 48, 5), ConvolutionPlanTests.shape(2, 4, 3, 3, 16, 3),
+            ConvolutionPlanTests.shape(3, 8, 15, 15, 64, 3), ConvolutionPlanTests.shape(2, 4, 26, 26, 32, 3),
         ]
 
     @Test(arguments: channelsInLanesShapes)

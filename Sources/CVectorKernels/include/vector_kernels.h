@@ -35,20 +35,32 @@ void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
     const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride);
 
+/// `Convolution2D.directForwardChannelsInLanes` for one image and one block of 32 output channels (two groups of
+/// sixteen), positions taken along each output row in equal blocks of at most twelve: for output position
+/// p = y · output_width + x and channel c < 32,
+///     planes[c · plane_stride + p] = (Σ over taps t < taps, in order,
+///                                     source[tap_offsets[t] + y · width + x] · weights[t · 32 + c]) + bias[c]
+/// the sum as one fused multiply-add per tap from zero, as the Swift kernel's two 8-lane vectors per group do.
+void vector_channels_in_lanes_forward_rows(
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights, const float *bias,
+    intptr_t width, intptr_t output_height, intptr_t output_width, float *planes, intptr_t plane_stride);
+
 /// An image's output gradient made channels-last for `Convolution2D.directWeightGradientChannelsInLanes`:
 /// rows[p · channels + c] = planes[c · positions + p] for channel c < channels (a multiple of 16) and position
 /// p < positions, in 16 × 16 blocks transposed in registers.
 void vector_transpose_channels_last(const float *planes, intptr_t channels, intptr_t positions, float *rows);
 
-/// The inner block of `Convolution2D.directWeightGradientChannelsInLanes` for twelve taps of one group of sixteen
-/// output channels over one image: for tap k < 12 and channel c < 16, the image's sum
+/// The inner loops of `Convolution2D.directWeightGradientChannelsInLanes` for one image, every tap and channel:
+/// blocks of up to twelve taps by 32 channels (two 16-lane groups; the last 16 alone where the count is odd in
+/// groups). For tap k < taps and channel c < channels (a multiple of 16), the image's sum
 ///     s = Σ over output rows y < output_height, then columns x < output_width, in order,
-///         source[y · width + x + tap_offsets[k]] · gradients[(y · output_width + x) · gradient_stride + c]
+///         source[y · width + x + tap_offsets[k]] · gradients[(y · output_width + x) · channels + c]
 /// as one fused multiply-add per position from zero, as the Swift kernel's two 8-lane vectors do; then
-/// sums[k · 16 + c] = s, or sums[k · 16 + c] + s when `accumulate` (the images of a chunk added in order).
+/// sums[k · channels + c] = s, or sums[k · channels + c] + s when `accumulate` (the images of a chunk added in
+/// order).
 void vector_channels_in_lanes_weight_gradient(
-    const float *source, const intptr_t *tap_offsets, intptr_t width, intptr_t output_height,
-    intptr_t output_width, const float *gradients, intptr_t gradient_stride, bool accumulate, float *sums);
+    const float *source, const intptr_t *tap_offsets, intptr_t taps, intptr_t width, intptr_t output_height,
+    intptr_t output_width, const float *gradients, intptr_t channels, bool accumulate, float *sums);
 
 /// The inner loops of `Convolution2D.directWeightGradient` for one image: output channels in pairs, channel
 /// 2p's eight lanes of a position vector beside channel 2p + 1's in one 16-lane vector (a last pair of an odd
