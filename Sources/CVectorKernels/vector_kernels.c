@@ -77,8 +77,21 @@ static inline __attribute__((always_inline, target("avx512f"))) void transpose_s
     }
 }
 
-/// Sixteen accumulators, one per position; then bias, and a 16 × 16 transpose in registers (four rounds of
-/// sixteen shuffles) so that each channel's sixteen positions go out in one store.
+/// Sixteen positions' sums of sixteen channels (position p's in sums[p], a channel per lane), the bias added,
+/// transposed in registers (`transpose_sixteen`) so that each channel's positions go out in one store:
+/// planes[c · plane_stride + p] for p < count (≤ 16).
+static inline __attribute__((always_inline, target("avx512f"))) void store_channels(
+    __m512 *sums, const float *bias, intptr_t count, float *planes, intptr_t plane_stride) {
+    __m512 biasLanes = _mm512_loadu_ps(bias), channels[16];
+    for (int position = 0; position < 16; position++) sums[position] = _mm512_add_ps(sums[position], biasLanes);
+    transpose_sixteen(sums, channels);
+    __mmask16 stored = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+    for (int channel = 0; channel < 16; channel++) {
+        _mm512_mask_storeu_ps(planes + channel * plane_stride, stored, channels[channel]);
+    }
+}
+
+/// Sixteen accumulators, one per position, then `store_channels`.
 __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
     const float *source, const intptr_t *tap_offsets, intptr_t taps, const float *weights,
     const intptr_t *position_offsets, const float *bias, intptr_t count, float *planes, intptr_t plane_stride) {
@@ -92,20 +105,13 @@ __attribute__((target("avx512f"))) void vector_channels_in_lanes_forward(
             sum[position] = _mm512_fmadd_ps(value, tapWeights, sum[position]);
         }
     }
-    __m512 biasLanes = _mm512_loadu_ps(bias);
-    for (int position = 0; position < 16; position++) sum[position] = _mm512_add_ps(sum[position], biasLanes);
-    __m512 channels[16];
-    transpose_sixteen(sum, channels);
-    __mmask16 stored = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
-    for (int channel = 0; channel < 16; channel++) {
-        _mm512_mask_storeu_ps(planes + channel * plane_stride, stored, channels[channel]);
-    }
+    store_channels(sum, bias, count, planes, plane_stride);
 }
 
 /// One block of `vector_channels_in_lanes_forward_rows`: `positions` neighbouring positions of a row by two
 /// groups of sixteen channels (up to 24 accumulators), each position's input at a constant offset from `start`
-/// (no table of offsets to load), each tap's 32 weights in two loads; the sums of a group transposed in
-/// registers and stored per channel. Called with constant sizes, so each call unrolls into its own registers.
+/// (no table of offsets to load), each tap's 32 weights in two loads; each group's sums then go out through
+/// `store_channels`. Called with constant sizes, so each call unrolls into its own registers.
 static inline __attribute__((always_inline, target("avx512f"))) void channels_in_lanes_row_block(
     const float *start, const intptr_t *tap_offsets, intptr_t taps, const float *weights, const float *bias,
     float *planes, intptr_t plane_stride, const int positions) {
@@ -123,17 +129,12 @@ static inline __attribute__((always_inline, target("avx512f"))) void channels_in
             sum[1][position] = _mm512_fmadd_ps(value, second, sum[1][position]);
         }
     }
-    __mmask16 stored = (__mmask16)((1u << positions) - 1);
     for (int group = 0; group < 2; group++) {
-        __m512 biasLanes = _mm512_loadu_ps(bias + group * 16), rows[16], channels[16];
+        __m512 rows[16];
         for (int position = 0; position < 16; position++) {
-            rows[position] =
-                position < positions ? _mm512_add_ps(sum[group][position], biasLanes) : _mm512_setzero_ps();
+            rows[position] = position < positions ? sum[group][position] : _mm512_setzero_ps();
         }
-        transpose_sixteen(rows, channels);
-        for (int channel = 0; channel < 16; channel++) {
-            _mm512_mask_storeu_ps(planes + (group * 16 + channel) * plane_stride, stored, channels[channel]);
-        }
+        store_channels(rows, bias + group * 16, positions, planes + group * 16 * plane_stride, plane_stride);
     }
 }
 
@@ -485,6 +486,7 @@ void vector_channels_in_lanes_weight_gradient(
     (void)gradients, (void)channels, (void)accumulate, (void)sums;
     __builtin_trap();
 }
+
 void vector_direct_weight_gradient(
     const float *gradients, intptr_t gradient_plane, intptr_t channels, intptr_t vectors, const float *input,
     const intptr_t *tap_offsets, intptr_t taps, float *paired, float *totals) {

@@ -578,6 +578,7 @@ public enum Convolution2D {
         // [channel blocks, taps, block width]: blocks of 16 channels, or with `wideVectors` of 32 (the
         // 16 left over of an odd number of groups a block of their own), as the kernels read them.
         let packWidth = wideVectors ? 32 : 16
+        let pairedGroups = wideVectors ? channelGroups / 2 * 2 : 0
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * taps)
         // Each channel's bias, 0 without one.
         let laneBias = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels)
@@ -610,15 +611,13 @@ public enum Convolution2D {
             for image in images {
                 let source = input + image * shape.inputImageSize
                 let convolved = pooledIndices == nil ? output + image * shape.outputImageSize : scratch
-                for group in 0..<channelGroups {
-                    // With `wideVectors`, groups in pairs along the output rows; a last group left alone below.
-                    if wideVectors, group % 2 == 1 { continue }
-                    if wideVectors, group + 1 < channelGroups {
-                        vector_channels_in_lanes_forward_rows(
-                            source, tapOffsets, taps, packed + group * taps * 16, laneBias + group * 16, width,
-                            shape.outputHeight, outputWidth, convolved + group * 16 * positions, positions)
-                        continue
-                    }
+                // With `wideVectors`, groups in pairs along the output rows; a last group left alone below.
+                for group in stride(from: 0, to: pairedGroups, by: 2) {
+                    vector_channels_in_lanes_forward_rows(
+                        source, tapOffsets, taps, packed + group * taps * 16, laneBias + group * 16, width,
+                        shape.outputHeight, outputWidth, convolved + group * 16 * positions, positions)
+                }
+                for group in pairedGroups..<channelGroups {
                     let groupWeights = UnsafeRawPointer(packed + group * taps * 16)
                     for block in 0..<positionBlocks {
                         let first = block * blockPositions
