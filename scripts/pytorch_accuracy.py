@@ -6,7 +6,9 @@ accuracy after every epoch, as the tutorial does, and the mean training loss.
 Beyond the tutorial, the same options as `mnist train`: --augment (every training image rotated by up to
 ±15°, scaled by 85–115% and shifted by up to ±10% of its side, drawn anew each epoch, bilinear, background
 0: what Swift's RandomAffine.mnist does, here through affine_grid + grid_sample with align_corners=True) and
---schedule cosine (CosineAnnealingLR down to 0, stepped after every batch). --device cuda runs it on a GPU
+--schedule cosine (CosineAnnealingLR down to 0, stepped after every batch); with --augment, --elastic also
+moves every pixel by a random field of uniform noise smoothed by a Gaussian (sigma 6, alpha 36 pixels), as
+Swift's ElasticDistortion.mnist does (the same distribution, not the same draws). --device cuda runs it on a GPU
 in float32 (TF32 off, deterministic cuDNN), for many seeds quickly.
 
 Run by hand with torch from PyPI (never in CI):
@@ -32,8 +34,28 @@ def accuracy(model, images, labels):
     return 100.0 * correct / len(images)
 
 
-def random_affine(images, generator):
-    """Each image of [B, 1, H, W] rotated, scaled and shifted at random, as RandomAffine.mnist does."""
+def gaussian_taps(sigma):
+    """Swift's GaussianSmoothing.taps (scipy's gaussian_filter kernel, cut at 4 sigma)."""
+    radius = int(4 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    taps = torch.exp(-0.5 * offsets ** 2 / sigma ** 2)
+    return taps / taps.sum()
+
+
+def elastic_displacement(batch, height, width, generator, device, sigma=6.0, alpha=36.0):
+    """[B, 2, H, W] offsets in pixels (horizontal, vertical), as ElasticDistortion.mnist draws them: uniform
+    noise in [-1, 1] smoothed by a Gaussian of sigma pixels (zeros outside the image), times alpha."""
+    noise = torch.rand(batch, 2, height, width, generator=generator, device=device, dtype=torch.float64) * 2 - 1
+    taps = gaussian_taps(sigma).to(device)
+    radius = len(taps) // 2
+    rows = F.conv2d(noise.reshape(-1, 1, height, width), taps.view(1, 1, 1, -1), padding=(0, radius))
+    smoothed = F.conv2d(rows, taps.view(1, 1, -1, 1), padding=(radius, 0))
+    return alpha * smoothed.view(batch, 2, height, width)
+
+
+def random_affine(images, generator, elastic=False):
+    """Each image of [B, 1, H, W] rotated, scaled and shifted at random, as RandomAffine.mnist does, and
+    with elastic=True also moved by a random displacement field, as ElasticDistortion.mnist does."""
     batch, _, height, width = images.shape
     draws = torch.rand(batch, 4, generator=generator, device=images.device, dtype=torch.float64)
     degrees = (draws[:, 0] * 2 - 1) * 15
@@ -52,6 +74,11 @@ def random_affine(images, generator):
     theta[:, 0, 2] = -(cosine * offset_x - sine * offset_y * (height - 1) / (width - 1))
     theta[:, 1, 2] = -(sine * offset_x * (width - 1) / (height - 1) + cosine * offset_y)
     grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=True)
+    if elastic:
+        # Pixel offsets to grid units: with align_corners=True, W - 1 pixels span 2.
+        displacement = elastic_displacement(batch, height, width, generator, images.device)
+        grid = grid + torch.stack(
+            (displacement[:, 0] * 2 / (width - 1), displacement[:, 1] * 2 / (height - 1)), dim=-1).to(images.dtype)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
 
 
@@ -62,6 +89,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--augment", action="store_true")
+    parser.add_argument("--elastic", action="store_true", help="with --augment: add ElasticDistortion.mnist's fields")
     parser.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--data", default=DEFAULT_DATA_DIR,
@@ -75,7 +103,7 @@ def main():
     device = torch.device(args.device)
     train_images, train_labels = (t.to(device) for t in load_mnist("train", args.data))
     test_images, test_labels = (t.to(device) for t in load_mnist("test", args.data))
-    recipe = f"{args.model}{' augmented' if args.augment else ''}{' cosine' if args.schedule == 'cosine' else ''}"
+    recipe = f"{args.model}{' augmented' if args.augment else ''}{' elastic' if args.elastic else ''}{' cosine' if args.schedule == 'cosine' else ''}"
     for seed in args.seeds:
         torch.manual_seed(seed)
         model = MODELS[args.model]().to(device)
@@ -93,7 +121,7 @@ def main():
                 batch = order[start:start + 64]
                 images = train_images[batch]
                 if args.augment:
-                    images = random_affine(images, augmentation)
+                    images = random_affine(images, augmentation, elastic=args.elastic)
                 loss = F.cross_entropy(model(images), train_labels[batch])
                 optimizer.zero_grad()
                 loss.backward()

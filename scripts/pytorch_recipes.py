@@ -9,6 +9,8 @@ and at the end the accuracy and wall time of every seed with their median.
 - best: the VGG-style network with --augment's random affine maps, Adam lr 0.001 along a cosine to 0,
   batches of 64, 25 epochs.
 
+--elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist).
+
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
 torch are reported apart. Run by hand with torch from PyPI (never in CI):
@@ -54,6 +56,7 @@ def main():
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--elastic", action="store_true")
     args = parser.parse_args()
     recipe = dict(RECIPES[args.recipe])
     for key in ("epochs", "batch_size", "lr"):
@@ -87,7 +90,7 @@ def main():
                 batch = order[index * batch_size:(index + 1) * batch_size]
                 images, labels = train_images[batch], train_labels[batch]
                 if recipe["augment"]:
-                    images = random_affine(images, generator)
+                    images = random_affine(images, generator, elastic=args.elastic)
                 loss = F.cross_entropy(model(images), labels)
                 optimizer.zero_grad()
                 loss.backward()

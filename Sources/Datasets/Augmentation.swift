@@ -41,3 +41,46 @@ public struct RandomAffine: Codable, Equatable, Sendable {
             degrees: degrees, scale: scaleFactor, shiftX: shiftX, shiftY: shiftY, rows: rows, columns: columns)
     }
 }
+
+/// Elastic distortions (Simard, Steinkraus and Platt, 2003), on top of `RandomAffine`'s transforms: every
+/// pixel is read from a little off where the affine map puts it, the offsets a random field (a uniform
+/// −1…1 draw per pixel and direction) smoothed by a Gaussian and scaled, so nearby strokes bend together, as
+/// a pen's do. `mnist data --augment --elastic --png grid.png` shows what the model sees.
+public struct ElasticDistortion: Codable, Equatable, Sendable {
+    /// The smoothing Gaussian's standard deviation σ, in pixels: how far apart parts of a digit move
+    /// independently.
+    public var smoothing: Float
+    /// α, in pixels: the smoothed field is multiplied by this.
+    public var intensity: Float
+
+    /// A distortion smoothing by `smoothing` (positive) pixels and scaling by `intensity` (≥ 0).
+    public init(smoothing: Float, intensity: Float) {
+        precondition(smoothing > 0 && intensity >= 0, "invalid elastic distortion parameters")
+        self.smoothing = smoothing
+        self.intensity = intensity
+    }
+
+    /// The `mnist train --elastic` distortion: σ = 6 and α = 36, Cireşan et al.'s (2011) for MNIST, beside
+    /// rotations and scalings like `RandomAffine.mnist`'s. The offsets' standard deviation is about one pixel.
+    public static let mnist = ElasticDistortion(smoothing: 6, intensity: 36)
+
+    /// Fills `displacement` with one field for an image of `rows` × `columns`, drawing 2 · rows · columns
+    /// uniforms from `generator` (the horizontal field's, then the vertical one's, row by row).
+    ///
+    /// displacement: [2, rows, columns]; noise, scratch: [rows, columns]; taps: `GaussianSmoothing.taps`
+    /// of `smoothing`.
+    public func draw(
+        rows: Int, columns: Int, generator: inout RandomGenerator, taps: UnsafeBufferPointer<Float>,
+        displacement: UnsafeMutablePointer<Float>, noise: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        let size = rows * columns
+        for field in 0..<2 {
+            for offset in 0..<size { noise[offset] = generator.nextUniform(low: -1, high: 1) }
+            let target = displacement + field * size
+            GaussianSmoothing.smooth(
+                plane: noise, output: target, scratch: scratch, rows: rows, columns: columns, taps: taps)
+            for offset in 0..<size { target[offset] *= intensity }
+        }
+    }
+}

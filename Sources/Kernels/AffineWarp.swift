@@ -36,21 +36,27 @@ public enum AffineWarp {
         }
     }
 
-    /// output[y, x] = the bilinear interpolation of `source` at `matrix`(x, y), its four neighbours
-    /// outside the image counting as `fill`.
+    /// output[y, x] = the bilinear interpolation of `source` at `matrix`(x, y), moved by
+    /// (displacement[0, y, x], displacement[1, y, x]) pixels when a displacement field is given (an elastic
+    /// distortion), its four neighbours outside the image counting as `fill`.
     ///
-    /// source: [rows, columns], output: [rows, columns], distinct buffers.
+    /// source: [rows, columns], output: [rows, columns], displacement: [2, rows, columns] (horizontal, then
+    /// vertical offsets) or nil; distinct buffers.
     public static func bilinear(
         source: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-        matrix: Matrix, fill: Float = 0
+        matrix: Matrix, displacement: UnsafePointer<Float>? = nil, fill: Float = 0
     ) {
         @inline(__always) func pixel(_ row: Int, _ column: Int) -> Float {
             row >= 0 && row < rows && column >= 0 && column < columns ? source[row * columns + column] : fill
         }
         for y in 0..<rows {
             for x in 0..<columns {
-                let sourceX = matrix.xx * Float(x) + matrix.xy * Float(y) + matrix.x0
-                let sourceY = matrix.yx * Float(x) + matrix.yy * Float(y) + matrix.y0
+                var sourceX = matrix.xx * Float(x) + matrix.xy * Float(y) + matrix.x0
+                var sourceY = matrix.yx * Float(x) + matrix.yy * Float(y) + matrix.y0
+                if let displacement {
+                    sourceX += displacement[y * columns + x]
+                    sourceY += displacement[(rows + y) * columns + x]
+                }
                 // Far outside (or not a number): all four neighbours are fill. Also keeps Int() in range.
                 guard sourceX > -2, sourceX < Float(columns + 1), sourceY > -2, sourceY < Float(rows + 1) else {
                     output[y * columns + x] = fill

@@ -51,6 +51,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var normalize = false
     /// Rotate, scale and shift every training image at random each epoch (`RandomAffine.mnist`).
     public var augment = false
+    /// Distort every training image elastically at random each epoch (`ElasticDistortion.mnist`), after
+    /// `augment`'s transform when both are on.
+    public var elastic = false
     /// How the learning rate moves over the run.
     public var schedule: ScheduleKind = .constant
     /// The named recipe these settings started from (before options overrode some of them); nil for
@@ -60,7 +63,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `schedule`, `recipe`), so older checkpoints still resume.
+    /// `elastic`, `schedule`, `recipe`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -73,6 +76,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         seed = try container.decode(UInt64.self, forKey: .seed)
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
+        elastic = try container.decodeIfPresent(Bool.self, forKey: .elastic) ?? false
         schedule = try container.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .constant
         recipe = try container.decodeIfPresent(Recipe.self, forKey: .recipe)
     }
@@ -172,7 +176,7 @@ public final class Trainer {
     ) throws -> (loss: Double, accuracy: Double) {
         let loader = DataLoader(
             dataset: trainingSet, batchSize: configuration.batchSize, shuffle: true, normalization: normalization,
-            augmentation: configuration.augment ? .mnist : nil)
+            augmentation: configuration.augment ? .mnist : nil, elasticDistortion: configuration.elastic ? .mnist : nil)
         learner.schedule = configuration.schedule.makeSchedule(
             base: configuration.learningRate, totalSteps: configuration.epochs * loader.batchCount)
         do {

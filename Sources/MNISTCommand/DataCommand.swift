@@ -24,7 +24,9 @@ struct DataCommand: ParsableCommand {
             "Draw the samples as `mnist train --augment` shows them to the model: randomly rotated, scaled and shifted."
     )
     var augment = false
-    @Option(help: "Seeds the random transforms of --augment.")
+    @Flag(help: "Draw the samples as `mnist train --elastic` shows them to the model: elastically distorted at random.")
+    var elastic = false
+    @Option(help: "Seeds the random transforms of --augment and --elastic.")
     var seed: UInt64 = 0
 
     func run() throws {
@@ -60,9 +62,10 @@ struct DataCommand: ParsableCommand {
             let counts = dataset.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
             print("Label counts (\(name)): \(counts)")
         }
-        let samples = augment ? augmented(trainingSet.prefix(100)) : trainingSet
+        let transformed = augment || elastic
+        let samples = transformed ? augmented(trainingSet.prefix(100)) : trainingSet
         for index in 0..<min(max(show, 0), samples.imageCount) {
-            print("\nTraining sample \(index), label \(samples.labels[index])\(augment ? ", augmented" : ""):")
+            print("\nTraining sample \(index), label \(samples.labels[index])\(transformed ? ", augmented" : ""):")
             print(samples.asciiArt(at: index))
         }
         if let png {
@@ -72,10 +75,13 @@ struct DataCommand: ParsableCommand {
         }
     }
 
-    /// `dataset`'s images as one augmented epoch of a loader in dataset order shows them, back in bytes.
+    /// `dataset`'s images as one augmented (or distorted) epoch of a loader in dataset order shows them, back
+    /// in bytes.
     func augmented(_ dataset: MNISTDataset) -> MNISTDataset {
         var generator = RandomGenerator(seed: seed)
-        let loader = DataLoader(dataset: dataset, batchSize: max(dataset.imageCount, 1), augmentation: .mnist)
+        let loader = DataLoader(
+            dataset: dataset, batchSize: max(dataset.imageCount, 1), augmentation: augment ? .mnist : nil,
+            elasticDistortion: elastic ? .mnist : nil)
         guard let batch = loader.epoch(generator: &generator).first else { return dataset }
         let bytes = batch.images.data.map { UInt8(min(max(($0 * 255).rounded(), 0), 255)) }
         return MNISTDataset(images: bytes, labels: dataset.labels, rows: dataset.rows, columns: dataset.columns)

@@ -49,6 +49,13 @@ struct Train: ParsableCommand {
             the recipe's; best does, the tutorial does not).
             """)
     var augment: Bool?
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Distort every training image elastically at random each epoch (σ 6, α 36 pixels; after --augment's \
+            transform when both are on) (default: the recipe's; none does).
+            """)
+    var elastic: Bool?
     @Option(
         help: """
             How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then \
@@ -94,7 +101,7 @@ struct Train: ParsableCommand {
         }
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
-                || normalize != nil || augment != nil || schedule != nil
+                || normalize != nil || augment != nil || elastic != nil || schedule != nil
         {
             throw ValidationError(
                 "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -145,6 +152,7 @@ struct Train: ParsableCommand {
                 + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
+                + (recipe.elastic ? ", elastically distorted" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
         let resumedEpochs = trainer.completedEpochs
@@ -180,6 +188,7 @@ struct Train: ParsableCommand {
                 "epochs": String(trainer.completedEpochs), "seed": String(recipe.seed),
                 "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
                 "normalize": String(recipe.normalize), "augment": String(recipe.augment),
+                "elastic": String(recipe.elastic),
                 "schedule": recipe.schedule.rawValue,
             ].merging(recipe.recipe.map { ["recipe": $0.rawValue] } ?? [:]) { first, _ in first },
             to: outputURL)
@@ -208,6 +217,7 @@ struct Train: ParsableCommand {
         if let seed { configuration.seed = seed }
         if let normalize { configuration.normalize = normalize }
         if let augment { configuration.augment = augment }
+        if let elastic { configuration.elastic = elastic }
         if let schedule { configuration.schedule = schedule }
         return configuration
     }

@@ -154,6 +154,95 @@ import Testing
         }
     }
 
+    @Test func aDistortionOfZeroIntensityGivesTheUndistortedBatches() {
+        let flat = ElasticDistortion(smoothing: 6, intensity: 0)
+        for augmentation in [nil, RandomAffine.mnist] {
+            var generator = RandomGenerator(seed: 4)
+            var twin = RandomGenerator(seed: 4)
+            let distorted = DataLoader(
+                dataset: bars, batchSize: 5, shuffle: true, normalization: .mnist, augmentation: augmentation,
+                elasticDistortion: flat)
+            let undistorted = DataLoader(
+                dataset: bars, batchSize: 5, shuffle: true, normalization: .mnist, augmentation: augmentation)
+            let distortedBatches = distorted.epoch(generator: &generator)
+            let undistortedBatches = undistorted.epoch(generator: &twin)
+            #expect(distortedBatches.map(\.images.data) == undistortedBatches.map(\.images.data))
+            #expect(distortedBatches.map(\.labels) == undistortedBatches.map(\.labels))
+        }
+    }
+
+    @Test func distortedEpochsAreReproducibleAndMoveTheInk() throws {
+        let loader = DataLoader(
+            dataset: bars, batchSize: 4, shuffle: true, augmentation: .mnist, elasticDistortion: .mnist)
+        var generator = RandomGenerator(seed: 12)
+        var restored = try #require(RandomGenerator(state: generator.state))
+        let first = loader.epoch(generator: &generator)
+        #expect(first.map(\.images.data) == loader.epoch(generator: &restored).map(\.images.data))
+        #expect(generator == restored)
+        // The same orders and affine maps as without the distortion, the images changed, their ink in 0…1.
+        var affineOnly = RandomGenerator(seed: 12)
+        let undistorted = DataLoader(dataset: bars, batchSize: 4, shuffle: true, augmentation: .mnist)
+            .epoch(generator: &affineOnly)
+        #expect(first.map(\.labels) == undistorted.map(\.labels))
+        for (batch, plain) in zip(first, undistorted) {
+            #expect(batch.images.data != plain.images.data)
+            #expect(batch.images.data.allSatisfy { (0...1).contains($0) })
+            #expect(batch.images.data.contains { $0 > 0.3 })
+        }
+    }
+
+    /// Each offset is α times a sum of independent uniforms (variance 1/3) weighted by taps[i] · taps[j]
+    /// over the taps inside the image: its variance is α² / 3 · Σ (taps[i] · taps[j])², which 4,000
+    /// draws measure to within a few percent (and the mean to within a few hundredths of a pixel).
+    @Test func displacementsHaveTheVarianceTheirDefinitionGives() {
+        let (rows, columns, draws) = (28, 28, 4000)
+        let distortion = ElasticDistortion.mnist
+        let taps = GaussianSmoothing.taps(standardDeviation: distortion.smoothing)
+        let radius = taps.count / 2
+        var generator = RandomGenerator(seed: 9)
+        var displacement = [Float](repeating: 0, count: 2 * rows * columns)
+        var noise = [Float](repeating: 0, count: 2 * rows * columns)
+        let pixels = [(14, 14), (3, 20), (0, 0)]
+        var sums = [Double](repeating: 0, count: 2 * pixels.count)
+        var squares = sums
+        for _ in 0..<draws {
+            taps.withUnsafeBufferPointer { taps in
+                noise.withUnsafeMutableBufferPointer { noise in
+                    distortion.draw(
+                        rows: rows, columns: columns, generator: &generator, taps: taps, displacement: &displacement,
+                        noise: noise.baseAddress!, scratch: noise.baseAddress! + rows * columns)
+                }
+            }
+            for (index, (y, x)) in pixels.enumerated() {
+                for field in 0..<2 {
+                    let value = Double(displacement[field * rows * columns + y * columns + x])
+                    sums[2 * index + field] += value
+                    squares[2 * index + field] += value * value
+                }
+            }
+        }
+        for (index, (y, x)) in pixels.enumerated() {
+            func inside(_ centre: Int, _ size: Int) -> Double {
+                taps.indices.filter { (0..<size).contains(centre + $0 - radius) }.reduce(0.0) {
+                    $0 + Double(taps[$1]) * Double(taps[$1])
+                }
+            }
+            let alpha = Double(distortion.intensity)
+            let expected = alpha * alpha / 3 * inside(y, rows) * inside(x, columns)
+            for field in 0..<2 {
+                let mean = sums[2 * index + field] / Double(draws)
+                let variance = squares[2 * index + field] / Double(draws) - mean * mean
+                #expect(abs(mean) < 0.1, "pixel (\(x), \(y)) field \(field): mean \(mean)")
+                #expect(
+                    abs(variance / expected - 1) < 0.1,
+                    "pixel (\(x), \(y)) field \(field): variance \(variance), expected \(expected)")
+            }
+        }
+        // About a pixel in the middle of the image, as the policy's documentation says.
+        let centre = (squares[0] / Double(draws) - (sums[0] / Double(draws)) * (sums[0] / Double(draws))).squareRoot()
+        #expect(centre > 0.8 && centre < 1.2, "standard deviation at the centre \(centre) pixels")
+    }
+
     @Test func augmentationIsAppliedBeforeNormalisation() {
         var generator = RandomGenerator(seed: 5)
         var twin = RandomGenerator(seed: 5)
