@@ -64,22 +64,30 @@ public struct ElasticDistortion: Codable, Equatable, Sendable {
     /// rotations and scalings like `RandomAffine.mnist`'s. The offsets' standard deviation is about one pixel.
     public static let mnist = ElasticDistortion(smoothing: 6, intensity: 36)
 
+    /// The smoothing along columns and along rows of an image of `rows` × `columns` as matrices
+    /// (`GaussianSmoothing.band`), which `draw` takes: [rows, rows] and [columns, columns].
+    public func smoothingBands(rows: Int, columns: Int) -> (rowBand: [Float], columnBand: [Float]) {
+        let taps = GaussianSmoothing.taps(standardDeviation: smoothing)
+        return (GaussianSmoothing.band(taps: taps, size: rows), GaussianSmoothing.band(taps: taps, size: columns))
+    }
+
     /// Fills `displacement` with one field for an image of `rows` × `columns`, drawing 2 · rows · columns
     /// uniforms from `generator` (the horizontal field's, then the vertical one's, row by row).
     ///
-    /// displacement: [2, rows, columns]; noise, scratch: [rows, columns]; taps: `GaussianSmoothing.taps`
-    /// of `smoothing`.
+    /// displacement: [2, rows, columns]; noise, scratch: [rows, columns]; rowBand, columnBand: the
+    /// `smoothingBands` of `rows` × `columns`.
     public func draw(
-        rows: Int, columns: Int, generator: inout RandomGenerator, taps: UnsafeBufferPointer<Float>,
-        displacement: UnsafeMutablePointer<Float>, noise: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
+        rows: Int, columns: Int, generator: inout RandomGenerator, rowBand: UnsafePointer<Float>,
+        columnBand: UnsafePointer<Float>, displacement: UnsafeMutablePointer<Float>,
+        noise: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let size = rows * columns
         for field in 0..<2 {
             for offset in 0..<size { noise[offset] = generator.nextUniform(low: -1, high: 1) }
             let target = displacement + field * size
             GaussianSmoothing.smooth(
-                plane: noise, output: target, scratch: scratch, rows: rows, columns: columns, taps: taps)
+                plane: noise, output: target, scratch: scratch, rows: rows, columns: columns, rowBand: rowBand,
+                columnBand: columnBand)
             for offset in 0..<size { target[offset] *= intensity }
         }
     }

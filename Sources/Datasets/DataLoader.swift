@@ -183,7 +183,7 @@ public struct DataLoader: Sendable {
         _ indices: [Int], transforms: [AffineWarp.Matrix], distortionSeeds: [UInt64]?
     ) -> [Float] {
         let (rows, columns, size) = (dataset.rows, dataset.columns, dataset.pixelsPerImage)
-        let taps = elasticDistortion.map { GaussianSmoothing.taps(standardDeviation: $0.smoothing) } ?? []
+        let bands = elasticDistortion?.smoothingBands(rows: rows, columns: columns) ?? (rowBand: [], columnBand: [])
         return [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             let output = output.baseAddress!
             dataset.images.withUnsafeBufferPointer { images in
@@ -198,13 +198,11 @@ public struct DataLoader: Sendable {
                         let target = output + slot * size
                         if let distortionSeeds, let elasticDistortion {
                             var generator = RandomGenerator(seed: distortionSeeds[slot])
-                            taps.withUnsafeBufferPointer { taps in
-                                noise.withUnsafeMutableBufferPointer { noise in
-                                    elasticDistortion.draw(
-                                        rows: rows, columns: columns, generator: &generator, taps: taps,
-                                        displacement: &displacement, noise: noise.baseAddress!,
-                                        scratch: noise.baseAddress! + size)
-                                }
+                            noise.withUnsafeMutableBufferPointer { noise in
+                                elasticDistortion.draw(
+                                    rows: rows, columns: columns, generator: &generator, rowBand: bands.rowBand,
+                                    columnBand: bands.columnBand, displacement: &displacement,
+                                    noise: noise.baseAddress!, scratch: noise.baseAddress! + size)
                             }
                         }
                         displacement.withUnsafeBufferPointer { displacement in

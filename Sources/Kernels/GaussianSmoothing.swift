@@ -1,9 +1,9 @@
 import Foundation
 
 /// Smoothing of one-channel planes by a Gaussian, as `scipy.ndimage.gaussian_filter(plane, sigma,
-/// mode="constant", truncate=4)` smooths them: the displacement fields of elastic distortions. Separable:
-/// along each row, then along each column, values outside the plane counting as 0. It has no backward pass:
-/// it runs on the data, before the tape.
+/// mode="constant", truncate=4)` smooths them: the displacement fields of elastic distortions. Separable,
+/// values outside the plane counting as 0, so along rows it is a product with a banded matrix on the right
+/// and along columns one on the left. It has no backward pass: it runs on the data, before the tape.
 public enum GaussianSmoothing {
     /// The taps of a Gaussian of `standardDeviation` (positive) pixels cut at ⌊4σ + ½⌋ pixels either side,
     /// normalised to sum 1 over all of them (scipy's kernel).
@@ -18,34 +18,67 @@ public enum GaussianSmoothing {
         return weights.map { Float($0 / total) }
     }
 
-    /// output[y, x] = Σ_i Σ_j taps[i] · taps[j] · plane[y + i − radius, x + j − radius], taps outside the
-    /// plane left out (radius = taps.count / 2): along rows into `scratch`, then along columns into `output`.
+    /// The smoothing of a line of `size` values as a matrix: band[i, j] = taps[j − i + radius] where that tap
+    /// exists, else 0 (radius = taps.count / 2). Symmetric, as the taps are.
     ///
-    /// plane, output, scratch: [rows, columns], distinct buffers; taps: [2 · radius + 1].
+    /// returns: [size, size].
+    public static func band(taps: [Float], size: Int) -> [Float] {
+        let radius = taps.count / 2
+        return (0..<(size * size)).map { index in
+            let offset = index % size - index / size + radius
+            return taps.indices.contains(offset) ? taps[offset] : 0
+        }
+    }
+
+    /// output[y, x] = Σ_i Σ_j taps[i] · taps[j] · plane[y + i − radius, x + j − radius], taps outside the
+    /// plane left out: scratch = plane · columnBand, then output = rowBand · scratch.
+    ///
+    /// plane, output, scratch: [rows, columns], distinct buffers; rowBand: `band(taps:size: rows)`
+    /// [rows, rows]; columnBand: `band(taps:size: columns)` [columns, columns].
     public static func smooth(
         plane: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        rows: Int, columns: Int, taps: UnsafeBufferPointer<Float>
+        rows: Int, columns: Int, rowBand: UnsafePointer<Float>, columnBand: UnsafePointer<Float>
     ) {
-        let radius = taps.count / 2
-        // Along rows: every tap adds a shifted row, so the innermost loop runs along contiguous memory.
-        for y in 0..<rows {
-            let source = plane + y * columns, target = scratch + y * columns
-            for x in 0..<columns { target[x] = 0 }
-            for tap in 0..<taps.count {
-                let shift = tap - radius
-                let (first, last) = (max(0, -shift), min(columns, columns - shift))
-                guard first < last else { continue }
-                let weight = taps[tap]
-                for x in first..<last { target[x] += weight * source[x + shift] }
+        multiply(plane, columnBand, into: scratch, rows: rows, inner: columns, columns: columns)
+        multiply(rowBand, scratch, into: output, rows: rows, inner: rows, columns: columns)
+    }
+
+    /// output = left · right, each output row summed in registers: output[i, :] = Σ_k left[i, k] · right[k, :].
+    ///
+    /// left: [rows, inner], right: [inner, columns], output: [rows, columns].
+    private static func multiply(
+        _ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+        rows: Int, inner: Int, columns: Int
+    ) {
+        let rightBytes = UnsafeRawPointer(right)
+        for row in 0..<rows {
+            let factors = left + row * inner, target = output + row * columns
+            var column = 0
+            while column + 16 <= columns {
+                var sum = SIMD16<Float>()
+                for k in 0..<inner {
+                    let values = rightBytes.loadUnaligned(
+                        fromByteOffset: (k * columns + column) * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+                    sum += factors[k] * values
+                }
+                UnsafeMutableRawPointer(target + column).storeBytes(of: sum, as: SIMD16<Float>.self)
+                column += 16
             }
-        }
-        // Along columns: every tap adds a shifted row of the row-smoothed plane.
-        for y in 0..<rows {
-            let target = output + y * columns
-            for x in 0..<columns { target[x] = 0 }
-            for tap in max(0, radius - y)..<min(taps.count, rows + radius - y) {
-                let weight = taps[tap], source = scratch + (y + tap - radius) * columns
-                for x in 0..<columns { target[x] += weight * source[x] }
+            while column + 4 <= columns {
+                var sum = SIMD4<Float>()
+                for k in 0..<inner {
+                    let values = rightBytes.loadUnaligned(
+                        fromByteOffset: (k * columns + column) * MemoryLayout<Float>.stride, as: SIMD4<Float>.self)
+                    sum += factors[k] * values
+                }
+                UnsafeMutableRawPointer(target + column).storeBytes(of: sum, as: SIMD4<Float>.self)
+                column += 4
+            }
+            while column < columns {
+                var sum: Float = 0
+                for k in 0..<inner { sum += factors[k] * right[k * columns + column] }
+                target[column] = sum
+                column += 1
             }
         }
     }

@@ -198,6 +198,7 @@ import Testing
         let (rows, columns, draws) = (28, 28, 4000)
         let distortion = ElasticDistortion.mnist
         let taps = GaussianSmoothing.taps(standardDeviation: distortion.smoothing)
+        let bands = distortion.smoothingBands(rows: rows, columns: columns)
         let radius = taps.count / 2
         var generator = RandomGenerator(seed: 9)
         var displacement = [Float](repeating: 0, count: 2 * rows * columns)
@@ -206,12 +207,11 @@ import Testing
         var sums = [Double](repeating: 0, count: 2 * pixels.count)
         var squares = sums
         for _ in 0..<draws {
-            taps.withUnsafeBufferPointer { taps in
-                noise.withUnsafeMutableBufferPointer { noise in
-                    distortion.draw(
-                        rows: rows, columns: columns, generator: &generator, taps: taps, displacement: &displacement,
-                        noise: noise.baseAddress!, scratch: noise.baseAddress! + rows * columns)
-                }
+            noise.withUnsafeMutableBufferPointer { noise in
+                distortion.draw(
+                    rows: rows, columns: columns, generator: &generator, rowBand: bands.rowBand,
+                    columnBand: bands.columnBand, displacement: &displacement, noise: noise.baseAddress!,
+                    scratch: noise.baseAddress! + rows * columns)
             }
             for (index, (y, x)) in pixels.enumerated() {
                 for field in 0..<2 {
