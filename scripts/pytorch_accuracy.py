@@ -47,10 +47,15 @@ def elastic_displacement(batch, height, width, generator, device, sigma=6.0, alp
     noise in [-1, 1] smoothed by a Gaussian of sigma pixels (zeros outside the image), times alpha."""
     noise = torch.rand(batch, 2, height, width, generator=generator, device=device, dtype=torch.float64) * 2 - 1
     taps = gaussian_taps(sigma).to(device)
-    radius = len(taps) // 2
-    rows = F.conv2d(noise.reshape(-1, 1, height, width), taps.view(1, 1, 1, -1), padding=(0, radius))
-    smoothed = F.conv2d(rows, taps.view(1, 1, -1, 1), padding=(radius, 0))
-    return alpha * smoothed.view(batch, 2, height, width)
+
+    def band(size):
+        # band[i, j] = taps[j - i + radius] inside the kernel, else 0: smoothing a line as a matrix product.
+        offsets = torch.arange(size, device=device).view(1, -1) - torch.arange(size, device=device).view(-1, 1)
+        index = offsets + len(taps) // 2
+        inside = (index >= 0) & (index < len(taps))
+        return torch.where(inside, taps[index.clamp(0, len(taps) - 1)], torch.zeros((), dtype=taps.dtype, device=device))
+
+    return alpha * (band(height) @ noise @ band(width))
 
 
 def random_affine(images, generator, elastic=False):
