@@ -52,34 +52,42 @@ public enum GaussianSmoothing {
     ) {
         let rightBytes = UnsafeRawPointer(right)
         for row in 0..<rows {
-            let factors = left + row * inner, target = output + row * columns
+            let factors = left + row * inner, target = UnsafeMutableRawPointer(output + row * columns)
             var column = 0
             while column + 16 <= columns {
-                var sum = SIMD16<Float>()
-                for k in 0..<inner {
-                    let values = rightBytes.loadUnaligned(
-                        fromByteOffset: (k * columns + column) * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
-                    sum += factors[k] * values
-                }
-                UnsafeMutableRawPointer(target + column).storeBytes(of: sum, as: SIMD16<Float>.self)
+                let sum = columnSums(
+                    SIMD16<Float>.self, factors, rightBytes, column: column, inner: inner, columns: columns)
+                target.storeBytes(of: sum, toByteOffset: column * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
                 column += 16
             }
             while column + 4 <= columns {
-                var sum = SIMD4<Float>()
-                for k in 0..<inner {
-                    let values = rightBytes.loadUnaligned(
-                        fromByteOffset: (k * columns + column) * MemoryLayout<Float>.stride, as: SIMD4<Float>.self)
-                    sum += factors[k] * values
-                }
-                UnsafeMutableRawPointer(target + column).storeBytes(of: sum, as: SIMD4<Float>.self)
+                let sum = columnSums(
+                    SIMD4<Float>.self, factors, rightBytes, column: column, inner: inner, columns: columns)
+                target.storeBytes(of: sum, toByteOffset: column * MemoryLayout<Float>.stride, as: SIMD4<Float>.self)
                 column += 4
             }
             while column < columns {
                 var sum: Float = 0
                 for k in 0..<inner { sum += factors[k] * right[k * columns + column] }
-                target[column] = sum
+                output[row * columns + column] = sum
                 column += 1
             }
         }
+    }
+
+    /// Σ_k factors[k] · right[k, column..<column + lanes], summed in one register of `Vector`'s lanes.
+    ///
+    /// factors: [inner], right: [inner, columns] Floats.
+    @inline(__always)
+    private static func columnSums<Vector: SIMD>(
+        _: Vector.Type, _ factors: UnsafePointer<Float>, _ right: UnsafeRawPointer, column: Int, inner: Int,
+        columns: Int
+    ) -> Vector where Vector.Scalar == Float {
+        var sum = Vector()
+        for k in 0..<inner {
+            let offset = (k * columns + column) * MemoryLayout<Float>.stride
+            sum += factors[k] * right.loadUnaligned(fromByteOffset: offset, as: Vector.self)
+        }
+        return sum
     }
 }
