@@ -9,7 +9,9 @@ and at the end the accuracy and wall time of every seed with their median.
 - best: the VGG-style network with --augment's random affine maps, Adam lr 0.001 along a cosine to 0,
   batches of 64, 25 epochs.
 
---elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist).
+--elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist);
+--weight-decay W trains with AdamW (decoupled weight decay W) instead of Adam, as `mnist train --optimizer
+adamw --weight-decay W` does.
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
@@ -57,6 +59,7 @@ def main():
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--elastic", action="store_true")
+    parser.add_argument("--weight-decay", type=float)
     args = parser.parse_args()
     recipe = dict(RECIPES[args.recipe])
     for key in ("epochs", "batch_size", "lr"):
@@ -77,7 +80,8 @@ def main():
         start = time.perf_counter()
         torch.manual_seed(seed)
         model = MODELS[recipe["model"]]()
-        optimizer = torch.optim.Adam(model.parameters(), lr=recipe["lr"])
+        optimizer = (torch.optim.Adam(model.parameters(), lr=recipe["lr"]) if args.weight_decay is None else
+                     torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=args.weight_decay))
         scheduler = make_scheduler(optimizer, recipe["schedule"], recipe["lr"], epochs * batches)
         generator = torch.Generator().manual_seed(seed)
         training_seconds = test_seconds = 0.0
