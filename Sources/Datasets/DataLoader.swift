@@ -50,6 +50,8 @@ public struct DataLoader: Sendable {
 
     /// The Float value of each byte value, scaled and normalised: building a batch is one lookup per pixel.
     private let pixelValues: [Float]
+    /// `elasticDistortion`'s smoothing as matrices for this dataset's image size, made once (empty without it).
+    private let smoothingBands: (rowBand: [Float], columnBand: [Float])
 
     /// A loader of `dataset` in batches of `batchSize` (positive), in a new random order each epoch if
     /// `shuffle`, without a last partial batch if `dropLast`, randomly transformed by `augmentation`,
@@ -67,6 +69,9 @@ public struct DataLoader: Sendable {
         self.normalization = normalization
         self.augmentation = augmentation
         self.elasticDistortion = elasticDistortion
+        smoothingBands =
+            elasticDistortion?.smoothingBands(rows: dataset.rows, columns: dataset.columns)
+            ?? (rowBand: [], columnBand: [])
         // Same float32 operations as ToTensor (divide by 255) then Normalize (subtract, divide).
         pixelValues = (0...255).map { byte in
             let scaled = Float(byte) / 255
@@ -183,7 +188,6 @@ public struct DataLoader: Sendable {
         _ indices: [Int], transforms: [AffineWarp.Matrix], distortionSeeds: [UInt64]?
     ) -> [Float] {
         let (rows, columns, size) = (dataset.rows, dataset.columns, dataset.pixelsPerImage)
-        let bands = elasticDistortion?.smoothingBands(rows: rows, columns: columns) ?? (rowBand: [], columnBand: [])
         return [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             let output = output.baseAddress!
             dataset.images.withUnsafeBufferPointer { images in
@@ -200,8 +204,9 @@ public struct DataLoader: Sendable {
                             var generator = RandomGenerator(seed: distortionSeeds[slot])
                             noise.withUnsafeMutableBufferPointer { noise in
                                 elasticDistortion.draw(
-                                    rows: rows, columns: columns, generator: &generator, rowBand: bands.rowBand,
-                                    columnBand: bands.columnBand, displacement: &displacement,
+                                    rows: rows, columns: columns, generator: &generator,
+                                    rowBand: smoothingBands.rowBand, columnBand: smoothingBands.columnBand,
+                                    displacement: &displacement,
                                     noise: noise.baseAddress!, scratch: noise.baseAddress! + size)
                             }
                         }
