@@ -11,7 +11,8 @@ and at the end the accuracy and wall time of every seed with their median.
 
 --elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist);
 --weight-decay W trains with AdamW (decoupled weight decay W) instead of Adam, as `mnist train --optimizer
-adamw --weight-decay W` does.
+adamw --weight-decay W` does; --label-smoothing E trains with cross-entropy's label_smoothing E, as `mnist train
+--label-smoothing E`.
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--lr", type=float)
     parser.add_argument("--elastic", action="store_true")
     parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
     args = parser.parse_args()
     recipe = dict(RECIPES[args.recipe])
     for key in ("epochs", "batch_size", "lr"):
@@ -95,7 +97,7 @@ def main():
                 images, labels = train_images[batch], train_labels[batch]
                 if recipe["augment"]:
                     images = random_affine(images, generator, elastic=args.elastic)
-                loss = F.cross_entropy(model(images), labels)
+                loss = F.cross_entropy(model(images), labels, label_smoothing=args.label_smoothing)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

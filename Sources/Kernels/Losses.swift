@@ -5,14 +5,18 @@ import _Builtin_intrinsics.intel
 
 public enum SoftmaxCrossEntropy {
     /// Mean cross-entropy of logits[N, C] against class indices labels[N], computed through a fused,
-    /// max-shifted log-softmax (stable for logits of any size). When `logitsGradient` is given it receives
-    /// d(loss)/d(logits) = (softmax − onehot) / N, [N, C].
+    /// max-shifted log-softmax (stable for logits of any size). With `labelSmoothing` ε the target of each
+    /// row is (1 − ε) · onehot + ε / C, as PyTorch's `label_smoothing`: the row's loss is
+    /// (1 − ε) · −log p[label] + ε · mean over classes of −log p. When `logitsGradient` is given it receives
+    /// d(loss)/d(logits) = (softmax − target) / N, [N, C].
     public static func forward(
         logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, classes: Int,
-        logitsGradient: UnsafeMutablePointer<Float>?
+        labelSmoothing: Float = 0, logitsGradient: UnsafeMutablePointer<Float>?
     ) -> Float {
         var total: Double = 0
         let scale = 1 / Float(rows)
+        let labelWeight = 1 - labelSmoothing
+        let classWeight = labelSmoothing / Float(classes)
         for row in 0..<rows {
             let values = logits + row * classes
             var maximum = values[0]
@@ -23,12 +27,19 @@ public enum SoftmaxCrossEntropy {
             // label's logit would lose the digits of a small loss next to logits of 1e4.
             let logSum = logf(sum)
             let label = Int(labels[row])
-            total += Double(logSum - (values[label] - maximum))
+            var rowLoss = labelWeight * (logSum - (values[label] - maximum))
+            if labelSmoothing != 0 {
+                var shiftedSum: Float = 0
+                for column in 0..<classes { shiftedSum += values[column] - maximum }
+                rowLoss += labelSmoothing * (logSum - shiftedSum / Float(classes))
+            }
+            total += Double(rowLoss)
             if let logitsGradient {
                 let gradientRow = logitsGradient + row * classes
                 for column in 0..<classes {
                     let probability = expf(values[column] - maximum - logSum)
-                    gradientRow[column] = (probability - (column == label ? 1 : 0)) * scale
+                    let target = (column == label ? labelWeight : 0) + classWeight
+                    gradientRow[column] = (probability - target) * scale
                 }
             }
         }

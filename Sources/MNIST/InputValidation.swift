@@ -45,6 +45,9 @@ extension TrainingConfiguration {
         guard weightDecay.isFinite && weightDecay >= 0 else {
             throw InputError("--weight-decay must be a finite number of at least 0, found \(weightDecay)")
         }
+        guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
+            throw InputError("--label-smoothing must be between 0 and 1, found \(labelSmoothing)")
+        }
     }
 }
 

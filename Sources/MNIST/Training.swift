@@ -45,6 +45,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// SGD's momentum (ignored by Adam and AdamW).
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
+    /// Label smoothing ε of the cross-entropy loss, in 0…1 (PyTorch's `label_smoothing`; 0 trains on the
+    /// labels alone, as the tutorial does).
+    public var labelSmoothing: Float = 0
     /// Seeds the initial weights, the shuffling and the augmentation.
     public var seed: UInt64 = 0
     /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
@@ -63,7 +66,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `schedule`, `recipe`), so older checkpoints still resume.
+    /// `elastic`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -73,6 +76,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         optimizer = try container.decode(OptimizerKind.self, forKey: .optimizer)
         momentum = try container.decode(Float.self, forKey: .momentum)
         weightDecay = try container.decode(Float.self, forKey: .weightDecay)
+        labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
         seed = try container.decode(UInt64.self, forKey: .seed)
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
@@ -144,7 +148,10 @@ public final class Trainer {
                 parameters: parameters, learningRate: configuration.learningRate,
                 momentum: configuration.momentum, weightDecay: configuration.weightDecay)
         }
-        learner = Learner(model: model, optimizer: optimizer, generator: generator)
+        let labelSmoothing = configuration.labelSmoothing
+        learner = Learner(
+            model: model, optimizer: optimizer,
+            loss: { $0.crossEntropy(labels: $1, labelSmoothing: labelSmoothing) }, generator: generator)
     }
 
     public var model: any UnaryLayer { learner.model }

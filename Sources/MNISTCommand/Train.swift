@@ -35,6 +35,12 @@ struct Train: ParsableCommand {
     var momentum: Float?
     @Option(help: "Weight decay (default 0).")
     var weightDecay: Float?
+    @Option(
+        help: """
+            Label smoothing ε of the cross-entropy, 0…1: train towards 1 − ε on the label and ε/10 on every \
+            digit (PyTorch's label_smoothing) (default 0).
+            """)
+    var labelSmoothing: Float?
     @Option(help: "Seeds the initial weights, the shuffling and the random transforms of --augment (default 0).")
     var seed: UInt64?
     @Flag(
@@ -101,7 +107,7 @@ struct Train: ParsableCommand {
         }
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
-                || normalize != nil || augment != nil || elastic != nil || schedule != nil
+                || labelSmoothing != nil || normalize != nil || augment != nil || elastic != nil || schedule != nil
         {
             throw ValidationError(
                 "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -153,6 +159,7 @@ struct Train: ParsableCommand {
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
                 + (recipe.elastic ? ", elastically distorted" : "")
+                + (recipe.labelSmoothing > 0 ? ", label smoothing \(recipe.labelSmoothing)" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
         let resumedEpochs = trainer.completedEpochs
@@ -214,6 +221,7 @@ struct Train: ParsableCommand {
         if let optimizer { configuration.optimizer = optimizer }
         if let momentum { configuration.momentum = momentum }
         if let weightDecay { configuration.weightDecay = weightDecay }
+        if let labelSmoothing { configuration.labelSmoothing = labelSmoothing }
         if let seed { configuration.seed = seed }
         if let normalize { configuration.normalize = normalize }
         if let augment { configuration.augment = augment }

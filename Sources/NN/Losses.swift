@@ -1,10 +1,16 @@
 /// Mean cross-entropy between logits [N, C] and class labels (PyTorch's `nn.CrossEntropyLoss()`),
 /// fused with a stable log-softmax.
 public struct CrossEntropyLoss {
-    public init() {}
+    /// ε in 0…1: the target is (1 − ε) on the label and ε / C on every class (PyTorch's
+    /// `label_smoothing`; 0, the default, is plain cross-entropy).
+    public var labelSmoothing: Float
+
+    public init(labelSmoothing: Float = 0) {
+        self.labelSmoothing = labelSmoothing
+    }
 
     public func callAsFunction(_ logits: Tensor, _ labels: [Int32]) -> Tensor {
-        logits.crossEntropy(labels: labels)
+        logits.crossEntropy(labels: labels, labelSmoothing: labelSmoothing)
     }
 }
 

@@ -272,6 +272,9 @@ import Testing
         let logits = randomTensor([5, 4], seed: 15, low: -3, high: 3)
         let labels: [Int32] = [0, 3, 1, 1, 2]
         checkGradients(of: [logits]) { $0[0].crossEntropy(labels: labels) }
+        for smoothing: Float in [0.1, 1] {
+            checkGradients(of: [logits]) { $0[0].crossEntropy(labels: labels, labelSmoothing: smoothing) }
+        }
         checkGradients(of: [logits]) { $0[0].logSoftmax() }
         checkGradients(of: [logits]) { $0[0].softmax() }
         checkGradients(of: [logits]) { $0[0].logSoftmax().nllLoss(labels: labels) }
@@ -283,6 +286,28 @@ import Testing
         let fused = logits.crossEntropy(labels: labels).scalar
         let composed = logits.logSoftmax().nllLoss(labels: labels).scalar
         #expect(abs(fused - composed) < 1e-6)
+    }
+
+    /// Label smoothing ε against its definition: (1 − ε) · NLL of the label + ε · the mean over classes of
+    /// −log p, from the separately tested log-softmax; and against a value worked by hand.
+    @Test func labelSmoothingMatchesItsDefinition() {
+        let logits = randomTensor([6, 10], seed: 19, low: -5, high: 5)
+        let labels: [Int32] = [9, 0, 3, 3, 7, 1]
+        for smoothing: Float in [0, 0.1, 0.5, 1] {
+            let fused = logits.crossEntropy(labels: labels, labelSmoothing: smoothing).scalar
+            let logProbabilities = logits.logSoftmax()
+            let composed =
+                (1 - smoothing) * logProbabilities.nllLoss(labels: labels).scalar
+                - smoothing * logProbabilities.mean().scalar
+            #expect(abs(fused - composed) < 1e-5, "ε \(smoothing): \(fused) against \(composed)")
+        }
+        // p = (0.75, 0.25), label 0, ε 0.2: the target is (0.9, 0.1), so the loss is
+        // −0.9 · ln 0.75 − 0.1 · ln 0.25 = 0.3975433.
+        let handWorked = Tensor(shape: [1, 2], data: [logf(3), 0]).crossEntropy(labels: [0], labelSmoothing: 0.2)
+        #expect(abs(handWorked.scalar - 0.3975433) < 1e-6)
+        // Stable for huge logits, as without smoothing.
+        let huge = Tensor(shape: [1, 3], data: [1e4, -1e4, 0]).crossEntropy(labels: [1], labelSmoothing: 0.1).scalar
+        #expect(huge.isFinite && abs(huge - (0.9 * 2e4 + 0.1 * (3e4 / 3))) / huge < 1e-5)
     }
 
     @Test func dropoutMasksAndRescales() {

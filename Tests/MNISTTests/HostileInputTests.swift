@@ -193,6 +193,11 @@ import Testing
         let result = try Self.run(["train", "--resume", negativeRate.path, "--data", directory.path])
         Self.expectCleanFailure(result, containing: "--lr must be a positive finite number, found -1.0")
         #expect(!result.output.contains("Epoch ["))
+        // (Each checkpoint here replaces the one before.)
+        let overSmoothed = try Self.checkpoint(in: directory) { $0.labelSmoothing = 2 }
+        #expect { _ = try Trainer.resume(from: overSmoothed) } throws: {
+            "\($0)".contains("its recipe cannot be trained: --label-smoothing must be between 0 and 1, found 2.0")
+        }
     }
 
     // MARK: 4. Weights that are not numbers

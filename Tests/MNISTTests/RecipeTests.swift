@@ -85,6 +85,7 @@ import Testing
         let (header, configuration) = try Self.train([
             "--recipe", "best", "--model", "fast", "--epochs", "1", "--batch-size", "32", "--lr", "0.002",
             "--optimizer", "sgd", "--schedule", "onecycle", "--no-augment", "--normalize", "--seed", "7",
+            "--label-smoothing", "0.1",
         ])
         var expected = Recipe.best.configuration
         expected.model = .fast
@@ -96,9 +97,10 @@ import Testing
         expected.augment = false
         expected.normalize = true
         expected.seed = 7
+        expected.labelSmoothing = 0.1
         #expect(configuration == expected)
         #expect(header.contains("recipe best: sgd lr 0.002 onecycle, batch 32, 1 epochs, seed 7"), "\(header)")
-        #expect(header.hasSuffix(", normalized"), "\(header)")
+        #expect(header.hasSuffix(", normalized, label smoothing 0.1"), "\(header)")
 
         let (_, augmented) = try Self.train(["--model", "fast", "--augment", "--epochs", "1"])
         #expect(augmented.recipe == .tutorial && augmented.augment && augmented.model == .fast)

@@ -4,9 +4,13 @@ import Kernels
 extension Tensor {
     /// Mean cross-entropy of logits [N, C] against class indices `labels` (N of them, each in 0..<C),
     /// PyTorch's `F.cross_entropy` with mean reduction. Fused with a max-shifted log-softmax, so logits of
-    /// ±1e4 give finite results.
-    public func crossEntropy(labels: [Int32]) -> Tensor {
+    /// ±1e4 give finite results. `labelSmoothing` ε in 0…1 (PyTorch's `label_smoothing`) trains towards
+    /// (1 − ε) on the label and ε / C on every class instead of the label alone.
+    public func crossEntropy(labels: [Int32], labelSmoothing: Float = 0) -> Tensor {
         let (rows, classes) = checkClassification(labels: labels, operation: "crossEntropy")
+        precondition(
+            labelSmoothing >= 0 && labelSmoothing <= 1,
+            "crossEntropy: labelSmoothing must be in 0…1, got \(labelSmoothing)")
         var logitsGradient = [Float](repeating: 0, count: count)
         let needsGradient = GradientMode.isEnabled && requiresGrad
         let loss = data.withUnsafeBufferPointer { logits in
@@ -14,7 +18,7 @@ extension Tensor {
                 logitsGradient.withUnsafeMutableBufferPointer { gradient in
                     SoftmaxCrossEntropy.forward(
                         logits: logits.baseAddress!, labels: labelPointer.baseAddress!, rows: rows, classes: classes,
-                        logitsGradient: needsGradient ? gradient.baseAddress! : nil)
+                        labelSmoothing: labelSmoothing, logitsGradient: needsGradient ? gradient.baseAddress! : nil)
                 }
             }
         }
