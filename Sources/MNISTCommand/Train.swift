@@ -17,8 +17,8 @@ struct Train: ParsableCommand {
     @Option(
         help: """
             tutorial (LeNet5, the tutorial's settings), speed (99% in seconds: fast, onecycle lr 0.01, batch 128, \
-            1 epoch) or best (vgg, --augment, cosine lr 0.001, batch 64, 25 epochs); the options below override \
-            its settings (default tutorial).
+            1 epoch) or best (vgg, --augment, adamw lr 0.001 cosine, weight decay 0.05, batch 64, 25 epochs); the \
+            options below override its settings (default tutorial).
             """)
     var recipe: Recipe?
     @Option(help: ArgumentHelp("\(ModelKind.helpList) (default: the recipe's, lenet5)."))
@@ -29,11 +29,11 @@ struct Train: ParsableCommand {
     var batchSize: Int?
     @Option(name: .customLong("lr"), help: "Learning rate (default: the recipe's, 0.001).")
     var learningRate: Float?
-    @Option(help: "adam, adamw or sgd (default adam).")
+    @Option(help: "adam, adamw or sgd (default: the recipe's, adam).")
     var optimizer: OptimizerKind?
     @Option(help: "SGD momentum (default 0.9).")
     var momentum: Float?
-    @Option(help: "Weight decay (default 0).")
+    @Option(help: "Weight decay (default: the recipe's, 0).")
     var weightDecay: Float?
     @Option(
         help: """

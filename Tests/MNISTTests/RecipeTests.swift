@@ -24,11 +24,12 @@ import Testing
         let best = Recipe.best.configuration
         #expect(best.recipe == .best && best.model == .vgg && best.augment && best.schedule == .cosine)
         #expect(best.learningRate == 0.001 && best.batchSize == 64 && best.epochs == 25)
+        #expect(best.optimizer == .adamw && best.weightDecay == 0.05 && best.labelSmoothing == 0)
         for recipe in Recipe.allCases { #expect(throws: Never.self) { try recipe.configuration.validate() } }
     }
 
-    /// A checkpoint written before recipes existed (no `recipe` key) still decodes, with no recipe; a new
-    /// one keeps its recipe.
+    /// A checkpoint written before recipes and label smoothing existed (no `recipe` or `labelSmoothing` key)
+    /// still decodes, with no recipe and no smoothing; a new one keeps its recipe.
     @Test func configurationsDecodeWithAndWithoutARecipe() throws {
         var configuration = Recipe.speed.configuration
         configuration.epochs = 3
@@ -37,6 +38,7 @@ import Testing
         var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
         #expect(object["recipe"] as? String == "speed")
         object["recipe"] = nil
+        object["labelSmoothing"] = nil
         let older = try JSONDecoder().decode(
             TrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: object))
         configuration.recipe = nil
