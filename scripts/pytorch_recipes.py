@@ -36,10 +36,8 @@ from pytorch_accuracy import accuracy, random_affine  # noqa: E402
 from tutorial_models import MODELS, load_mnist  # noqa: E402
 
 RECIPES = {
-    "tutorial": dict(model="lenet5", lr=0.001, batch_size=64, epochs=10, schedule="constant", augment=False,
-                     weight_decay=None),
-    "speed": dict(model="fast", lr=0.01, batch_size=128, epochs=1, schedule="onecycle", augment=False,
-                  weight_decay=None),
+    "tutorial": dict(model="lenet5", lr=0.001, batch_size=64, epochs=10, schedule="constant", augment=False),
+    "speed": dict(model="fast", lr=0.01, batch_size=128, epochs=1, schedule="onecycle", augment=False),
     "best": dict(model="vgg", lr=0.001, batch_size=64, epochs=25, schedule="cosine", augment=True,
                  weight_decay=0.05),
 }
@@ -87,8 +85,9 @@ def main():
         torch.manual_seed(seed)
         model = MODELS[recipe["model"]]()
         # The recipe's weight decay (or --weight-decay's) means AdamW, none (or 0) Adam.
-        optimizer = (torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
-                     if recipe["weight_decay"] else torch.optim.Adam(model.parameters(), lr=recipe["lr"]))
+        weight_decay = recipe.get("weight_decay")
+        optimizer = (torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=weight_decay)
+                     if weight_decay else torch.optim.Adam(model.parameters(), lr=recipe["lr"]))
         scheduler = make_scheduler(optimizer, recipe["schedule"], recipe["lr"], epochs * batches)
         generator = torch.Generator().manual_seed(seed)
         training_seconds = test_seconds = 0.0
