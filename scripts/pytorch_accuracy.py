@@ -58,15 +58,12 @@ def elastic_displacement(batch, height, width, generator, device, sigma=6.0, alp
     return alpha * (band(height) @ noise @ band(width))
 
 
-def random_affine(images, generator, elastic=False):
-    """Each image of [B, 1, H, W] rotated, scaled and shifted at random, as RandomAffine.mnist does, and
-    with elastic=True also moved by a random displacement field, as ElasticDistortion.mnist does."""
+def affine_warp(images, degrees, scale, shift_x, shift_y, displacement=None):
+    """Each image of [B, 1, H, W] rotated by degrees[i] (counter-clockwise as displayed), scaled by scale[i] and
+    shifted by (shift_x[i], shift_y[i]) pixels about its centre, bilinear with background 0, as Swift's
+    AffineWarp.Matrix.rotation and AffineWarp.bilinear do; the parameters are float64 tensors of [B].
+    displacement ([B, 2, H, W] pixel offsets, horizontal then vertical) moves every pixel further."""
     batch, _, height, width = images.shape
-    draws = torch.rand(batch, 4, generator=generator, device=images.device, dtype=torch.float64)
-    degrees = (draws[:, 0] * 2 - 1) * 15
-    scale = 0.85 + draws[:, 1] * 0.3
-    shift_x = (draws[:, 2] * 2 - 1) * 0.1 * width
-    shift_y = (draws[:, 3] * 2 - 1) * 0.1 * height
     radians = degrees * math.pi / 180
     cosine, sine = torch.cos(radians) / scale, torch.sin(radians) / scale
     # Source pixel = centre + R(angle)ᵀ (output − centre − shift) / scale, rows growing downwards, as in
@@ -79,12 +76,26 @@ def random_affine(images, generator, elastic=False):
     theta[:, 0, 2] = -(cosine * offset_x - sine * offset_y * (height - 1) / (width - 1))
     theta[:, 1, 2] = -(sine * offset_x * (width - 1) / (height - 1) + cosine * offset_y)
     grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=True)
-    if elastic:
+    if displacement is not None:
         # Pixel offsets to grid units: with align_corners=True, W - 1 pixels span 2.
-        displacement = elastic_displacement(batch, height, width, generator, images.device)
         grid = grid + torch.stack(
             (displacement[:, 0] * 2 / (width - 1), displacement[:, 1] * 2 / (height - 1)), dim=-1).to(images.dtype)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def random_affine(images, generator, elastic=False, maximum_rotation=15.0, scale_range=(0.85, 1.15),
+                  maximum_shift=0.1):
+    """Each image of [B, 1, H, W] rotated, scaled and shifted at random, as RandomAffine.mnist does (the
+    defaults; the keywords as RandomAffine(maximumRotation:scale:maximumShift:)), and with elastic=True also
+    moved by a random displacement field, as ElasticDistortion.mnist does."""
+    batch, _, height, width = images.shape
+    draws = torch.rand(batch, 4, generator=generator, device=images.device, dtype=torch.float64)
+    degrees = (draws[:, 0] * 2 - 1) * maximum_rotation
+    scale = scale_range[0] + draws[:, 1] * (scale_range[1] - scale_range[0])
+    shift_x = (draws[:, 2] * 2 - 1) * maximum_shift * width
+    shift_y = (draws[:, 3] * 2 - 1) * maximum_shift * height
+    displacement = elastic_displacement(batch, height, width, generator, images.device) if elastic else None
+    return affine_warp(images, degrees, scale, shift_x, shift_y, displacement)
 
 
 def main():

@@ -17,7 +17,7 @@ train --optimizer adamw --weight-decay W` does, and --weight-decay 0 with Adam, 
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
-torch are reported apart. Run by hand with torch from PyPI (never in CI):
+torch are reported apart. --device cuda runs a recipe on a GPU instead. Run by hand with torch from PyPI (never in CI):
     python3 scripts/pytorch_recipes.py --recipe speed --seeds 0 1 2 3 4
 """
 
@@ -58,6 +58,7 @@ def main():
     parser.add_argument("--recipe", default="tutorial", choices=list(RECIPES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cuda: on a GPU, in float32 (TF32 off)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
@@ -70,12 +71,16 @@ def main():
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
     import_seconds = time.perf_counter() - PROCESS_START
     load_start = time.perf_counter()
-    train_images, train_labels = load_mnist("train")
-    test_images, test_labels = load_mnist("test")
+    train_images, train_labels = (t.to(device) for t in load_mnist("train"))
+    test_images, test_labels = (t.to(device) for t in load_mnist("test"))
     load_seconds = time.perf_counter() - load_start
-    print(f"PyTorch {torch.__version__}, {args.threads} threads, recipe {args.recipe}: {recipe}")
+    print(f"PyTorch {torch.__version__} on {device}, {args.threads} threads, recipe {args.recipe}: {recipe}")
     print(f"importing torch {import_seconds:.2f} s, reading the data {load_seconds:.2f} s")
     batch_size, epochs = recipe["batch_size"], recipe["epochs"]
     batches = math.ceil(len(train_images) / batch_size)
@@ -83,18 +88,18 @@ def main():
     for seed in args.seeds:
         start = time.perf_counter()
         torch.manual_seed(seed)
-        model = MODELS[recipe["model"]]()
+        model = MODELS[recipe["model"]]().to(device)
         # The recipe's weight decay (or --weight-decay's) means AdamW, none (or 0) Adam.
         weight_decay = recipe.get("weight_decay")
         optimizer = (torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=weight_decay)
                      if weight_decay else torch.optim.Adam(model.parameters(), lr=recipe["lr"]))
         scheduler = make_scheduler(optimizer, recipe["schedule"], recipe["lr"], epochs * batches)
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator(device=device).manual_seed(seed)
         training_seconds = test_seconds = 0.0
         for epoch in range(epochs):
             epoch_start = time.perf_counter()
             model.train()
-            order = torch.randperm(len(train_images), generator=generator)
+            order = torch.randperm(len(train_images), generator=generator, device=device)
             total_loss = 0.0
             for index in range(batches):
                 batch = order[index * batch_size:(index + 1) * batch_size]
