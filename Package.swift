@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTServe",
             dependencies: [
-                "ServingHTTP", "Hardware", "CommandLineLogging",
+                "ServingHTTP", "Kernels", "Hardware", "CommandLineLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),

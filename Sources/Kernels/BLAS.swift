@@ -16,13 +16,13 @@ import Darwin
 /// thread, is then one single-threaded product: two training parts calling BLAS at once each get their
 /// own core and never wait on OpenBLAS's thread pool.
 public enum BLAS {
-    /// Loads OpenBLAS and pins it to one thread; stops the process with the reason when it cannot be loaded.
-    private static let loaded: Void = {
+    /// Loads OpenBLAS and pins it to one thread: nil when that worked, else why not (the loader's message,
+    /// naming the library and the package that installs it).
+    private static let loadingResult: String? = {
         var message = [CChar](repeating: 0, count: 512)
         guard openblas_load(chosenCoreType(for: .current), &message, Int32(message.count)) == 0 else {
-            fatalError(
-                message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                    + " (Debian: apt-get install libopenblas0; scripts/setup does)")
+            return message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                + " (Debian: apt-get install libopenblas0; scripts/setup does)"
         }
         openblas_set_threads(1)
         // A core type OpenBLAS does not take (a misspelt OPENBLAS_CORETYPE, say) makes it fall back to its own
@@ -35,7 +35,19 @@ public enum BLAS {
             let bytes = Array(warning.utf8)
             _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
+        return nil
     }()
+
+    /// OpenBLAS loaded and pinned to one thread; stops the process with the reason when it cannot be loaded.
+    private static let loaded: Void = {
+        if let failure = loadingResult { fatalError(failure) }
+    }()
+
+    /// Why OpenBLAS cannot be loaded (the loader's message, naming the library and the Debian package that
+    /// installs it), or nil when it is loaded and ready. The first matrix product stops the process with this
+    /// reason; a program asks first to exit with it cleanly instead (`mnist` and `mnist-serve` do, before
+    /// any work).
+    public static var loadingFailure: String? { loadingResult }
 
     /// The OpenBLAS core whose kernels suit `cpu`, to set before OpenBLAS loads: the 0.3.21 that Debian ships
     /// recognises CPUs by model number and falls back to its generic Prescott kernels (SSE3, a fifth of the

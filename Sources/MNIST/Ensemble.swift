@@ -77,10 +77,9 @@ public final class Ensemble: Sendable {
         return sum.map { $0 / count }
     }
 
-    /// An error's message without Foundation's generic wrapping where the error describes itself.
-    private static func reason(_ error: any Error) -> String {
-        (error as? any CustomStringConvertible)?.description ?? error.localizedDescription
-    }
+    /// An error's message: its description, which the errors here write as a sentence (every error converts
+    /// to `CustomStringConvertible` through Foundation, so a fallback to `localizedDescription` never ran).
+    private static func reason(_ error: any Error) -> String { String(describing: error) }
 }
 
 /// Why a set of weights files does not make an ensemble, in a sentence naming the file.

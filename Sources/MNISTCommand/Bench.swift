@@ -48,6 +48,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        try requireMatrixProducts()
         try threadOptions.apply()
         if let worker {
             let result = try runWorker(worker, kind: try requireModel(model))

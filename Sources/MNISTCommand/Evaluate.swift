@@ -77,6 +77,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        try requireMatrixProducts()
         try threadOptions.apply()
         // The report's folder first: a report that cannot be written should fail before the evaluation's work.
         if let report { try checkReportFolder(URL(fileURLWithPath: report)) }

@@ -84,6 +84,12 @@ struct ThreadOptions: ParsableArguments {
     }
 }
 
+/// Stops the command before any work, with the reason as its one-line error, when the matrix-product library
+/// (OpenBLAS) cannot be loaded: the first product would otherwise stop the process with a trap.
+func requireMatrixProducts() throws {
+    if let failure = BLAS.loadingFailure { throw ExitError(message: failure) }
+}
+
 /// Writes `text` to standard error.
 func printError(_ text: String, terminator: String = "\n") {
     FileHandle.standardError.write(Data((text + terminator).utf8))

@@ -68,6 +68,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
+        try requireMatrixProducts()
         let predictor: Ensemble
         do {
             predictor = try Ensemble(weights: weights.map { URL(fileURLWithPath: $0) })

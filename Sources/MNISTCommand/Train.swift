@@ -115,6 +115,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try requireMatrixProducts()
         let start = ContinuousClock.now
         loggingOptions.bootstrap()
         let logger = Logger(label: "mnist")

@@ -3,6 +3,7 @@ import CommandLineLogging
 import Foundation
 import Hardware
 import Hummingbird
+import Kernels
 import Logging
 import Serving
 import ServingHTTP
@@ -58,6 +59,8 @@ struct MNISTServe: AsyncParsableCommand {
         let logger = Logger(label: "mnist-serve")
         // Errors are logged like the rest, then the exit status says the server failed.
         do {
+            // Before listening: without it the first prediction would stop the server with a trap.
+            if let failure = BLAS.loadingFailure { throw ServerStartError(description: failure) }
             let service = try PredictionService(weights: weights.map { URL(fileURLWithPath: $0) })
             for (name, path) in zip(service.ensemble.modelNames, weights) { logger.info("Loaded \(name) from \(path)") }
             if weights.count > 1 {
@@ -79,4 +82,9 @@ struct MNISTServe: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Why the server cannot start, logged before it exits with status 1.
+struct ServerStartError: Error, CustomStringConvertible {
+    let description: String
 }

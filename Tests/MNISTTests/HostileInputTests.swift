@@ -361,4 +361,43 @@ import Testing
             fewer, containing: "--epochs 1 is fewer than the 2 epochs mlp.checkpoint.safetensors has already trained")
         #expect(!fewer.output.contains("Epoch [2/1]"))
     }
+
+    // MARK: 6. A machine without OpenBLAS
+
+    #if os(Linux)
+    /// Where OpenBLAS cannot be used (here: another library under its name, zlib, found first through
+    /// LD_LIBRARY_PATH, so the loader finds no `cblas_sgemm`), the commands that compute stop before any work
+    /// with the loader's reason and the package to install, not a trap at the first matrix product.
+    @Test func aMissingOpenBLASIsAOneLineErrorNotATrap() throws {
+        let tool = try #require(
+            Self.tool, "the mnist tool should be built next to the tests (swift build --build-tests)")
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let zlib = try #require(
+            ["/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1", "/usr/lib64/libz.so.1"].first {
+                FileManager.default.fileExists(atPath: $0)
+            }, "zlib, which the package links, should be installed")
+        // The library itself, not the link to it that the name is.
+        try FileManager.default.copyItem(
+            at: URL(fileURLWithPath: zlib).resolvingSymlinksInPath(),
+            to: directory.appendingPathComponent("libopenblas.so.0"))
+        try Self.writeDataset(in: directory, count: 64)
+        let weights = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        for arguments in [
+            [
+                "train", "--epochs", "1", "--data", directory.path, "--output",
+                directory.appendingPathComponent("w").path,
+            ],
+            ["evaluate", "--weights", weights.path, "--data", directory.path],
+        ] {
+            let result = try runProcess(
+                tool, arguments, environment: ["SWIFT_BACKTRACE": "enable=no", "LD_LIBRARY_PATH": directory.path],
+                timeout: 120)
+            Self.expectCleanFailure(result, containing: "the loaded OpenBLAS has no cblas_sgemm")
+            #expect(result.error.contains("apt-get install libopenblas0"), "\(result.error)")
+            #expect(!result.output.contains("Epoch ["))
+        }
+    }
+    #endif
 }
