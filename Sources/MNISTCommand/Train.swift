@@ -115,8 +115,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try requireMatrixProducts()
         let start = ContinuousClock.now
+        try requireMatrixProducts()
         loggingOptions.bootstrap()
         let logger = Logger(label: "mnist")
         try threadOptions.apply()
