@@ -17,7 +17,8 @@ train --optimizer adamw --weight-decay W` does, and --weight-decay 0 with Adam, 
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
-torch are reported apart. --device cuda runs a recipe on a GPU instead. Run by hand with torch from PyPI (never in CI):
+torch are reported apart. --device cuda runs a recipe on a GPU instead. Run by hand with torch from PyPI
+(never in CI):
     python3 scripts/pytorch_recipes.py --recipe speed --seeds 0 1 2 3 4
 """
 

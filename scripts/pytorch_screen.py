@@ -116,7 +116,10 @@ def check_against_separate_networks():
     torch.manual_seed(0)
     stacked = StackedVGG(seeds, VGG, 256, 0.0, 0.0).double()
     separate = [VGGStyleCNN().double() for _ in range(seeds)]
-    pairs = lambda net: [(net.conv1, net.bn1), (net.conv2, net.bn2), (net.conv3, net.bn3), (net.conv4, net.bn4)]
+
+    def pairs(net):
+        return [(net.conv1, net.bn1), (net.conv2, net.bn2), (net.conv3, net.bn3), (net.conv4, net.bn4)]
+
     with torch.no_grad():
         for k, net in enumerate(separate):
             for index, (convolution, norm) in enumerate(pairs(net)):
@@ -235,7 +238,7 @@ def main():
         for tensor, value in zip(averaged, average):
             tensor.copy_(value)
     ema = probabilities(model, test_images, seeds)
-    results = dict(candidate=args.candidate, recipe={k: v for k, v in recipe.items()}, seeds=seeds,
+    results = dict(candidate=args.candidate, recipe=recipe, seeds=seeds,
                    first_seed=args.first_seed, training_seconds=training_seconds)
     for name, values in (("plain", plain), ("tta", tta), ("ema", ema)):
         per_seed = accuracies(values, test_labels)
