@@ -63,10 +63,12 @@ let package = Package(
         // Inner loops in AVX-512, each function compiled for it by a target attribute (no package-wide flag),
         // called only where the CPU has it (`Kernels.VectorKernels`). Optimised in debug builds too.
         .target(name: "CVectorKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // The threads `Parallel` runs work on: one per part, kept from call to call, spinning briefly between jobs.
+        .target(name: "CWorkerPool", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
 
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
         .target(
-            name: "Kernels", dependencies: ["Hardware", "COpenBLAS", "CVectorKernels"],
+            name: "Kernels", dependencies: ["Hardware", "COpenBLAS", "CVectorKernels", "CWorkerPool"],
             swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
         .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),

@@ -1,4 +1,4 @@
-import Dispatch
+import CWorkerPool
 import Foundation
 import Synchronization
 
@@ -56,10 +56,17 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            // Not Sendable (kernels capture their buffers' pointers), but safe to share: concurrentPerform
-            // returns only after every call has, and each call gets its own chunk of the work.
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: ranges.count) { body($0, ranges[$0]) }
+            var job = (body: body, ranges: ranges)
+            let ran = withUnsafeMutablePointer(to: &job) { job in
+                worker_pool_run(ranges.count, { context, index in
+                    let job = context!.assumingMemoryBound(to: ((Int, Range<Int>) -> Void, [Range<Int>]).self)
+                    job.pointee.0(index, job.pointee.1[index])
+                }, job)
+            }
+            // The pool was busy (a call from inside a chunk, or from another thread): the same chunks, in turn.
+            if !ran {
+                for (index, range) in ranges.enumerated() { body(index, range) }
+            }
         }
     }
 
