@@ -20,10 +20,16 @@ static name_function configuration;
 
 int openblas_load(const char *core_type, char *message, int message_length) {
     if (core_type) setenv("OPENBLAS_CORETYPE", core_type, 0);
+    // One thread from the start (BLAS.swift says why): otherwise OpenBLAS starts a server thread per core as it
+    // loads, which spins for a while beside the kernels' own threads. Read as the library loads, and taken
+    // away again after, so child processes (the PyTorch reference of `mnist bench`) do not inherit it.
+    int sets_thread_count = getenv("OPENBLAS_NUM_THREADS") == NULL;
+    if (sets_thread_count) setenv("OPENBLAS_NUM_THREADS", "1", 1);
     // Debian's runtime package installs libopenblas.so.0; the -dev package adds the unversioned name.
     const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"};
     void *library = NULL;
     for (unsigned i = 0; i < sizeof names / sizeof names[0] && !library; i++) library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (sets_thread_count) unsetenv("OPENBLAS_NUM_THREADS");
     if (!library) {
         snprintf(message, (size_t)message_length, "cannot load OpenBLAS (libopenblas.so.0): %s", dlerror());
         return -1;

@@ -121,12 +121,25 @@ static bool start_workers(long count) {
     return started;
 }
 
+/// A child process has only the thread that forked: the pool starts its workers again when next used.
+static void forget_workers_in_child(void) {
+    started_workers = 0;
+    atomic_store(&busy, false);
+    pthread_mutex_init(&start_mutex, 0);
+    pthread_mutex_init(&done_mutex, 0);
+    pthread_cond_init(&done_condition, 0);
+}
+
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void) { pthread_atfork(0, 0, forget_workers_in_child); }
+
 bool worker_pool_run(long count, worker_pool_task task, void *context) {
     if (count <= 1) {
         if (count == 1) task(context, 0);
         return true;
     }
     if (count - 1 > maximum_workers) return false;
+    pthread_once(&fork_handler_once, install_fork_handler);
     if (atomic_exchange(&busy, true)) return false;
     if (!start_workers(count - 1)) {
         atomic_store(&busy, false);

@@ -55,17 +55,25 @@ public enum Parallel {
             for (index, range) in ranges.enumerated() { body(index, range) }
             return
         }
+        let ran = runOnWorkers(count: ranges.count) { index in body(index, ranges[index]) }
+        // The pool was busy (a call from inside a chunk, or from another thread): the same chunks, in turn.
+        if !ran {
+            for (index, range) in ranges.enumerated() { body(index, range) }
+        }
+    }
+
+    /// Calls `body(index)` for every index in `0..<count` at once: index 0 on the calling thread, index i on
+    /// the worker pool's thread i, the same thread every call (`CWorkerPool`). Returns false, having called
+    /// nothing, when the pool is running another job.
+    static func runOnWorkers(count: Int, _ body: (Int) -> Void) -> Bool {
         withoutActuallyEscaping(body) { body in
-            var job = (body: body, ranges: ranges)
-            let ran = withUnsafeMutablePointer(to: &job) { job in
-                worker_pool_run(ranges.count, { context, index in
-                    let job = context!.assumingMemoryBound(to: ((Int, Range<Int>) -> Void, [Range<Int>]).self)
-                    job.pointee.0(index, job.pointee.1[index])
-                }, job)
-            }
-            // The pool was busy (a call from inside a chunk, or from another thread): the same chunks, in turn.
-            if !ran {
-                for (index, range) in ranges.enumerated() { body(index, range) }
+            var job = body
+            return withUnsafeMutablePointer(to: &job) { job in
+                worker_pool_run(
+                    count,
+                    { context, index in
+                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                    }, job)
             }
         }
     }
