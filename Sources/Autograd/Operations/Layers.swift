@@ -23,10 +23,13 @@ extension Tensor {
         let output = makeBuffer(count: rows * outputs) { y in
             if sparse {
                 let transposed = weight.transposedMatrix()
-                withKernelPointers(x, transposed, bias?.data) {
-                    SparseLinear.forward(
-                        input: $0, rows: rows, inputs: inputs, transposedWeight: $1, bias: $2, outputs: outputs,
-                        output: y)
+                // The input's storage stands in for the weight's: the product reads the aligned transpose.
+                withKernelPointers(x, x, bias?.data) { input, _, bias in
+                    transposed.withUnsafePointer { transposed in
+                        SparseLinear.forward(
+                            input: input, rows: rows, inputs: inputs, transposedWeight: transposed, bias: bias,
+                            outputs: outputs, output: y)
+                    }
                 }
                 return
             }
