@@ -9,6 +9,11 @@ import Synchronization
 ///
 /// Work is split at one level only: inside `forEachPart` (a training step's per-thread parts, say) every
 /// kernel runs on its calling thread, so parts never wait on each other's threads.
+///
+/// The chunks run on the calling thread and on a pool of threads kept for the purpose (`CWorkerPool`): chunk i
+/// always on worker i, so the memory a part allocates and reuses stays in one core's caches from step to step,
+/// and workers spin briefly between jobs instead of being woken for each. Handing the chunks to Dispatch
+/// instead, whichever threads woke took them, and LeNet5 trained barely faster on two threads than on one.
 public enum Parallel {
     /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
     /// (the `--threads` option) before running kernels. Inside `withThreadCount`, the count given there.
@@ -64,7 +69,8 @@ public enum Parallel {
 
     /// Calls `body(index)` for every index in `0..<count` at once: index 0 on the calling thread, index i on
     /// the worker pool's thread i, the same thread every call (`CWorkerPool`). Returns false, having called
-    /// nothing, when the pool is running another job.
+    /// nothing, when the pool is running another job. `body` runs on several threads at once, as Dispatch's
+    /// `concurrentPerform` would run it: callers give each index its own part of the memory they write.
     static func runOnWorkers(count: Int, _ body: (Int) -> Void) -> Bool {
         withoutActuallyEscaping(body) { body in
             var job = body
