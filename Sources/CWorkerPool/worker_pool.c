@@ -64,6 +64,9 @@ static unsigned long spin_while_equal(atomic_ulong *value, unsigned long old) {
         if (current != old) return current;
         relax();
         if (iteration % 256 == 0) {
+            // Let another thread have this core if one is waiting for it: with more threads than cores
+            // (`--threads 8` on two), a spinning worker would otherwise hold a core the job needs.
+            sched_yield();
             long now = now_nanoseconds();
             if (deadline == 0) deadline = now + spin_nanoseconds;
             else if (now > deadline) return current;
@@ -163,6 +166,7 @@ bool worker_pool_run(long count, worker_pool_task task, void *context) {
     for (unsigned iteration = 1; atomic_load_explicit(&unfinished, memory_order_acquire) != 0; iteration++) {
         relax();
         if (iteration % 256 != 0) continue;
+        sched_yield();
         long now = now_nanoseconds();
         if (deadline == 0) {
             deadline = now + spin_nanoseconds;

@@ -19,7 +19,9 @@ import Testing
         #expect(approximations.allSatisfy { abs($0) <= 1 })
         #expect(Activation.tanhApproximation(.infinity) == 1 && Activation.tanhApproximation(-.infinity) == -1)
         #expect(Activation.tanhApproximation(.nan).isNaN)
-        #expect(Activation.tanhApproximation(1e-30) == 1e-30 && Activation.tanhApproximation(-1e-40) == -1e-40)
+        // A subnormal (the literal -1e-40 would underflow): tanh(x) = x there.
+        let subnormal = -Float.leastNormalMagnitude / 1024
+        #expect(Activation.tanhApproximation(1e-30) == 1e-30 && Activation.tanhApproximation(subnormal) == subnormal)
         #expect(Activation.tanhApproximation(-0.0).sign == .minus)
     }
 
