@@ -113,7 +113,7 @@ static bool start_workers(long count) {
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
         pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-        // The same stack size as the calling thread's default: kernels keep small scratch buffers on the stack.
+        // Linux's default for a program's main thread, whatever the platform's default for others.
         pthread_attr_setstacksize(&attributes, 8 << 20);
         started = pthread_create(&new_worker->thread, &attributes, worker_main, new_worker) == 0;
         pthread_attr_destroy(&attributes);

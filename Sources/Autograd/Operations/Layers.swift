@@ -22,13 +22,15 @@ extension Tensor {
             : SparseLinear.isWorthwhile(input: x, rows: rows, inputs: inputs)
         let output = makeBuffer(count: rows * outputs) { y in
             if sparse {
-                let transposed = weight.transposedMatrix()
-                // The input's storage stands in for the weight's: the product reads the aligned transpose.
-                withKernelPointers(x, x, bias?.data) { input, _, bias in
-                    transposed.withUnsafePointer { transposed in
-                        SparseLinear.forward(
-                            input: input, rows: rows, inputs: inputs, transposedWeight: transposed, bias: bias,
-                            outputs: outputs, output: y)
+                weight.transposedMatrix().withUnsafePointer { transposed in
+                    x.withUnsafeBufferPointer { input in
+                        func forward(bias: UnsafePointer<Float>?) {
+                            SparseLinear.forward(
+                                input: input.baseAddress!, rows: rows, inputs: inputs, transposedWeight: transposed,
+                                bias: bias, outputs: outputs, output: y)
+                        }
+                        guard let bias else { return forward(bias: nil) }
+                        bias.data.withUnsafeBufferPointer { forward(bias: $0.baseAddress!) }
                     }
                 }
                 return
