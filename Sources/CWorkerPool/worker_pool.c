@@ -56,29 +56,32 @@ static long now_nanoseconds(void) {
     return time.tv_sec * 1000000000L + time.tv_nsec;
 }
 
-/// Spins until `*value != old` or the spin time is over; returns the last value read.
-static unsigned long spin_while_equal(atomic_ulong *value, unsigned long old) {
-    long deadline = 0;
-    for (unsigned iteration = 1;; iteration++) {
-        unsigned long current = atomic_load_explicit(value, memory_order_acquire);
-        if (current != old) return current;
-        relax();
-        if (iteration % 256 == 0) {
-            // Let another thread have this core if one is waiting for it: with more threads than cores
-            // (`--threads 8` on two), a spinning worker would otherwise hold a core the job needs.
-            sched_yield();
-            long now = now_nanoseconds();
-            if (deadline == 0) deadline = now + spin_nanoseconds;
-            else if (now > deadline) return current;
-        }
-    }
+/// A bounded spin: `spin_again` pauses once and says whether to go on, false once the spin has lasted
+/// `spin_nanoseconds`. Every 256 pauses it lets another thread have the core if one is waiting for it: with
+/// more threads than cores (`--threads 8` on two), a spinning thread would otherwise hold a core the job needs.
+typedef struct {
+    unsigned iteration;
+    long deadline;
+} spin;
+
+static bool spin_again(spin *state) {
+    relax();
+    if (++state->iteration % 256 != 0) return true;
+    sched_yield();
+    long now = now_nanoseconds();
+    if (state->deadline == 0) state->deadline = now + spin_nanoseconds;
+    return now <= state->deadline;
 }
 
 static void *worker_main(void *argument) {
     worker *self = argument;
     unsigned long seen = 0;
     for (;;) {
-        unsigned long generation = spin_while_equal(&self->generation, seen);
+        unsigned long generation;
+        spin state = {0, 0};
+        while ((generation = atomic_load_explicit(&self->generation, memory_order_acquire)) == seen
+               && spin_again(&state)) {
+        }
         if (generation == seen) {
             pthread_mutex_lock(&self->mutex);
             atomic_store(&self->sleeping, true);
@@ -162,21 +165,15 @@ bool worker_pool_run(long count, worker_pool_task task, void *context) {
     }
     task(context, 0);
 
-    long deadline = 0;
-    for (unsigned iteration = 1; atomic_load_explicit(&unfinished, memory_order_acquire) != 0; iteration++) {
-        relax();
-        if (iteration % 256 != 0) continue;
-        sched_yield();
-        long now = now_nanoseconds();
-        if (deadline == 0) {
-            deadline = now + spin_nanoseconds;
-        } else if (now > deadline) {
-            pthread_mutex_lock(&done_mutex);
-            atomic_store(&caller_sleeping, true);
-            while (atomic_load(&unfinished) != 0) pthread_cond_wait(&done_condition, &done_mutex);
-            atomic_store(&caller_sleeping, false);
-            pthread_mutex_unlock(&done_mutex);
-        }
+    spin state = {0, 0};
+    while (atomic_load_explicit(&unfinished, memory_order_acquire) != 0 && spin_again(&state)) {
+    }
+    if (atomic_load(&unfinished) != 0) {
+        pthread_mutex_lock(&done_mutex);
+        atomic_store(&caller_sleeping, true);
+        while (atomic_load(&unfinished) != 0) pthread_cond_wait(&done_condition, &done_mutex);
+        atomic_store(&caller_sleeping, false);
+        pthread_mutex_unlock(&done_mutex);
     }
     atomic_store(&busy, false);
     return true;

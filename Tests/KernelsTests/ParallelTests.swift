@@ -10,7 +10,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct ParallelTests {
     /// The calling thread's identity.
     static func currentThread() -> UInt {
-        UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: UInt(pthread_self()))))
+        UInt(bitPattern: Int(bitPattern: pthread_self()))
     }
 
     /// Runs `body` on the pool, retrying while other tests running beside this one hold it; the threads each

@@ -27,7 +27,10 @@ final class AlignedFloats: Sendable {
         storage = [Float](unsafeUninitializedCapacity: count + 15) { buffer, initializedCount in
             let address = Int(bitPattern: buffer.baseAddress!)
             offset = (64 - address % 64) % 64 / MemoryLayout<Float>.stride
-            buffer.initialize(repeating: 0)
+            // Only the padding around the elements: `body` writes the elements themselves (the MLP transposes
+            // 2.4 MB at every training step, which need not be zeroed first).
+            buffer[..<offset].initialize(repeating: 0)
+            buffer[(offset + count)...].initialize(repeating: 0)
             if count > 0 { body(buffer.baseAddress! + offset) }
             initializedCount = count + 15
         }
