@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "ServingHTTP",
             dependencies: [
-                "Serving", .product(name: "Hummingbird", package: "hummingbird"),
+                "Serving", "Hardware", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -131,7 +131,9 @@ let package = Package(
         // What the test targets share (closeness checks that fail on NaN, SplitMix64, running a process,
         // temporary folders): a plain target in no product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+        // The C library calls the tests need that Swift's Glibc module leaves out (pinning a thread to a CPU).
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "CHardware", "CTestSupport"]),
         .testTarget(
             name: "CommandLineLoggingTests",
             dependencies: [

@@ -1,6 +1,13 @@
+// For sched_getaffinity and the CPU_*_S macros.
+#define _GNU_SOURCE
 #include "hardware.h"
 
 #include <string.h>
+
+#if defined(__linux__)
+#include <errno.h>
+#include <sched.h>
+#endif
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -55,4 +62,23 @@ void hardware_detect_cpu(hardware_cpu_features *features) {
         features->brand[48] = 0;
     }
 #endif
+}
+
+int hardware_affinity_cpu_count(void) {
+#if defined(__linux__)
+    // The kernel refuses a mask smaller than its own CPU count (EINVAL): double it until one fits.
+    for (int cpus = 1024; cpus <= (1 << 20); cpus *= 2) {
+        cpu_set_t *set = CPU_ALLOC(cpus);
+        if (set == NULL) return 0;
+        size_t size = CPU_ALLOC_SIZE(cpus);
+        CPU_ZERO_S(size, set);
+        int result = sched_getaffinity(0, size, set);
+        int count = result == 0 ? CPU_COUNT_S(size, set) : 0;
+        int error = errno;
+        CPU_FREE(set);
+        if (result == 0) return count;
+        if (error != EINVAL) return 0;
+    }
+#endif
+    return 0;
 }

@@ -1,5 +1,6 @@
 import CWorkerPool
 import Foundation
+import Hardware
 import Synchronization
 
 /// Work split across CPU cores in fixed, contiguous chunks.
@@ -15,13 +16,14 @@ import Synchronization
 /// and workers spin briefly between jobs instead of being woken for each. Handing the chunks to Dispatch
 /// instead, whichever threads woke took them, and LeNet5 trained barely faster on two threads than on one.
 public enum Parallel {
-    /// How many chunks work is split into; defaults to the number of active cores. Set it once at start-up
-    /// (the `--threads` option) before running kernels. Inside `withThreadCount`, the count given there.
+    /// How many chunks work is split into; defaults to the cores this process may use (`Processors.available`).
+    /// Set it once at start-up (the `--threads` option) before running kernels. Inside `withThreadCount`, the
+    /// count given there.
     public static var threadCount: Int {
         get { taskThreadCount ?? storedThreadCount.load(ordering: .relaxed) }
         set { storedThreadCount.store(max(1, newValue), ordering: .relaxed) }
     }
-    private static let storedThreadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private static let storedThreadCount = Atomic<Int>(Processors.available)
 
     /// The thread count `withThreadCount` set for the calling task (or thread), if any.
     @TaskLocal static var taskThreadCount: Int?

@@ -70,7 +70,10 @@ struct DataOptions: ParsableArguments {
 }
 
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for the kernels (default: every core). Results are reproducible for a given count.")
+    @Option(
+        help:
+            "Threads for the kernels (default: the cores this process may use). Results are reproducible for a given count."
+    )
     var threads: Int?
 
     func apply() throws {

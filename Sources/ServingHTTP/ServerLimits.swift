@@ -1,4 +1,5 @@
 import Foundation
+import Hardware
 
 #if canImport(Glibc)
 import Glibc
@@ -20,12 +21,13 @@ public struct ServerLimits: Sendable {
     /// The most connections open at once; further ones wait in the kernel's listen backlog until one closes.
     /// `mnist-serve` lowers it to what its file-descriptor limit allows.
     public var maximumConnections = 10_000
-    /// Predictions computed at once: one per core. The event loops, which read and answer every connection
-    /// (`/health` among them), keep up because the workers are threads apart from them. Release builds on 2
-    /// cores, wrk at 1,000 connections: one worker per core 2,777–3,762 requests/s (p99 0.28–0.45 s, `/health`
-    /// within 5 ms during the load); one worker fewer than the cores, the earlier choice made on debug builds,
-    /// 1,331–1,802. docs/serving.md, "Load on release builds", has the runs.
-    public var predictionWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Predictions computed at once: one per core this process may use (`Processors.available`). The event
+    /// loops, which read and answer every connection (`/health` among them), keep up because the workers are
+    /// threads apart from them. Release builds on 2 cores, wrk at 1,000 connections: one worker per core
+    /// 2,777–3,762 requests/s (p99 0.28–0.45 s, `/health` within 5 ms during the load); one worker fewer than
+    /// the cores, the earlier choice made on debug builds, 1,331–1,802. docs/serving.md, "Load on release
+    /// builds", has the runs.
+    public var predictionWorkers = Processors.available
     /// Predictions that may wait for a worker; a request beyond them gets 503 and `Retry-After`. Large
     /// enough that 1,000 clients each with one request in flight all wait rather than fail.
     public var predictionQueueLimit = 2048

@@ -30,4 +30,8 @@ typedef struct {
 /// Reads the features of the CPU this runs on.
 void hardware_detect_cpu(hardware_cpu_features *features);
 
+/// How many CPUs the calling thread may run on: its affinity mask (`taskset`, a container's cpuset), which
+/// threads it starts inherit. 0 where that cannot be read (not Linux).
+int hardware_affinity_cpu_count(void);
+
 #endif
