@@ -23,19 +23,16 @@ public enum Processors {
         selfCgroup: String? = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)
     ) -> Int? {
         guard let line = selfCgroup?.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
-        var components = line.dropFirst(3).split(separator: "/").map(String.init)
-        var quota: Int?
-        while true {
-            let folder = ([root] + components).joined(separator: "/")
-            if let text = try? String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) {
-                let fields = text.split(whereSeparator: \.isWhitespace)
-                if fields.count == 2, let limit = Int(fields[0]), let period = Int(fields[1]), limit > 0, period > 0 {
-                    let cpus = (limit + period - 1) / period
-                    quota = min(quota ?? cpus, cpus)
-                }
-            }
-            guard !components.isEmpty else { return quota }
-            components.removeLast()
+        let components = line.dropFirst(3).split(separator: "/").map(String.init)
+        // The root's folder (depth 0) down to the cgroup's own: a quota anywhere on the path applies.
+        let quotas = (0...components.count).compactMap { depth -> Int? in
+            let folder = ([root] + components.prefix(depth)).joined(separator: "/")
+            guard let text = try? String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) else { return nil }
+            let fields = text.split(whereSeparator: \.isWhitespace)
+            guard fields.count == 2, let limit = Int(fields[0]), let period = Int(fields[1]), limit > 0, period > 0
+            else { return nil }
+            return (limit + period - 1) / period
         }
+        return quotas.min()
     }
 }
