@@ -147,7 +147,8 @@ public struct TestTimeAugmentation: Sendable, Equatable {
 
 /// The class probabilities `model` gives every image of `dataset`, image after image: [imageCount × classes]
 /// row-major, the softmax of its logits in evaluation mode with nothing recorded, in batches of `batchSize`,
-/// as `classify` computes them.
+/// each split over the threads and run in slices (`classProbabilities(of:for:sliceSize:)`) as `classify` runs
+/// them.
 ///
 /// `transform` first resamples every image through one fixed map (a view of test-time augmentation; the
 /// identity gives the plain probabilities exactly). `augmentation` instead draws a random transform for each
@@ -162,17 +163,15 @@ public func classProbabilities(
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
-    return withoutGradients {
-        let loader = DataLoader(
-            dataset: dataset, batchSize: batchSize, normalization: normalization, augmentation: augmentation)
-        var generator = RandomGenerator(seed: augmentationSeed)
-        let epoch =
-            if let transform { loader.epoch(transformedBy: transform) } else { loader.epoch(generator: &generator) }
-        var probabilities = [Float]()
-        probabilities.reserveCapacity(dataset.imageCount * MNISTDataset.classCount)
-        for batch in epoch { probabilities += model(batch.images).softmax().data }
-        return probabilities
-    }
+    let loader = DataLoader(
+        dataset: dataset, batchSize: batchSize, normalization: normalization, augmentation: augmentation)
+    var generator = RandomGenerator(seed: augmentationSeed)
+    let epoch =
+        if let transform { loader.epoch(transformedBy: transform) } else { loader.epoch(generator: &generator) }
+    var probabilities = [Float]()
+    probabilities.reserveCapacity(dataset.imageCount * MNISTDataset.classCount)
+    for batch in epoch { probabilities += classProbabilities(of: model, for: batch.images) }
+    return probabilities
 }
 
 /// The class probabilities `model` gives every image of `dataset` averaged over the views of

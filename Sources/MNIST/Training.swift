@@ -249,22 +249,36 @@ public func evaluate(
 /// between threads at every layer; slices keep the activations small (a 1000-image batch of the CNN's first
 /// layer alone is 74 MB), so they stay in cache and in memory the allocator already holds.
 public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize: Int? = nil) -> [Int] {
+    inferenceInParts(of: model, for: images, sliceSize: sliceSize) { $0.argmax() }
+}
+
+/// The softmax of `model`'s logits for each image of `images` [N, …]: [N × classes] row-major, nothing
+/// recorded, the batch split over the threads and run in slices as `predictions(of:for:sliceSize:)` runs it.
+public func classProbabilities(of model: any UnaryLayer, for images: Tensor, sliceSize: Int? = nil) -> [Float] {
+    inferenceInParts(of: model, for: images, sliceSize: sliceSize) { $0.softmax().data }
+}
+
+/// `model` on `images` [N, …] in evaluation as `predictions(of:for:sliceSize:)` describes, `rows` turning each
+/// slice's output [n, …] into its n rows' results, concatenated in image order.
+private func inferenceInParts<Element>(
+    of model: any UnaryLayer, for images: Tensor, sliceSize: Int?, rows: (Tensor) -> [Element]
+) -> [Element] {
     let sliceSize = sliceSize ?? model.inferenceSliceSize
     let batchSize = images.shape[0]
     let parts = Parallel.chunks(of: batchSize)
-    func predict(_ range: Range<Int>) -> [Int] {
+    func run(_ range: Range<Int>) -> [Element] {
         withoutGradients {
             stride(from: range.lowerBound, to: range.upperBound, by: sliceSize).flatMap { start in
                 let slice = start..<min(start + sliceSize, range.upperBound)
-                return model(slice == 0..<batchSize ? images : images.slice(slice)).argmax()
+                return rows(model(slice == 0..<batchSize ? images : images.slice(slice)))
             }
         }
     }
     // One image: one part, on this thread, so its kernels may still split their work.
-    guard parts.count > 1 else { return predict(0..<batchSize) }
-    var results = [[Int]](repeating: [], count: parts.count)
+    guard parts.count > 1 else { return run(0..<batchSize) }
+    var results = [[Element]](repeating: [], count: parts.count)
     results.withUnsafeMutableBufferPointer { results in
-        Parallel.forEachPart(of: batchSize) { part, range in results[part] = predict(range) }
+        Parallel.forEachPart(of: batchSize) { part, range in results[part] = run(range) }
     }
     return results.flatMap { $0 }
 }
