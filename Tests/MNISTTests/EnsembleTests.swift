@@ -132,6 +132,18 @@ import Testing
         }
     }
 
+    /// The evaluation path's probabilities come from parts (one a thread) run in slices: the rows must be the
+    /// one-batch softmax's, image by image, in order, with slices smaller than a part and a last one shorter.
+    @Test func probabilitiesInPartsAndSlicesAreTheOneBatchSoftmaxInOrder() throws {
+        let (_, model, _) = try WeightsFile.read(from: Self.lenet5URL.get())
+        let testSet = try Self.testSet.get()
+        let images = (0..<50).map { Self.pixels(testSet, $0) }
+        let batch = Tensor(shape: [50, 1, 28, 28], data: images.flatMap { $0.map { $0 / 255 } })
+        let sliced = classProbabilities(of: model, for: batch, sliceSize: 7)
+        #expect(sliced.count == 50 * 10)
+        expectClose(sliced, Self.directProbabilities(model, images, normalization: nil), absolute: 1e-6, relative: 1e-5)
+    }
+
     @Test func theIdentityViewAloneIsPlainEvaluation() throws {
         let (_, model, _) = try WeightsFile.read(from: Self.lenet5URL.get())
         let testSet = try Self.testSet.get()
