@@ -254,12 +254,13 @@ public func predictions(of model: any UnaryLayer, for images: Tensor, sliceSize:
 
 /// The softmax of `model`'s logits for each image of `images` [N, …]: [N × classes] row-major, nothing
 /// recorded, the batch split over the threads and run in slices as `predictions(of:for:sliceSize:)` runs it.
+/// The model runs in the mode it is in (`classProbabilities(model:on:…)` sets evaluation mode first).
 public func classProbabilities(of model: any UnaryLayer, for images: Tensor, sliceSize: Int? = nil) -> [Float] {
     inferenceInParts(of: model, for: images, sliceSize: sliceSize) { $0.softmax().data }
 }
 
-/// `model` on `images` [N, …] in evaluation as `predictions(of:for:sliceSize:)` describes, `rows` turning each
-/// slice's output [n, …] into its n rows' results, concatenated in image order.
+/// `model` on `images` [N, …], nothing recorded, in parts and slices as `predictions(of:for:sliceSize:)`
+/// describes, `rows` turning each slice's output [n, …] into its n rows' results, concatenated in image order.
 private func inferenceInParts<Element>(
     of model: any UnaryLayer, for images: Tensor, sliceSize: Int?, rows: (Tensor) -> [Element]
 ) -> [Element] {

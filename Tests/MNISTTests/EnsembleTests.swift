@@ -136,6 +136,7 @@ import Testing
     /// one-batch softmax's, image by image, in order, with slices smaller than a part and a last one shorter.
     @Test func probabilitiesInPartsAndSlicesAreTheOneBatchSoftmaxInOrder() throws {
         let (_, model, _) = try WeightsFile.read(from: Self.lenet5URL.get())
+        model.eval()
         let testSet = try Self.testSet.get()
         let images = (0..<50).map { Self.pixels(testSet, $0) }
         let batch = Tensor(shape: [50, 1, 28, 28], data: images.flatMap { $0.map { $0 / 255 } })
