@@ -1,6 +1,6 @@
 """Writes the PyTorch reference fixtures Tests/MNISTTests/Fixtures/<model>.safetensors.
 
-For each model (mlp, cnn, lenet5, vgg, fast): the first 64 training images and labels, the seeded
+For each model (mlp, cnn, lenet5, vgg, fast, plain): the first 64 training images and labels, the seeded
 initial weights, logits, mean cross-entropy loss, every parameter gradient, the weights
 after optimizer steps taken with exactly those gradients, and for a model with batch
 normalisation its buffers after the training-mode forward pass. See
@@ -26,9 +26,9 @@ DEFAULT_OUT = os.path.normpath(
 # (key prefix, optimizer class, hyper-parameters, steps, models that get it).
 # Every step sets p.grad to the same stored gradients; it never recomputes them.
 OPTIMIZER_RUNS = [
-    ("adam.step1", torch.optim.Adam, dict(lr=1e-3), 1, ("mlp", "cnn", "lenet5", "vgg", "fast")),
+    ("adam.step1", torch.optim.Adam, dict(lr=1e-3), 1, ("mlp", "cnn", "lenet5", "vgg", "fast", "plain")),
     ("adam.step2", torch.optim.Adam, dict(lr=1e-3), 2, ("lenet5",)),
-    ("sgd.step1", torch.optim.SGD, dict(lr=0.01, momentum=0.9), 1, ("mlp", "cnn", "lenet5", "vgg", "fast")),
+    ("sgd.step1", torch.optim.SGD, dict(lr=0.01, momentum=0.9), 1, ("mlp", "cnn", "lenet5", "vgg", "fast", "plain")),
     ("sgd.step2", torch.optim.SGD, dict(lr=0.01, momentum=0.9), 2, ("lenet5",)),
     ("sgdnesterov.step2", torch.optim.SGD, dict(lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4), 2,
      ("lenet5",)),
@@ -38,8 +38,8 @@ OPTIMIZER_RUNS = [
 
 # Models computed in float64 and stored as float32: in float32, batch normalisation's backward pass loses up
 # to 1.1e-4 (relative) of vgg's conv2 gradient, in PyTorch as in any float32 engine, which would make the
-# fixture a worse oracle than the test's 1e-4 bound needs. The fast network has batch normalisation too.
-DOUBLE_PRECISION = ("vgg", "fast")
+# fixture a worse oracle than the test's 1e-4 bound needs. The fast and plain networks have batch normalisation too.
+DOUBLE_PRECISION = ("vgg", "fast", "plain")
 
 DESCRIPTION = (
     "input: first 64 MNIST training images [64,1,28,28] F32 scaled /255 (no normalisation); "
@@ -53,7 +53,7 @@ DESCRIPTION = (
     "sgdnesterov: SGD(lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4); "
     "adamw: AdamW(lr=1e-3, weight_decay=1e-2, betas=(0.9,0.999), eps=1e-8); "
     "adamwd: Adam(lr=1e-3, weight_decay=1e-2) (L2 added to the gradient). "
-    "vgg, fast: computed in float64 from the float32 initial weights, stored as float32."
+    "vgg, fast, plain: computed in float64 from the float32 initial weights, stored as float32."
 )
 
 

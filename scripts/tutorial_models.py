@@ -1,4 +1,5 @@
-"""The tutorial's three MNIST models, the VGG-style and fast networks beyond it, and an IDX (gzip) reader for the MNIST files.
+"""The tutorial's three MNIST models, the VGG-style, fast and plain networks beyond it, and an IDX (gzip) reader
+for the MNIST files.
 
 Attribute names are the contract with the Swift side: they become the state-dict
 keys (layer1.weight, conv1.bias, ...) that fixtures and safetensors checkpoints use.
@@ -104,7 +105,31 @@ class FastCNN(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
 
-MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5, "vgg": VGGStyleCNN, "fast": FastCNN}
+class PlainCNN(nn.Module):
+    """The "plain" (not the tutorial's): five unpadded 5x5 convolutions without bias or pooling (1->16->32->48->64->80
+    channels, 28x28 -> 8x8), each with batch norm and ReLU; linear 5120 -> 10 without bias, then batch norm on the
+    logits. An et al. 2020's M5 (ansh941/MnistSimpleCNN) at half its width, flattened in NCHW order (no permute)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 16, 5, bias=False), nn.BatchNorm2d(16)
+        self.conv2, self.bn2 = nn.Conv2d(16, 32, 5, bias=False), nn.BatchNorm2d(32)
+        self.conv3, self.bn3 = nn.Conv2d(32, 48, 5, bias=False), nn.BatchNorm2d(48)
+        self.conv4, self.bn4 = nn.Conv2d(48, 64, 5, bias=False), nn.BatchNorm2d(64)
+        self.conv5, self.bn5 = nn.Conv2d(64, 80, 5, bias=False), nn.BatchNorm2d(80)
+        self.fc, self.bn6 = nn.Linear(80 * 8 * 8, 10, bias=False), nn.BatchNorm1d(10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.relu(self.bn3(self.conv3(x)))
+        x = F.relu(self.bn4(self.conv4(x)))
+        x = F.relu(self.bn5(self.conv5(x)))
+        x = torch.flatten(x, 1)
+        return self.bn6(self.fc(x))
+
+
+MODELS = {"mlp": Baseline, "cnn": CNN, "lenet5": LeNet5, "vgg": VGGStyleCNN, "fast": FastCNN, "plain": PlainCNN}
 
 
 def read_idx(path):

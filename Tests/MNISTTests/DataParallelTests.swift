@@ -61,8 +61,8 @@ import Testing
         let ranges = Parallel.withThreadCount(4) { Parallel.chunks(of: labels.count) }
         #expect(ranges == [0..<16, 16..<32, 32..<48, 48..<64])
         guard trainer.model.allowsBatchSplitting else {
-            // The MLP and the VGG-style network keep the batch whole (their kernels split the work): the step
-            // is bit for bit one backward pass over the whole batch on four threads.
+            // The MLP and the networks with batch normalisation keep the batch whole (their kernels split the
+            // work): the step is bit for bit one backward pass over the whole batch on four threads.
             let whole = try Parallel.withThreadCount(4) {
                 trainer.model.zeroGrad()
                 trainer.model(images).crossEntropy(labels: labels).backward()

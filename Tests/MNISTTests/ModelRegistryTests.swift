@@ -31,6 +31,10 @@ import Testing
             ModelKind.helpList.hasPrefix(
                 "mlp, cnn or lenet5 (the tutorial's), or vgg (a VGG-style network with batch normalisation)"))
         #expect(ModelKind.names.hasPrefix("mlp, cnn, lenet5, vgg"))
+        #expect(ModelKind(rawValue: "plain") == .plain)
+        #expect(
+            ModelKind.helpList.contains(
+                "or plain (five 5×5 convolutions without pooling, after An et al.'s M5 at half its width)"))
         for kind in ModelKind.allCases {
             var generator = RandomGenerator(seed: 0)
             #expect(type(of: kind.makeModel(generator: &generator)) is any BuiltInModel.Type)
@@ -63,5 +67,39 @@ import Testing
         #expect(splits["cnn"] == true)
         #expect(splits["lenet5"] == true)
         #expect(splits["vgg"] == false)
+        #expect(splits["plain"] == false)
+    }
+
+    /// `PlainCNN`'s shapes, size and cost: each unpadded 5×5 convolution takes four pixels off each side's
+    /// length, 28 → 24 → 20 → 16 → 12 → 8, with 16 more channels each time; 308,100 parameters; the multiply–adds
+    /// of its five convolutions and its linear layer (batch normalisation is not counted, as in every model).
+    @Test func thePlainNetworksShapesAndCosts() {
+        var generator = RandomGenerator(seed: 0)
+        let model = PlainCNN(generator: &generator)
+        var activations = Tensor(shape: [3, 1, 28, 28], data: (0..<(3 * 784)).map { Float($0 % 251) / 251 })
+        var shapesAfterReLU: [[Int]] = []
+        for layer in model.layerChain {
+            activations = layer(activations)
+            if layer is ReLU { shapesAfterReLU.append(activations.shape) }
+        }
+        #expect(
+            shapesAfterReLU == [[3, 16, 24, 24], [3, 32, 20, 20], [3, 48, 16, 16], [3, 64, 12, 12], [3, 80, 8, 8]])
+        #expect(activations.shape == [3, 10])
+        let finite = activations.data.allSatisfy { $0.isFinite }
+        #expect(finite)
+        #expect(
+            model.parameterCount
+                == 25 * (16 + 16 * 32 + 32 * 48 + 48 * 64 + 64 * 80) + 5120 * 10 + 2 * (16 + 32 + 48 + 64 + 80 + 10))
+        #expect(model.parameterCount == 308_100)
+        #expect(
+            ModelKind.plain.multiplyAddsPerImage == [
+                24 * 24 * 16 * 25, 20 * 20 * 32 * 16 * 25, 16 * 16 * 48 * 32 * 25, 12 * 12 * 64 * 48 * 25,
+                8 * 8 * 80 * 64 * 25, 5120 * 10,
+            ])
+        #expect(
+            ModelKind.plain.forwardFlopsPerImage
+                == 2
+                * (24 * 24 * 16 * 25 + 20 * 20 * 32 * 16 * 25 + 16 * 16 * 48 * 32 * 25 + 12 * 12 * 64 * 48 * 25
+                    + 8 * 8 * 80 * 64 * 25 + 5120 * 10))
     }
 }

@@ -249,6 +249,11 @@ import Testing
                 "Conv", "MaxPool", "BatchNormalization", "Relu", "Conv", "MaxPool", "BatchNormalization", "Relu",
                 "Flatten", "Gemm", "Relu", "Gemm",
             ],
+            .plain: [
+                "Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu",
+                "Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu",
+                "Conv", "BatchNormalization", "Relu", "Flatten", "Gemm", "BatchNormalization",
+            ],
         ]
         #expect(graph.nodes.map(\.operatorType) == operators[kind])
         // The export leaves the model in the mode it found it in.

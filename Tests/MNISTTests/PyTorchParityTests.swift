@@ -3,9 +3,9 @@ import Kernels
 import Testing
 @testable import MNIST
 
-/// The three tutorial models and the VGG-style network against PyTorch, an independent oracle: fixtures written by
-/// scripts/make_fixtures.py (torch 2.15) hold a batch of 64 real MNIST images, PyTorch's initial weights,
-/// logits, loss, every gradient, and the weights after optimizer steps.
+/// The three tutorial models and the networks beyond them (vgg, fast, plain) against PyTorch, an independent
+/// oracle: fixtures written by scripts/make_fixtures.py (torch 2.15) hold a batch of 64 real MNIST images,
+/// PyTorch's initial weights, logits, loss, every gradient, and the weights after optimizer steps.
 ///
 /// Errors are measured per element against the tensor's largest magnitude, |swift − torch| ≤ tolerance ·
 /// max|torch|, with a NaN or infinity in either failing (`expectClose`). Forward and gradients must agree

@@ -22,12 +22,12 @@ extension BuiltInModel {
 }
 
 /// The models the `mnist` tool knows, by the names used on the command line and in weights files' and
-/// checkpoints' metadata (`mlp`, `cnn`, `lenet5`, `vgg`, `fast`), in the order `--help` lists them.
+/// checkpoints' metadata (`mlp`, `cnn`, `lenet5`, `vgg`, `fast`, `plain`), in the order `--help` lists them.
 public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Codable, CustomStringConvertible {
     /// The registry: every built-in model, in the order `--help` lists them. Adding a model is one line here.
     static var registry: [any BuiltInModel.Type] {
         [
-            Baseline.self, SimpleCNN.self, LeNet5.self, VGGStyleCNN.self, FastCNN.self,
+            Baseline.self, SimpleCNN.self, LeNet5.self, VGGStyleCNN.self, FastCNN.self, PlainCNN.self,
         ]
     }
 
