@@ -34,6 +34,41 @@ public enum AffineWarp {
                 xx: cosine, xy: -sine, x0: centreX - (cosine * offsetX - sine * offsetY),
                 yx: sine, yy: cosine, y0: centreY - (sine * offsetX + cosine * offsetY))
         }
+        /// The horizontal shear that stands `source`'s digit upright (deskewing, as LeCun et al. and Cireşan
+        /// et al. preprocessed MNIST): with the ink's centre of mass (x̄, ȳ) and its moments
+        /// μ₁₁ = Σ I·(x − x̄)(y − ȳ) and μ₀₂ = Σ I·(y − ȳ)², output pixel (x, y) reads the source at
+        /// (x + s·(y − ȳ), y) for the slope s = μ₁₁ / μ₀₂, so the ink's columns no longer drift with its rows
+        /// (the deskewed moment μ₁₁ is 0). Rows stay where they are, and so does the centre of mass. The slope
+        /// is kept within ±1 (45°), so a stroke with almost no height (a dash) is not sheared off the image;
+        /// an image without ink, or with all of it on one row, gets the identity.
+        ///
+        /// source: [rows, columns], intensities ≥ 0 (ink positive, background 0).
+        public static func deskewing(source: UnsafePointer<Float>, rows: Int, columns: Int) -> Matrix {
+            // Sums in Double: 784 products of values up to 255 and coordinates up to 27.
+            var (total, sumX, sumY) = (0.0, 0.0, 0.0)
+            for y in 0..<rows {
+                for x in 0..<columns {
+                    let value = Double(source[y * columns + x])
+                    total += value
+                    sumX += value * Double(x)
+                    sumY += value * Double(y)
+                }
+            }
+            guard total > 0 else { return .identity }
+            let (meanX, meanY) = (sumX / total, sumY / total)
+            var (covariance, rowVariance) = (0.0, 0.0)
+            for y in 0..<rows {
+                let dy = Double(y) - meanY
+                for x in 0..<columns {
+                    let value = Double(source[y * columns + x])
+                    covariance += value * (Double(x) - meanX) * dy
+                    rowVariance += value * dy * dy
+                }
+            }
+            guard rowVariance > 0 else { return .identity }
+            let slope = min(max(covariance / rowVariance, -1), 1)
+            return Matrix(xx: 1, xy: Float(slope), x0: Float(-slope * meanY), yx: 0, yy: 1, y0: 0)
+        }
     }
 
     /// output[y, x] = the bilinear interpolation of `source` at `matrix`(x, y), moved by

@@ -18,7 +18,7 @@ public struct Prediction: Equatable, Sendable, Codable {
 }
 
 /// A trained model ready to recognise 28×28 digits: evaluation mode, nothing recorded, the pixel
-/// normalisation it was trained with. Safe to call from several threads at once.
+/// normalisation (and deskewing) it was trained with. Safe to call from several threads at once.
 ///
 /// What it shares between threads are values: the model's kind and its weights by state-dict name. A model
 /// (whose tensors are reference types) is never shared: each thread that predicts builds its own copy from
@@ -26,6 +26,9 @@ public struct Prediction: Equatable, Sendable, Codable {
 public final class Predictor: Sendable {
     public let kind: ModelKind
     public let normalization: DataLoader.Normalization?
+    /// Whether each image is sheared upright (`Deskewing`) before the model sees it, as the model's training
+    /// images were.
+    public let deskew: Bool
     /// Every parameter and buffer of the model by state-dict name, as values.
     public let weights: [NamedWeights]
     /// Where a thread keeps its copy of the model: a key no other predictor uses.
@@ -39,10 +42,13 @@ public final class Predictor: Sendable {
     }
 
     /// A predictor for a model of `kind` holding `model`'s current weights (copied: later changes to `model`
-    /// do not reach it).
-    public init(kind: ModelKind, model: any UnaryLayer, normalization: DataLoader.Normalization? = nil) {
+    /// do not reach it), which deskews each image first if `deskew`.
+    public init(
+        kind: ModelKind, model: any UnaryLayer, normalization: DataLoader.Normalization? = nil, deskew: Bool = false
+    ) {
         self.kind = kind
         self.normalization = normalization
+        self.deskew = deskew
         weights = model.stateDict.map { NamedWeights(name: $0.name, shape: $0.tensor.shape, data: $0.tensor.data) }
         threadKey = "swift-mnist.predictor.\(UUID().uuidString)"
     }
@@ -53,10 +59,12 @@ public final class Predictor: Sendable {
     }
 
     /// Loads a weights file (see `WeightsFile`); its metadata says the model and whether it was trained on
-    /// normalised pixels.
+    /// normalised pixels and on deskewed digits.
     public convenience init(weights url: URL) throws {
         let (kind, model, metadata) = try WeightsFile.read(from: url)
-        self.init(kind: kind, model: model, normalization: metadata["normalize"] == "true" ? .mnist : nil)
+        self.init(
+            kind: kind, model: model, normalization: metadata["normalize"] == "true" ? .mnist : nil,
+            deskew: metadata["deskew"] == "true")
     }
 
     /// Predictions for 28×28 images given as 784 values each from 0 (background) to 255 (ink), row-major,
@@ -69,7 +77,9 @@ public final class Predictor: Sendable {
             guard let normalization else { return unit }
             return (unit - normalization.mean) / normalization.standardDeviation
         }
-        let batch = Tensor(shape: [images.count, 1, 28, 28], data: images.flatMap { $0.map(scale) })
+        let batch = Tensor(
+            shape: [images.count, 1, 28, 28],
+            data: images.flatMap { (deskew ? Deskewing.deskewed($0, rows: 28, columns: 28) : $0).map(scale) })
         let model = threadModel()
         let probabilities = withoutGradients { model(batch).softmax() }
         return (0..<images.count).map { index in

@@ -57,6 +57,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Distort every training image elastically at random each epoch (`ElasticDistortion.mnist`), after
     /// `augment`'s transform when both are on.
     public var elastic = false
+    /// Shear every training and test digit upright before anything else (`Deskewing`); the weights file
+    /// says so in its metadata, and the commands that read it deskew their images too.
+    public var deskew = false
     /// How the learning rate moves over the run.
     public var schedule: ScheduleKind = .constant
     /// The named recipe these settings started from (before options overrode some of them); nil for
@@ -66,7 +69,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
+    /// `elastic`, `deskew`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -81,6 +84,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
         elastic = try container.decodeIfPresent(Bool.self, forKey: .elastic) ?? false
+        deskew = try container.decodeIfPresent(Bool.self, forKey: .deskew) ?? false
         schedule = try container.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .constant
         recipe = try container.decodeIfPresent(Recipe.self, forKey: .recipe)
     }
@@ -166,6 +170,12 @@ public final class Trainer {
     public var completedEpochs: Int { history.count }
 
     var normalization: DataLoader.Normalization? { configuration.normalize ? .mnist : nil }
+
+    /// `dataset` as this run's model sees it: deskewed when the configuration says so (`deskew`), as it is
+    /// otherwise. Training and test sets go through it once, before the first epoch.
+    public func prepared(_ dataset: MNISTDataset) -> MNISTDataset {
+        configuration.deskew ? dataset.deskewed() : dataset
+    }
 
     /// One shuffled (and, if configured, augmented) pass over `trainingSet`: returns the mean loss and the
     /// training accuracy on the images as the model saw them. `progress(batchesDone, batchCount)` is called

@@ -26,6 +26,11 @@ struct DataCommand: ParsableCommand {
     var augment = false
     @Flag(help: "Draw the samples as `mnist train --elastic` shows them to the model: elastically distorted at random.")
     var elastic = false
+    @Flag(
+        help:
+            "Draw the samples as `mnist train --deskew` shows them to the model: sheared upright (before --augment and --elastic)."
+    )
+    var deskew = false
     @Option(help: "Seeds the random transforms of --augment and --elastic.")
     var seed: UInt64 = 0
 
@@ -63,9 +68,12 @@ struct DataCommand: ParsableCommand {
             print("Label counts (\(name)): \(counts)")
         }
         let transformed = augment || elastic
-        let samples = transformed ? augmented(trainingSet.prefix(100)) : trainingSet
+        // As training prepares them: deskewed once, then transformed anew each epoch.
+        let written = deskew ? trainingSet.prefix(100).deskewed() : trainingSet
+        let samples = transformed ? augmented(written.prefix(100)) : written
+        let note = (deskew ? ", deskewed" : "") + (transformed ? ", augmented" : "")
         for index in 0..<min(max(show, 0), samples.imageCount) {
-            print("\nTraining sample \(index), label \(samples.labels[index])\(transformed ? ", augmented" : ""):")
+            print("\nTraining sample \(index), label \(samples.labels[index])\(note):")
             print(samples.asciiArt(at: index))
         }
         if let png {

@@ -109,9 +109,11 @@ struct Evaluate: ParsableCommand {
         let (history, metricsURL) = report == nil ? ([], nil) : try readHistory(weightsURL: weightsURL)
         let testSet = try dataOptions.load(.test)
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
+        // A model trained on deskewed digits sees the test digits deskewed; the report shows them as written.
+        let inputSet = metadata["deskew"] == "true" ? testSet.deskewed() : testSet
         let start = Date()
         let outcomes = classify(
-            model: model, on: testSet, normalization: normalization, augmentation: augment ? .mnist : nil,
+            model: model, on: inputSet, normalization: normalization, augmentation: augment ? .mnist : nil,
             augmentationSeed: seed)
         let seconds = Date().timeIntervalSince(start)
         let evaluation = Evaluation(outcomes: outcomes)
@@ -147,18 +149,26 @@ struct Evaluate: ParsableCommand {
         let views = tta ? TestTimeAugmentation.mnist.views : [TestTimeAugmentation.identity.views[0]]
         var plain: [[Float]] = [], augmented: [[Float]] = []
         let start = Date()
+        // Deskewed once, for the members trained on deskewed digits.
+        var deskewedTestSet: MNISTDataset?
         for member in ensemble.members {
             let model = member.makeModel()
             let normalization = normalize ? .mnist : member.normalization
+            var memberTestSet = testSet
+            if member.deskew {
+                if deskewedTestSet == nil { deskewedTestSet = testSet.deskewed() }
+                memberTestSet = deskewedTestSet!
+            }
             if augment {
                 plain.append(
                     classProbabilities(
-                        model: model, on: testSet, normalization: normalization, augmentation: .mnist,
+                        model: model, on: memberTestSet, normalization: normalization, augmentation: .mnist,
                         augmentationSeed: seed))
                 continue
             }
             let perView = views.map {
-                classProbabilities(model: model, on: testSet, normalization: normalization, transform: $0.transform)
+                classProbabilities(
+                    model: model, on: memberTestSet, normalization: normalization, transform: $0.transform)
             }
             plain.append(perView[0])
             if tta { augmented.append(Ensemble.average(perView)) }

@@ -62,6 +62,13 @@ struct Train: ParsableCommand {
             transform when both are on) (default: the recipe's; none does).
             """)
     var elastic: Bool?
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Shear every training and test digit upright before anything else (deskewing; the weights file says \
+            so, and evaluate, predict and serve deskew their images too) (default: the recipe's; none does).
+            """)
+    var deskew: Bool?
     @Option(
         help: """
             How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then \
@@ -107,7 +114,8 @@ struct Train: ParsableCommand {
         }
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
-                || labelSmoothing != nil || normalize != nil || augment != nil || elastic != nil || schedule != nil
+                || labelSmoothing != nil || normalize != nil || augment != nil || elastic != nil || deskew != nil
+                || schedule != nil
         {
             throw ValidationError(
                 "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -137,8 +145,8 @@ struct Train: ParsableCommand {
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? "\(stem).checkpoint.safetensors")
 
         let loadStart = ContinuousClock.now
-        let trainingSet = try dataOptions.load(.train)
-        let testSet = try dataOptions.load(.test)
+        let trainingSet = trainer.prepared(try dataOptions.load(.train))
+        let testSet = trainer.prepared(try dataOptions.load(.test))
         let loadTime = ContinuousClock.now - loadStart
         let dataDirectory = try dataOptions.directory()
         logger.debug("Read the training and test sets from \(dataDirectory.path)")
@@ -159,7 +167,7 @@ struct Train: ParsableCommand {
                 + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
-                + (recipe.elastic ? ", elastically distorted" : "")
+                + (recipe.elastic ? ", elastically distorted" : "") + (recipe.deskew ? ", deskewed" : "")
                 + (recipe.labelSmoothing > 0 ? ", label smoothing \(recipe.labelSmoothing)" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
@@ -196,7 +204,7 @@ struct Train: ParsableCommand {
                 "epochs": String(trainer.completedEpochs), "seed": String(recipe.seed),
                 "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
                 "normalize": String(recipe.normalize), "augment": String(recipe.augment),
-                "elastic": String(recipe.elastic),
+                "elastic": String(recipe.elastic), "deskew": String(recipe.deskew),
                 "schedule": recipe.schedule.rawValue,
             ].merging(recipe.recipe.map { ["recipe": $0.rawValue] } ?? [:]) { first, _ in first },
             to: outputURL)
@@ -227,6 +235,7 @@ struct Train: ParsableCommand {
         if let normalize { configuration.normalize = normalize }
         if let augment { configuration.augment = augment }
         if let elastic { configuration.elastic = elastic }
+        if let deskew { configuration.deskew = deskew }
         if let schedule { configuration.schedule = schedule }
         return configuration
     }

@@ -112,4 +112,77 @@ import Testing
         let halfOut = AffineWarp.Matrix(xx: 1, xy: 0, x0: -0.5, yx: 0, yy: 1, y0: 0)
         #expect(warp(image, rows: 4, columns: 4, halfOut, fill: 0)[0] == 0.5)
     }
+
+    /// μ₁₁ / μ₀₂ of `image`'s ink, in Double: the slope deskewing removes.
+    func slant(_ image: [Float], rows: Int, columns: Int) -> Double {
+        var (total, sumX, sumY) = (0.0, 0.0, 0.0)
+        for index in image.indices {
+            let (x, y, value) = (Double(index % columns), Double(index / columns), Double(image[index]))
+            (total, sumX, sumY) = (total + value, sumX + value * x, sumY + value * y)
+        }
+        let (meanX, meanY) = (sumX / total, sumY / total)
+        var (covariance, rowVariance) = (0.0, 0.0)
+        for index in image.indices {
+            let (dx, dy, value) = (
+                Double(index % columns) - meanX, Double(index / columns) - meanY, Double(image[index])
+            )
+            covariance += value * dx * dy
+            rowVariance += value * dy * dy
+        }
+        return covariance / rowVariance
+    }
+
+    @Test func deskewingStandsASlantedStrokeUprightAndKeepsItsRowsAndCentre() {
+        let (rows, columns) = (28, 28)
+        // Ink at (8 + y/2, y) for every even row y from 4 to 24: a stroke leaning right as it goes down, slope
+        // exactly 0.5, its centre of mass at (15, 14).
+        var image = [Float](repeating: 0, count: rows * columns)
+        for y in stride(from: 4, through: 24, by: 2) { image[y * columns + 8 + y / 2] = 200 }
+        let matrix = AffineWarp.Matrix.deskewing(source: image, rows: rows, columns: columns)
+        #expect(matrix == AffineWarp.Matrix(xx: 1, xy: 0.5, x0: -7, yx: 0, yy: 1, y0: 0))
+        // Every ink pixel lands on column 15 of its own row, exactly (whole-pixel reads).
+        let upright = warp(image, rows: rows, columns: columns, matrix)
+        for y in 0..<rows {
+            for x in 0..<columns {
+                let expected: Float = x == 15 && y % 2 == 0 && (4...24).contains(y) ? 200 : 0
+                #expect(upright[y * columns + x] == expected, "(\(x), \(y))")
+            }
+        }
+
+        // A slanted random blob: the slant left after deskewing is a small part of what it was.
+        var numbers = Numbers(state: 11)
+        var blob = [Float](repeating: 0, count: rows * columns)
+        for y in 6..<22 {
+            for x in 0..<6 { blob[y * columns + 4 + (y * 3) / 4 + x] = 50 + 200 * abs(numbers.next()) }
+        }
+        let before = slant(blob, rows: rows, columns: columns)
+        let after = slant(
+            warp(blob, rows: rows, columns: columns, .deskewing(source: blob, rows: rows, columns: columns)),
+            rows: rows, columns: columns)
+        #expect(before > 0.6 && abs(after) < 0.1 * before, "slant \(before) → \(after)")
+    }
+
+    @Test func deskewingLeavesUprightEmptyAndFlatImagesAloneAndCapsTheShearAt45Degrees() {
+        let (rows, columns) = (28, 28)
+        // Symmetric about its centre row: no slant.
+        var upright = [Float](repeating: 0, count: rows * columns)
+        for y in 5..<23 { for x in 12..<16 { upright[y * columns + x] = 255 } }
+        let uprightMatrix = AffineWarp.Matrix.deskewing(source: upright, rows: rows, columns: columns)
+        #expect(uprightMatrix.xy == 0 && uprightMatrix.x0 == 0)
+        #expect(warp(upright, rows: rows, columns: columns, uprightMatrix) == upright)
+
+        let empty = [Float](repeating: 0, count: rows * columns)
+        #expect(AffineWarp.Matrix.deskewing(source: empty, rows: rows, columns: columns) == .identity)
+        // All ink on one row: no height to measure a slant against.
+        var flat = [Float](repeating: 0, count: rows * columns)
+        for x in 3..<20 { flat[10 * columns + x] = 90 }
+        #expect(AffineWarp.Matrix.deskewing(source: flat, rows: rows, columns: columns) == .identity)
+
+        // A dash one row high but for one pixel: its slope (27 by the moments) is capped at 1.
+        var dash = [Float](repeating: 0, count: rows * columns)
+        dash[0] = 100
+        dash[1 * columns + 27] = 100
+        let capped = AffineWarp.Matrix.deskewing(source: dash, rows: rows, columns: columns)
+        #expect(capped.xy == 1 && capped.x0 == -0.5)
+    }
 }

@@ -141,7 +141,9 @@ import Testing
         expected.model = .cnn
         expected.seed = 3
         #expect(configuration == expected)
-        #expect(!configuration.augment && !configuration.elastic && configuration.schedule == .constant)
+        #expect(
+            !configuration.augment && !configuration.elastic && !configuration.deskew
+                && configuration.schedule == .constant)
     }
 
     @Test func aDivergingRunStopsWithAClearError() throws {
