@@ -213,9 +213,10 @@ struct Train: ParsableCommand {
         // Where this run's time went (epochs resumed from the checkpoint not counted).
         let epochsRun = trainer.history.dropFirst(resumedEpochs)
         let testing = epochsRun.reduce(0) { $0 + ($1.testSeconds ?? 0) }
+        let reading = recipe.deskew ? "reading the data and deskewing it" : "reading the data"
         print(
             String(
-                format: "Time: %.2f s (reading the data %.2f s, training %.2f s, test passes %.2f s, writing %.2f s)",
+                format: "Time: %.2f s (\(reading) %.2f s, training %.2f s, test passes %.2f s, writing %.2f s)",
                 (ContinuousClock.now - start).inSeconds, loadTime.inSeconds,
                 epochsRun.reduce(0) { $0 + $1.seconds } - testing, testing, writeTime.inSeconds))
     }

@@ -49,7 +49,9 @@ import Testing
             #expect(alone.status == 0, "\(alone.error)")
             #expect(alone.output.contains("Accuracy: \(formatPercent(Double(onDeskewed) / 300)) (\(onDeskewed)/300)"))
 
-            let both = try EnsembleCommandTests.run(["evaluate", "--weights", deskewed, plain, "--data", directory.path])
+            let both = try EnsembleCommandTests.run([
+                "evaluate", "--weights", deskewed, plain, "--data", directory.path,
+            ])
             #expect(both.status == 0, "\(both.error)")
             #expect(both.output.contains("  1. lenet5 \(deskewed): \(formatPercent(Double(onDeskewed) / 300)) "))
             #expect(both.output.contains("  2. lenet5 \(plain): \(formatPercent(Double(onWritten) / 300)) "))
@@ -66,6 +68,8 @@ import Testing
             ])
             #expect(trained.status == 0, "\(trained.error)")
             #expect(trained.output.contains(", deskewed"), "\(trained.output)")
+            #expect(
+                trained.output.contains("Time: ") && trained.output.contains(" (reading the data and deskewing it "))
             #expect(try WeightsFile.read(from: output).metadata["deskew"] == "true")
             #expect(try Predictor(weights: output).deskew)
 
