@@ -69,6 +69,28 @@ public enum AffineWarp {
             let slope = min(max(covariance / rowVariance, -1), 1)
             return Matrix(xx: 1, xy: Float(slope), x0: Float(-slope * meanY), yx: 0, yy: 1, y0: 0)
         }
+
+        /// The horizontal scaling that makes `source`'s ink `width` pixels wide, centred between the image's
+        /// left and right edges (width normalisation, as Cireşan et al. preprocessed MNIST for some of their
+        /// committee's columns): the ink's columns (those with a value above 0) span `left…right`, and output
+        /// column x reads source column (left + right) / 2 + (x − (columns − 1) / 2) · (right − left + 1) / width.
+        /// Rows stay where they are; an image without ink gets the identity.
+        ///
+        /// source: [rows, columns]; width > 0.
+        public static func widthNormalizing(source: UnsafePointer<Float>, rows: Int, columns: Int, width: Int) -> Matrix
+        {
+            var (left, right) = (columns, -1)
+            for y in 0..<rows {
+                for x in 0..<columns where source[y * columns + x] > 0 {
+                    left = min(left, x)
+                    right = max(right, x)
+                }
+            }
+            guard right >= left else { return .identity }
+            let scale = Float(right - left + 1) / Float(width)
+            let inkCentre = Float(left + right) / 2, imageCentre = Float(columns - 1) / 2
+            return Matrix(xx: scale, xy: 0, x0: inkCentre - imageCentre * scale, yx: 0, yy: 1, y0: 0)
+        }
     }
 
     /// output[y, x] = the bilinear interpolation of `source` at `matrix`(x, y), moved by

@@ -53,6 +53,16 @@ public enum WeightsFile {
         try requireFiniteTensors(file.tensors, source: url.lastPathComponent)
         return (kind, model, file.metadata)
     }
+
+    /// The preprocessing a weights file's `metadata` says its model was trained with (`InputPreprocessing`).
+    /// - Throws: `WeightsFileError` naming the file when the metadata's values are malformed.
+    public static func preprocessing(_ metadata: [String: String], of url: URL) throws -> InputPreprocessing {
+        do {
+            return try InputPreprocessing(metadata: metadata)
+        } catch let error as InputPreprocessingError {
+            throw WeightsFileError(file: url.lastPathComponent, problem: error.description)
+        }
+    }
 }
 
 extension ModelKind {

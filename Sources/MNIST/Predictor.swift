@@ -18,7 +18,7 @@ public struct Prediction: Equatable, Sendable, Codable {
 }
 
 /// A trained model ready to recognise 28×28 digits: evaluation mode, nothing recorded, the pixel
-/// normalisation (and deskewing) it was trained with. Safe to call from several threads at once.
+/// normalisation and preprocessing it was trained with. Safe to call from several threads at once.
 ///
 /// What it shares between threads are values: the model's kind and its weights by state-dict name. A model
 /// (whose tensors are reference types) is never shared: each thread that predicts builds its own copy from
@@ -26,9 +26,9 @@ public struct Prediction: Equatable, Sendable, Codable {
 public final class Predictor: Sendable {
     public let kind: ModelKind
     public let normalization: DataLoader.Normalization?
-    /// Whether each image is sheared upright (`Deskewing`) before the model sees it, as the model's training
-    /// images were.
-    public let deskew: Bool
+    /// What is done to each image before the model sees it (deskewing, width normalisation), as it was done
+    /// to the model's training images.
+    public let preprocessing: InputPreprocessing
     /// Every parameter and buffer of the model by state-dict name, as values.
     public let weights: [NamedWeights]
     /// Where a thread keeps its copy of the model: a key no other predictor uses.
@@ -42,13 +42,14 @@ public final class Predictor: Sendable {
     }
 
     /// A predictor for a model of `kind` holding `model`'s current weights (copied: later changes to `model`
-    /// do not reach it), which deskews each image first if `deskew`.
+    /// do not reach it), which preprocesses each image by `preprocessing` first.
     public init(
-        kind: ModelKind, model: any UnaryLayer, normalization: DataLoader.Normalization? = nil, deskew: Bool = false
+        kind: ModelKind, model: any UnaryLayer, normalization: DataLoader.Normalization? = nil,
+        preprocessing: InputPreprocessing = .none
     ) {
         self.kind = kind
         self.normalization = normalization
-        self.deskew = deskew
+        self.preprocessing = preprocessing
         weights = model.stateDict.map { NamedWeights(name: $0.name, shape: $0.tensor.shape, data: $0.tensor.data) }
         threadKey = "swift-mnist.predictor.\(UUID().uuidString)"
     }
@@ -59,12 +60,13 @@ public final class Predictor: Sendable {
     }
 
     /// Loads a weights file (see `WeightsFile`); its metadata says the model and whether it was trained on
-    /// normalised pixels and on deskewed digits.
+    /// normalised pixels and how its digits were preprocessed.
+    /// - Throws: `WeightsFileError` for a file that does not load or whose preprocessing metadata is malformed.
     public convenience init(weights url: URL) throws {
         let (kind, model, metadata) = try WeightsFile.read(from: url)
         self.init(
             kind: kind, model: model, normalization: metadata["normalize"] == "true" ? .mnist : nil,
-            deskew: metadata["deskew"] == "true")
+            preprocessing: try WeightsFile.preprocessing(metadata, of: url))
     }
 
     /// Predictions for 28×28 images given as 784 values each from 0 (background) to 255 (ink), row-major,
@@ -77,9 +79,8 @@ public final class Predictor: Sendable {
             guard let normalization else { return unit }
             return (unit - normalization.mean) / normalization.standardDeviation
         }
-        let batch = Tensor(
-            shape: [images.count, 1, 28, 28],
-            data: images.flatMap { (deskew ? Deskewing.deskewed($0, rows: 28, columns: 28) : $0).map(scale) })
+        let preprocessed = images.map { preprocessing.apply(to: $0, rows: 28, columns: 28) }
+        let batch = Tensor(shape: [images.count, 1, 28, 28], data: preprocessed.flatMap { $0.map(scale) })
         let model = threadModel()
         let probabilities = withoutGradients { model(batch).softmax() }
         return (0..<images.count).map { index in

@@ -57,9 +57,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Distort every training image elastically at random each epoch (`ElasticDistortion.mnist`), after
     /// `augment`'s transform when both are on.
     public var elastic = false
-    /// Shear every training and test digit upright before anything else (`Deskewing`); the weights file
-    /// says so in its metadata, and the commands that read it deskew their images too.
+    /// Shear every training and test digit upright before anything else (`InputPreprocessing.deskew`); the
+    /// weights file says so in its metadata, and the commands that read it deskew their images too.
     public var deskew = false
+    /// Stretch or squeeze every training and test digit horizontally so its ink is this many pixels wide, after
+    /// deskewing (`InputPreprocessing.inkWidth`); nil leaves widths as written. Kept in the weights file's
+    /// metadata as `deskew` is.
+    public var inkWidth: Int?
     /// How the learning rate moves over the run.
     public var schedule: ScheduleKind = .constant
     /// The named recipe these settings started from (before options overrode some of them); nil for
@@ -68,8 +72,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// What is done to every image before the model sees it (`deskew`, `inkWidth`).
+    public var preprocessing: InputPreprocessing { InputPreprocessing(deskew: deskew, inkWidth: inkWidth) }
+
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `deskew`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
+    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -85,6 +92,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
         elastic = try container.decodeIfPresent(Bool.self, forKey: .elastic) ?? false
         deskew = try container.decodeIfPresent(Bool.self, forKey: .deskew) ?? false
+        inkWidth = try container.decodeIfPresent(Int.self, forKey: .inkWidth)
         schedule = try container.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .constant
         recipe = try container.decodeIfPresent(Recipe.self, forKey: .recipe)
     }
@@ -171,10 +179,10 @@ public final class Trainer {
 
     var normalization: DataLoader.Normalization? { configuration.normalize ? .mnist : nil }
 
-    /// `dataset` as this run's model sees it: deskewed when the configuration says so (`deskew`), as it is
-    /// otherwise. Training and test sets go through it once, before the first epoch.
+    /// `dataset` as this run's model sees it: preprocessed as the configuration says (`deskew`, `inkWidth`),
+    /// as it is otherwise. Training and test sets go through it once, before the first epoch.
     public func prepared(_ dataset: MNISTDataset) -> MNISTDataset {
-        configuration.deskew ? dataset.deskewed() : dataset
+        configuration.preprocessing.apply(to: dataset)
     }
 
     /// One shuffled (and, if configured, augmented) pass over `trainingSet`: returns the mean loss and the

@@ -31,8 +31,19 @@ struct DataCommand: ParsableCommand {
             "Draw the samples as `mnist train --deskew` shows them to the model: sheared upright (before --augment and --elastic)."
     )
     var deskew = false
+    @Option(
+        help: ArgumentHelp(
+            "Draw the samples as `mnist train --ink-width N` shows them to the model: each digit's ink N pixels wide (after --deskew, before --augment and --elastic).",
+            valueName: "pixels"))
+    var inkWidth: Int?
     @Option(help: "Seeds the random transforms of --augment and --elastic.")
     var seed: UInt64 = 0
+
+    func validate() throws {
+        if let inkWidth, !(1...28).contains(inkWidth) {
+            throw ValidationError("--ink-width must be between 1 and 28, found \(inkWidth)")
+        }
+    }
 
     func run() throws {
         let directory = try dataOptions.directory()
@@ -68,10 +79,13 @@ struct DataCommand: ParsableCommand {
             print("Label counts (\(name)): \(counts)")
         }
         let transformed = augment || elastic
-        // As training prepares them: deskewed once, then transformed anew each epoch.
-        let written = deskew ? trainingSet.prefix(100).deskewed() : trainingSet
+        // As training prepares them: preprocessed once, then transformed anew each epoch.
+        let preprocessing = InputPreprocessing(deskew: deskew, inkWidth: inkWidth)
+        let written = preprocessing.isNone ? trainingSet : preprocessing.apply(to: trainingSet.prefix(100))
         let samples = transformed ? augmented(written.prefix(100)) : written
-        let note = (deskew ? ", deskewed" : "") + (transformed ? ", augmented" : "")
+        let note =
+            (deskew ? ", deskewed" : "") + (inkWidth.map { ", ink \($0) px wide" } ?? "")
+            + (transformed ? ", augmented" : "")
         for index in 0..<min(max(show, 0), samples.imageCount) {
             print("\nTraining sample \(index), label \(samples.labels[index])\(note):")
             print(samples.asciiArt(at: index))

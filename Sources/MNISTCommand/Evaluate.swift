@@ -109,8 +109,9 @@ struct Evaluate: ParsableCommand {
         let (history, metricsURL) = report == nil ? ([], nil) : try readHistory(weightsURL: weightsURL)
         let testSet = try dataOptions.load(.test)
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
-        // A model trained on deskewed digits sees the test digits deskewed; the report shows them as written.
-        let inputSet = metadata["deskew"] == "true" ? testSet.deskewed() : testSet
+        // A model trained on preprocessed digits sees the test digits preprocessed the same way; the report
+        // shows them as written.
+        let inputSet = try WeightsFile.preprocessing(metadata, of: weightsURL).apply(to: testSet)
         let start = Date()
         let outcomes = classify(
             model: model, on: inputSet, normalization: normalization, augmentation: augment ? .mnist : nil,
@@ -149,16 +150,14 @@ struct Evaluate: ParsableCommand {
         let views = tta ? TestTimeAugmentation.mnist.views : [TestTimeAugmentation.identity.views[0]]
         var plain: [[Float]] = [], augmented: [[Float]] = []
         let start = Date()
-        // Deskewed once, for the members trained on deskewed digits.
-        var deskewedTestSet: MNISTDataset?
+        // Each preprocessing's test set made once, for the members trained on digits preprocessed that way.
+        var preprocessedTestSets: [InputPreprocessing: MNISTDataset] = [:]
         for member in ensemble.members {
             let model = member.makeModel()
             let normalization = normalize ? .mnist : member.normalization
-            var memberTestSet = testSet
-            if member.deskew {
-                if deskewedTestSet == nil { deskewedTestSet = testSet.deskewed() }
-                memberTestSet = deskewedTestSet!
-            }
+            let memberTestSet =
+                preprocessedTestSets[member.preprocessing] ?? member.preprocessing.apply(to: testSet)
+            preprocessedTestSets[member.preprocessing] = memberTestSet
             if augment {
                 plain.append(
                     classProbabilities(

@@ -14,7 +14,7 @@ struct Export: ParsableCommand {
             The graph (opset 17) takes input `input`, [N, 1, 28, 28] float pixels from 0 to 1 (MNIST's bytes \
             divided by 255, as `mnist evaluate` feeds them), and gives output `logits`, [N, 10], with N any batch \
             size. Weights trained on normalised pixels get the normalisation as the graph's first nodes; weights \
-            trained on deskewed digits (`train --deskew`) are refused, as no node deskews. The model is read from the file's metadata (or recognised by its tensors), as `mnist evaluate` reads it.
+            trained on preprocessed digits (`train --deskew`, `--ink-width`) are refused, as no node does that. The model is read from the file's metadata (or recognised by its tensors), as `mnist evaluate` reads it.
             """)
 
     @Option(help: "The format to write.")
@@ -34,14 +34,17 @@ struct Export: ParsableCommand {
         let outputURL = URL(fileURLWithPath: output ?? weightsURL.deletingPathExtension().path + ".onnx")
         try OutputPaths.check(outputs: [("--output", outputURL)], inputs: [("--weights", weightsURL)])
         let (kind, model, metadata) = try WeightsFile.read(from: weightsURL)
-        // Deskewing measures each image's slant, which no node of the graph does: exporting without it
-        // would give a graph that reads these weights' inputs wrongly.
-        if metadata["deskew"] == "true" {
+        // Deskewing and width normalisation measure each image's ink, which no node of the graph does:
+        // exporting without them would give a graph that reads these weights' inputs wrongly.
+        let preprocessing = try WeightsFile.preprocessing(metadata, of: weightsURL)
+        if !preprocessing.isNone {
             throw ExitError(
                 message:
-                    "\(weightsURL.path) was trained on deskewed digits (its metadata says deskew: true), and the ONNX "
-                    + "graph cannot deskew its input: deskew the images before the graph, or export weights trained "
-                    + "without --deskew")
+                    "\(weightsURL.path) was trained on preprocessed digits (its metadata says "
+                    + preprocessing.metadata.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                    .joined(separator: ", ")
+                    + "), and the ONNX graph cannot preprocess its input: do it to the images before the graph, or "
+                    + "export weights trained without --deskew and --ink-width")
         }
         let normalization: DataLoader.Normalization? = (normalize || metadata["normalize"] == "true") ? .mnist : nil
         let graph: ONNXGraph

@@ -70,6 +70,14 @@ struct Train: ParsableCommand {
             """)
     var deskew: Bool?
     @Option(
+        help: ArgumentHelp(
+            """
+            Stretch or squeeze every training and test digit horizontally so its ink is this many pixels wide \
+            (1–28), after --deskew (width normalisation; the weights file says so, and evaluate, predict and serve \
+            do the same to their images) (default: the recipe's; none does).
+            """, valueName: "pixels"))
+    var inkWidth: Int?
+    @Option(
         help: """
             How the learning rate moves, stepped every batch: constant, cosine (down to 0) or onecycle (up, then \
             down) (default: the recipe's, constant).
@@ -115,7 +123,7 @@ struct Train: ParsableCommand {
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
                 || labelSmoothing != nil || normalize != nil || augment != nil || elastic != nil || deskew != nil
-                || schedule != nil
+                || inkWidth != nil || schedule != nil
         {
             throw ValidationError(
                 "--resume keeps the checkpoint's recipe: only --epochs (and file and thread options) can go with it")
@@ -168,6 +176,7 @@ struct Train: ParsableCommand {
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
                 + (recipe.elastic ? ", elastically distorted" : "") + (recipe.deskew ? ", deskewed" : "")
+                + (recipe.inkWidth.map { ", ink \($0) px wide" } ?? "")
                 + (recipe.labelSmoothing > 0 ? ", label smoothing \(recipe.labelSmoothing)" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
@@ -204,16 +213,16 @@ struct Train: ParsableCommand {
                 "epochs": String(trainer.completedEpochs), "seed": String(recipe.seed),
                 "test_accuracy": last.map { String(format: "%.4f", $0.testAccuracy * 100) } ?? "",
                 "normalize": String(recipe.normalize), "augment": String(recipe.augment),
-                "elastic": String(recipe.elastic), "deskew": String(recipe.deskew),
-                "schedule": recipe.schedule.rawValue,
-            ].merging(recipe.recipe.map { ["recipe": $0.rawValue] } ?? [:]) { first, _ in first },
+                "elastic": String(recipe.elastic), "schedule": recipe.schedule.rawValue,
+            ].merging(recipe.recipe.map { ["recipe": $0.rawValue] } ?? [:]) { first, _ in first }
+                .merging(recipe.preprocessing.metadata) { first, _ in first },
             to: outputURL)
         writeTime += ContinuousClock.now - weightsStart
         print("Wrote \(outputURL.path), \(metricsURL.path) and \(checkpointURL.path)")
         // Where this run's time went (epochs resumed from the checkpoint not counted).
         let epochsRun = trainer.history.dropFirst(resumedEpochs)
         let testing = epochsRun.reduce(0) { $0 + ($1.testSeconds ?? 0) }
-        let reading = recipe.deskew ? "reading the data and deskewing it" : "reading the data"
+        let reading = recipe.preprocessing.isNone ? "reading the data" : "reading and preprocessing the data"
         print(
             String(
                 format: "Time: %.2f s (\(reading) %.2f s, training %.2f s, test passes %.2f s, writing %.2f s)",
@@ -237,6 +246,7 @@ struct Train: ParsableCommand {
         if let augment { configuration.augment = augment }
         if let elastic { configuration.elastic = elastic }
         if let deskew { configuration.deskew = deskew }
+        if let inkWidth { configuration.inkWidth = inkWidth }
         if let schedule { configuration.schedule = schedule }
         return configuration
     }

@@ -185,4 +185,32 @@ import Testing
         let capped = AffineWarp.Matrix.deskewing(source: dash, rows: rows, columns: columns)
         #expect(capped.xy == 1 && capped.x0 == -0.5)
     }
+
+    @Test func widthNormalizingScalesTheInkToTheWidthAndCentresIt() {
+        let (rows, columns) = (28, 28)
+        // Ink in columns 10…13 (4 pixels wide, centred on 11.5) of rows 5…20.
+        var image = [Float](repeating: 0, count: rows * columns)
+        for y in 5...20 { for x in 10...13 { image[y * columns + x] = 200 } }
+        let matrix = AffineWarp.Matrix.widthNormalizing(source: image, rows: rows, columns: columns, width: 16)
+        // Output column x reads 11.5 + (x − 13.5) · 4 / 16.
+        #expect(matrix == AffineWarp.Matrix(xx: 0.25, xy: 0, x0: 8.125, yx: 0, yy: 1, y0: 0))
+        // The ink's edges (pixel edges 9.5 and 13.5) land on 5.5 and 21.5: columns 6…21, 16 of them, hold at
+        // least half the ink's value, the rows outside 5…20 stay empty.
+        let normalized = warp(image, rows: rows, columns: columns, matrix)
+        for y in 0..<rows {
+            let halfInk = (0..<columns).filter { normalized[y * columns + $0] >= 100 }
+            #expect(halfInk == ((5...20).contains(y) ? Array(6...21) : []), "row \(y)")
+        }
+
+        // Squeezing works the same way: ink in columns 2…25 (24 wide) to 12 gives columns 8…19.
+        var wide = [Float](repeating: 0, count: rows * columns)
+        for x in 2...25 { wide[14 * columns + x] = 255 }
+        let squeeze = AffineWarp.Matrix.widthNormalizing(source: wide, rows: rows, columns: columns, width: 12)
+        #expect(squeeze == AffineWarp.Matrix(xx: 2, xy: 0, x0: -13.5, yx: 0, yy: 1, y0: 0))
+        let squeezed = warp(wide, rows: rows, columns: columns, squeeze)
+        #expect((0..<columns).filter { squeezed[14 * columns + $0] >= 127.5 } == Array(8...19))
+
+        let empty = [Float](repeating: 0, count: rows * columns)
+        #expect(AffineWarp.Matrix.widthNormalizing(source: empty, rows: rows, columns: columns, width: 16) == .identity)
+    }
 }
