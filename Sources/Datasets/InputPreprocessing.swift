@@ -10,10 +10,10 @@ import Kernels
 ///
 /// Each transformed image is resampled bilinearly and rounded to whole grey levels, so a preprocessed
 /// dataset is bytes again, and a 28×28 image given as whole levels 0–255 gives exactly the dataset's bytes.
-public struct InputPreprocessing: Sendable, Hashable, Codable {
+public struct InputPreprocessing: Sendable, Hashable {
     /// Shear every digit upright.
     public var deskew: Bool
-    /// Scale every digit horizontally so its ink is this many pixels wide (1…columns), after deskewing; nil
+    /// Scale every digit horizontally so its ink is this many pixels wide (1…28), after deskewing; nil
     /// leaves widths as they are.
     public var inkWidth: Int?
 
@@ -30,11 +30,9 @@ public struct InputPreprocessing: Sendable, Hashable, Codable {
 
     /// These settings as weights-file metadata: `deskew` ("true" or "false") and, when set, `ink_width`.
     public var metadata: [String: String] {
-        [Self.metadataKeys.deskew: String(deskew)].merging(
-            inkWidth.map { [Self.metadataKeys.inkWidth: String($0)] } ?? [:]
-        ) {
-            first, _ in first
-        }
+        var metadata = [Self.metadataKeys.deskew: String(deskew)]
+        if let inkWidth { metadata[Self.metadataKeys.inkWidth] = String(inkWidth) }
+        return metadata
     }
 
     /// The settings a weights file's metadata gives: none where it says nothing (files written by PyTorch or

@@ -34,8 +34,9 @@ public enum AffineWarp {
                 xx: cosine, xy: -sine, x0: centreX - (cosine * offsetX - sine * offsetY),
                 yx: sine, yy: cosine, y0: centreY - (sine * offsetX + cosine * offsetY))
         }
-        /// The horizontal shear that stands `source`'s digit upright (deskewing, as LeCun et al. and Cireşan
-        /// et al. preprocessed MNIST): with the ink's centre of mass (x̄, ȳ) and its moments
+
+        /// The horizontal shear that stands `source`'s digit upright (deskewing, as LeCun et al.'s "deskewed"
+        /// MNIST entries were preprocessed): with the ink's centre of mass (x̄, ȳ) and its moments
         /// μ₁₁ = Σ I·(x − x̄)(y − ȳ) and μ₀₂ = Σ I·(y − ȳ)², output pixel (x, y) reads the source at
         /// (x + s·(y − ȳ), y) for the slope s = μ₁₁ / μ₀₂, so the ink's columns no longer drift with its rows
         /// (the deskewed moment μ₁₁ is 0). Rows stay where they are, and so does the centre of mass. The slope

@@ -40,8 +40,8 @@ struct DataCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
-        if let inkWidth, !(1...28).contains(inkWidth) {
-            throw ValidationError("--ink-width must be between 1 and 28, found \(inkWidth)")
+        if let inkWidth, !(1...InputLimits.imageColumns).contains(inkWidth) {
+            throw ValidationError("--ink-width must be between 1 and \(InputLimits.imageColumns), found \(inkWidth)")
         }
     }
 

@@ -14,7 +14,8 @@ struct Export: ParsableCommand {
             The graph (opset 17) takes input `input`, [N, 1, 28, 28] float pixels from 0 to 1 (MNIST's bytes \
             divided by 255, as `mnist evaluate` feeds them), and gives output `logits`, [N, 10], with N any batch \
             size. Weights trained on normalised pixels get the normalisation as the graph's first nodes; weights \
-            trained on preprocessed digits (`train --deskew`, `--ink-width`) are refused, as no node does that. The model is read from the file's metadata (or recognised by its tensors), as `mnist evaluate` reads it.
+            trained on preprocessed digits (`train --deskew`, `--ink-width`) are refused, as no node does that. \
+            The model is read from the file's metadata (or recognised by its tensors), as `mnist evaluate` reads it.
             """)
 
     @Option(help: "The format to write.")
