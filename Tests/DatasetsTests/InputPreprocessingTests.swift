@@ -1,4 +1,5 @@
 import Kernels
+import TestSupport
 import Testing
 
 @testable import Datasets
@@ -7,20 +8,9 @@ import Testing
 /// as bytes, labels and shape are kept, the real digits' slant is mostly gone after deskewing and their ink
 /// has the asked width after width normalisation, and the settings survive a weights file's metadata.
 @Suite struct InputPreprocessingTests {
-    /// μ₁₁ / μ₀₂ of image `index`'s ink: the slope of its columns against its rows.
+    /// The slope of image `index`'s ink (`inkSlant`).
     static func slant(_ dataset: MNISTDataset, _ index: Int) -> Double {
-        let pixels = dataset.pixels(at: index).map(Double.init)
-        let columns = dataset.columns
-        let total = pixels.reduce(0, +)
-        let meanX = pixels.indices.reduce(0) { $0 + pixels[$1] * Double($1 % columns) } / total
-        let meanY = pixels.indices.reduce(0) { $0 + pixels[$1] * Double($1 / columns) } / total
-        var (covariance, rowVariance) = (0.0, 0.0)
-        for index in pixels.indices {
-            let (dx, dy) = (Double(index % columns) - meanX, Double(index / columns) - meanY)
-            covariance += pixels[index] * dx * dy
-            rowVariance += pixels[index] * dy * dy
-        }
-        return covariance / rowVariance
+        inkSlant(dataset.pixels(at: index).map(Double.init), columns: dataset.columns)
     }
 
     /// The first and last columns of image `index` holding a pixel of at least half the full level: where a

@@ -113,25 +113,6 @@ import Testing
         #expect(warp(image, rows: 4, columns: 4, halfOut, fill: 0)[0] == 0.5)
     }
 
-    /// μ₁₁ / μ₀₂ of `image`'s ink, in Double: the slope deskewing removes.
-    func slant(_ image: [Float], rows: Int, columns: Int) -> Double {
-        var (total, sumX, sumY) = (0.0, 0.0, 0.0)
-        for index in image.indices {
-            let (x, y, value) = (Double(index % columns), Double(index / columns), Double(image[index]))
-            (total, sumX, sumY) = (total + value, sumX + value * x, sumY + value * y)
-        }
-        let (meanX, meanY) = (sumX / total, sumY / total)
-        var (covariance, rowVariance) = (0.0, 0.0)
-        for index in image.indices {
-            let (dx, dy, value) = (
-                Double(index % columns) - meanX, Double(index / columns) - meanY, Double(image[index])
-            )
-            covariance += value * dx * dy
-            rowVariance += value * dy * dy
-        }
-        return covariance / rowVariance
-    }
-
     @Test func deskewingStandsASlantedStrokeUprightAndKeepsItsRowsAndCentre() {
         let (rows, columns) = (28, 28)
         // Ink at (8 + y/2, y) for every even row y from 4 to 24: a stroke leaning right as it goes down, slope
@@ -155,10 +136,10 @@ import Testing
         for y in 6..<22 {
             for x in 0..<6 { blob[y * columns + 4 + (y * 3) / 4 + x] = 50 + 200 * abs(numbers.next()) }
         }
-        let before = slant(blob, rows: rows, columns: columns)
-        let after = slant(
-            warp(blob, rows: rows, columns: columns, .deskewing(source: blob, rows: rows, columns: columns)),
-            rows: rows, columns: columns)
+        let before = inkSlant(blob.map(Double.init), columns: columns)
+        let after = inkSlant(
+            warp(blob, rows: rows, columns: columns, .deskewing(source: blob, rows: rows, columns: columns))
+                .map(Double.init), columns: columns)
         #expect(before > 0.6 && abs(after) < 0.1 * before, "slant \(before) → \(after)")
     }
 
