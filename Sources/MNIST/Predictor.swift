@@ -69,11 +69,22 @@ public final class Predictor: Sendable {
             preprocessing: try WeightsFile.preprocessing(metadata, of: url))
     }
 
+    /// How many images go through the model at once: predicting any number of images holds the activations
+    /// of at most this many.
+    public static let batchSize = 256
+
     /// Predictions for 28×28 images given as 784 values each from 0 (background) to 255 (ink), row-major,
-    /// white digit on black as in MNIST.
+    /// white digit on black as in MNIST; run through the model `batchSize` images at a time.
     public func predict(images: [[Float]]) -> [Prediction] {
-        guard !images.isEmpty else { return [] }
         precondition(images.allSatisfy { $0.count == 784 }, "each image must have 784 pixels")
+        let model = threadModel()
+        return stride(from: 0, to: images.count, by: Self.batchSize).flatMap { start in
+            predict(images[start..<min(start + Self.batchSize, images.count)], with: model)
+        }
+    }
+
+    /// Predictions for one batch of at most `batchSize` images by this thread's `model`.
+    private func predict(_ images: ArraySlice<[Float]>, with model: any UnaryLayer) -> [Prediction] {
         let scale: (Float) -> Float = { [normalization] value in
             let unit = value / 255
             guard let normalization else { return unit }
@@ -81,7 +92,6 @@ public final class Predictor: Sendable {
         }
         let preprocessed = images.map { preprocessing.apply(to: $0, rows: 28, columns: 28) }
         let batch = Tensor(shape: [images.count, 1, 28, 28], data: preprocessed.flatMap { $0.map(scale) })
-        let model = threadModel()
         let probabilities = withoutGradients { model(batch).softmax() }
         return (0..<images.count).map { index in
             Prediction(probabilities: Array(probabilities.data[(index * 10)..<((index + 1) * 10)]))

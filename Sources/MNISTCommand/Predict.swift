@@ -88,8 +88,8 @@ struct Predict: ParsableCommand {
         }
 
         var entries: [Entry] = []
-        for start in stride(from: 0, to: prepared.count, by: 256) {
-            let batch = prepared[start..<min(start + 256, prepared.count)]
+        for start in stride(from: 0, to: prepared.count, by: Predictor.batchSize) {
+            let batch = prepared[start..<min(start + Predictor.batchSize, prepared.count)]
             for (item, prediction) in zip(batch, predictor.predict(images: batch.map(\.pixels))) {
                 let ranked = prediction.top(top).map { Entry.Ranked(digit: $0.digit, probability: $0.probability) }
                 let entry = Entry(

@@ -98,6 +98,29 @@ import Testing
         #expect(fromOtherThreads.allSatisfy { $0 == before })
     }
 
+    /// More images than one batch are predicted `Predictor.batchSize` at a time, in order: the images on
+    /// either side of each batch boundary get what they get alone.
+    @Test func imagesBeyondOneBatchArePredictedInOrder() throws {
+        let predictor = try Self.predictor()
+        let images = try Self.testSet.get().images
+        let count = 2 * Predictor.batchSize + 88
+        let digits = (0..<count).map { index in images[(index * 784)..<((index + 1) * 784)].map(Float.init) }
+        let predictions = predictor.predict(images: digits)
+        #expect(predictions.count == count)
+        let boundaries = [
+            0, Predictor.batchSize - 1, Predictor.batchSize, 2 * Predictor.batchSize - 1,
+            2 * Predictor.batchSize, count - 1,
+        ]
+        for index in boundaries {
+            let alone = predictor.predict(image: digits[index])
+            #expect(predictions[index].digit == alone.digit, "image \(index)")
+            let close = zip(predictions[index].probabilities, alone.probabilities).allSatisfy { abs($0 - $1) <= 1e-5 }
+            #expect(close, "image \(index)")
+        }
+        let labels = try Self.testSet.get().labels
+        #expect(Self.accuracy(predictions, labels.prefix(count)) > 0.95)
+    }
+
     @Test func renderedTestDigitsAreRecognisedAfterPreparation() throws {
         let testSet = try Self.testSet.get()
         let predictor = try Self.predictor()
