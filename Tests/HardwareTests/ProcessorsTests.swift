@@ -34,45 +34,87 @@ import Testing
 }
 
 @Suite struct CgroupQuotaTests {
-    /// A folder with `cpu.max` files at the given paths, removed after `body`.
+    /// A folder holding the given files (path under it: contents), removed after `body`.
     func withHierarchy(_ files: [String: String], _ body: (String) throws -> Void) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgroup-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         for (path, contents) in files {
-            let folder = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try contents.write(to: folder.appendingPathComponent("cpu.max"), atomically: true, encoding: .utf8)
+            let file = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try contents.write(to: file, atomically: true, encoding: .utf8)
         }
         try body(root.path)
     }
 
+    /// cgroup v1's two files for a quota of `quota` microseconds each 100 ms in the folder `folder`.
+    func version1(_ folder: String, quota: Int) -> [String: String] {
+        [folder + "/cpu.cfs_quota_us": "\(quota)\n", folder + "/cpu.cfs_period_us": "100000\n"]
+    }
+
     @Test func aContainersOwnQuotaRoundsUp() throws {
-        try withHierarchy([".": "50000 100000\n"]) { root in
+        try withHierarchy(["cpu.max": "50000 100000\n"]) { root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/\n") == 1)
         }
-        try withHierarchy([".": "150000 100000\n"]) { root in
+        try withHierarchy(["cpu.max": "150000 100000\n"]) { root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/\n") == 2)
         }
     }
 
     @Test func theSmallestQuotaOnThePathToTheRootCounts() throws {
-        try withHierarchy(["a/b": "max 100000\n", "a": "300000 100000\n", ".": "max 100000\n"]) { root in
+        try withHierarchy(["a/b/cpu.max": "max 100000\n", "a/cpu.max": "300000 100000\n", "cpu.max": "max 100000\n"]) {
+            root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/a/b\n") == 3)
         }
-        try withHierarchy(["a/b": "100000 100000\n", "a": "300000 100000\n"]) { root in
+        try withHierarchy(["a/b/cpu.max": "100000 100000\n", "a/cpu.max": "300000 100000\n"]) { root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/a/b\n") == 1)
         }
     }
 
-    @Test func noQuotaNoCgroupV2OrAnUnreadableFileGiveNone() throws {
-        try withHierarchy([".": "max 100000\n"]) { root in
+    @Test func noQuotaNoCgroupsOrAnUnreadableFileGiveNone() throws {
+        try withHierarchy(["cpu.max": "max 100000\n"]) { root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/\n") == nil)
-            // cgroup v1 only: no "0::" line.
-            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "4:cpu:/\n1:name=systemd:/\n") == nil)
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: nil) == nil)
         }
-        try withHierarchy([".": "a lot\n"]) { root in
+        try withHierarchy(["cpu.max": "a lot\n"]) { root in
             #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "0::/\n") == nil)
+        }
+        try withHierarchy(version1("cpu", quota: -1)) { root in
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "4:cpu:/\n1:name=systemd:/\n") == nil)
+        }
+        // A quota without its period.
+        try withHierarchy(["cpu/cpu.cfs_quota_us": "100000\n"]) { root in
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "4:cpu:/\n") == nil)
+        }
+    }
+
+    /// cgroup v1 (as on this package's own development machines, where Foundation was seen to ignore a
+    /// child cgroup's quota): the cpu controller's line names the cgroup, under its mount.
+    @Test func aVersion1QuotaOnTheCgroupOrAnAncestorCounts() throws {
+        try withHierarchy(version1("cpu/quota-test", quota: 150000).merging(version1("cpu", quota: -1)) { $1 }) {
+            root in
+            let selfCgroup = "9:name=systemd:/\n2:cpuacct:/\n1:cpu:/quota-test\n0::/\n"
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: selfCgroup) == 2)
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "1:cpu:/quota-test/inner\n") == 2)
+            // Another controller's line names nothing for the quota.
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "2:cpuacct:/quota-test\n") == nil)
+        }
+        // Mounted with cpuacct as "cpu,cpuacct", no "cpu" link.
+        try withHierarchy(version1("cpu,cpuacct/docker/abc", quota: 50000)) { root in
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "3:cpu,cpuacct:/docker/abc\n") == 1)
+        }
+        // Inside a container the mount is its own cgroup while the line gives the host's path.
+        try withHierarchy(version1("cpu", quota: 300000)) { root in
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "3:cpuacct,cpu:/docker/abc\n") == 3)
+        }
+    }
+
+    /// Where both exist, the smaller of the two quotas counts.
+    @Test func theSmallerOfVersion2AndVersion1Counts() throws {
+        let files = version1("cpu", quota: 100000).merging(["cpu.max": "300000 100000\n"]) { $1 }
+        try withHierarchy(files) { root in
+            #expect(Processors.cgroupCPUQuota(root: root, selfCgroup: "1:cpu:/\n0::/\n") == 1)
         }
     }
 }
