@@ -1,8 +1,10 @@
 """Evaluates a safetensors checkpoint written by the Swift library with PyTorch.
 
-The file's __metadata__ must name the model ("mlp", "cnn" or "lenet5"); its tensors are
+The file's __metadata__ must name the model (one of tutorial_models.py's MODELS); its tensors are
 loaded with load_state_dict(strict=True) into the matching model from tutorial_models.py,
-which is then evaluated on the 10,000 MNIST test images. Example:
+which is then evaluated on the 10,000 MNIST test images, prepared as the metadata says: deskewed and
+width-normalised (`deskew`, `ink_width`: scripts/input_preprocessing.py) and normalised with MNIST's mean
+and standard deviation (`normalize`), as `mnist evaluate` prepares them. Example:
 
     python3 scripts/check_weights.py --weights runs/lenet5.safetensors
 """
@@ -14,7 +16,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist
+from input_preprocessing import preprocess
+from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist_raw
 
 
 def evaluate(model, images, labels, batch_size=1000):
@@ -42,7 +45,14 @@ def main():
     model = MODELS[name]()
     model.load_state_dict(load_file(args.weights), strict=True)
 
-    images, labels = load_mnist("test", args.data)
+    raw_images, raw_labels = load_mnist_raw("test", args.data)
+    ink_width = metadata.get("ink_width")
+    raw_images = preprocess(
+        raw_images, deskewed=metadata.get("deskew") == "true", ink_width=int(ink_width) if ink_width else None)
+    images = torch.from_numpy(raw_images.astype("float32") / 255.0).unsqueeze(1)
+    if metadata.get("normalize") == "true":
+        images = (images - 0.1307) / 0.3081  # DataLoader.Normalization.mnist
+    labels = torch.from_numpy(raw_labels.astype("int64"))
     correct = evaluate(model, images, labels)
     print(f"Model: {name} ({args.weights})")
     print(f"Correct: {correct}/{len(labels)}")

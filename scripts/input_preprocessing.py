@@ -79,13 +79,19 @@ def normalize_width(images, width):
 
 
 def preprocess(images, deskewed=False, ink_width=None):
-    """images [N, rows, columns] uint8 -> uint8, deskewed and then width-normalised as asked."""
-    result = np.asarray(images, dtype=np.float64)
-    if deskewed:
-        result = deskew(result)
-    if ink_width is not None:
-        result = normalize_width(result, ink_width)
-    return result.astype(np.uint8)
+    """images [N, rows, columns] uint8 -> uint8, deskewed and then width-normalised as asked; 5,000 images at
+    a time, so the float64 temporaries stay small."""
+    if not deskewed and ink_width is None:
+        return np.asarray(images, dtype=np.uint8)
+    chunks = []
+    for start in range(0, len(images), 5000):
+        result = np.asarray(images[start:start + 5000], dtype=np.float64)
+        if deskewed:
+            result = deskew(result)
+        if ink_width is not None:
+            result = normalize_width(result, ink_width)
+        chunks.append(result.astype(np.uint8))
+    return np.concatenate(chunks) if chunks else np.asarray(images, dtype=np.uint8)
 
 
 def write_idx(path, array):

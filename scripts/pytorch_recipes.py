@@ -9,7 +9,9 @@ and at the end the accuracy and wall time of every seed with their median.
 - best: the VGG-style network with --augment's random affine maps, AdamW lr 0.001 along a cosine to 0 with
   weight decay 0.05, batches of 64, 25 epochs.
 
---elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist);
+--model M trains network M instead of the recipe's (as `mnist train --model M`); --deskew and --ink-width N
+preprocess the training and test digits first, as `mnist train --deskew --ink-width N` does
+(scripts/input_preprocessing.py); --elastic adds --elastic's random displacement fields to the affine maps (ElasticDistortion.mnist);
 --weight-decay W trains with AdamW (decoupled weight decay W) instead of the recipe's optimizer, as `mnist
 train --optimizer adamw --weight-decay W` does, and --weight-decay 0 with Adam, as `--optimizer adam
 --weight-decay 0`; --label-smoothing E trains with cross-entropy's label_smoothing E, as `mnist train
@@ -33,8 +35,9 @@ import statistics  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from input_preprocessing import preprocess  # noqa: E402
 from pytorch_accuracy import accuracy, random_affine  # noqa: E402
-from tutorial_models import MODELS, load_mnist  # noqa: E402
+from tutorial_models import MODELS, load_mnist_raw  # noqa: E402
 
 RECIPES = {
     "tutorial": dict(model="lenet5", lr=0.001, batch_size=64, epochs=10, schedule="constant", augment=False),
@@ -60,6 +63,9 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cuda: on a GPU, in float32 (TF32 off)")
+    parser.add_argument("--model", choices=list(MODELS))
+    parser.add_argument("--deskew", action="store_true")
+    parser.add_argument("--ink-width", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
@@ -67,8 +73,10 @@ def main():
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     args = parser.parse_args()
+    if args.ink_width is not None and not 1 <= args.ink_width <= 28:
+        parser.error(f"--ink-width {args.ink_width}: expected a whole number of pixels, 1 to 28")
     recipe = dict(RECIPES[args.recipe])
-    for key in ("epochs", "batch_size", "lr", "weight_decay"):
+    for key in ("model", "epochs", "batch_size", "lr", "weight_decay"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
     torch.set_num_threads(args.threads)
@@ -78,10 +86,20 @@ def main():
     torch.backends.cudnn.benchmark = True
     import_seconds = time.perf_counter() - PROCESS_START
     load_start = time.perf_counter()
-    train_images, train_labels = (t.to(device) for t in load_mnist("train"))
-    test_images, test_labels = (t.to(device) for t in load_mnist("test"))
+
+    def load(split):
+        """images float32 [N,1,28,28] in 0…1 (preprocessed as asked), labels int64 [N], on the device."""
+        images, labels = load_mnist_raw(split)
+        images = preprocess(images, deskewed=args.deskew, ink_width=args.ink_width)
+        return (torch.from_numpy(images.astype("float32") / 255.0).unsqueeze(1).to(device),
+                torch.from_numpy(labels.astype("int64")).to(device))
+
+    train_images, train_labels = load("train")
+    test_images, test_labels = load("test")
     load_seconds = time.perf_counter() - load_start
-    print(f"PyTorch {torch.__version__} on {device}, {args.threads} threads, recipe {args.recipe}: {recipe}")
+    preprocessing = (" deskewed" if args.deskew else "") + (f" ink width {args.ink_width}" if args.ink_width else "")
+    print(f"PyTorch {torch.__version__} on {device}, {args.threads} threads, recipe {args.recipe}: {recipe}"
+          + (f", digits{preprocessing}" if preprocessing else ""))
     print(f"importing torch {import_seconds:.2f} s, reading the data {load_seconds:.2f} s")
     batch_size, epochs = recipe["batch_size"], recipe["epochs"]
     batches = math.ceil(len(train_images) / batch_size)
