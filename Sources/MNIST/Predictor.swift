@@ -76,6 +76,7 @@ public final class Predictor: Sendable {
     /// Predictions for 28×28 images given as 784 values each from 0 (background) to 255 (ink), row-major,
     /// white digit on black as in MNIST; run through the model `batchSize` images at a time.
     public func predict(images: [[Float]]) -> [Prediction] {
+        guard !images.isEmpty else { return [] }
         precondition(images.allSatisfy { $0.count == 784 }, "each image must have 784 pixels")
         let model = threadModel()
         return stride(from: 0, to: images.count, by: Self.batchSize).flatMap { start in
