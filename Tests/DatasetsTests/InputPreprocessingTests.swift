@@ -34,8 +34,8 @@ import Testing
         InputPreprocessing(deskew: true, inkWidth: 12),
     ]
 
-    /// An independent oracle: the first 100 test images preprocessed by scripts/input_preprocessing.py (numpy,
-    /// float64, written from the formulas rather than the Swift code; Fixtures/README.md). Swift computes in
+    /// A second implementation as the oracle: the first 100 test images preprocessed by
+    /// scripts/input_preprocessing.py (numpy, vectorised, float64; Fixtures/README.md). Swift computes in
     /// float32, so a value that lands within rounding error of a half level may round the other way: every
     /// pixel is within one level of numpy's and at most 0.1% of them differ at all (1 of 78,400 did when the
     /// fixture was made).
