@@ -16,8 +16,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from input_preprocessing import preprocess
-from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist_raw
+from tutorial_models import DEFAULT_DATA_DIR, MODELS, load_mnist
 
 
 def evaluate(model, images, labels, batch_size=1000):
@@ -45,14 +44,11 @@ def main():
     model = MODELS[name]()
     model.load_state_dict(load_file(args.weights), strict=True)
 
-    raw_images, raw_labels = load_mnist_raw("test", args.data)
     ink_width = metadata.get("ink_width")
-    raw_images = preprocess(
-        raw_images, deskewed=metadata.get("deskew") == "true", ink_width=int(ink_width) if ink_width else None)
-    images = torch.from_numpy(raw_images.astype("float32") / 255.0).unsqueeze(1)
+    images, labels = load_mnist(
+        "test", args.data, deskewed=metadata.get("deskew") == "true", ink_width=int(ink_width) if ink_width else None)
     if metadata.get("normalize") == "true":
         images = (images - 0.1307) / 0.3081  # DataLoader.Normalization.mnist
-    labels = torch.from_numpy(raw_labels.astype("int64"))
     correct = evaluate(model, images, labels)
     print(f"Model: {name} ({args.weights})")
     print(f"Correct: {correct}/{len(labels)}")

@@ -35,9 +35,8 @@ import statistics  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from input_preprocessing import preprocess  # noqa: E402
 from pytorch_accuracy import accuracy, random_affine  # noqa: E402
-from tutorial_models import MODELS, load_mnist_raw  # noqa: E402
+from tutorial_models import MODELS, load_mnist  # noqa: E402
 
 RECIPES = {
     "tutorial": dict(model="lenet5", lr=0.001, batch_size=64, epochs=10, schedule="constant", augment=False),
@@ -86,20 +85,13 @@ def main():
     torch.backends.cudnn.benchmark = True
     import_seconds = time.perf_counter() - PROCESS_START
     load_start = time.perf_counter()
-
-    def load(split):
-        """images float32 [N,1,28,28] in 0…1 (preprocessed as asked), labels int64 [N], on the device."""
-        images, labels = load_mnist_raw(split)
-        images = preprocess(images, deskewed=args.deskew, ink_width=args.ink_width)
-        return (torch.from_numpy(images.astype("float32") / 255.0).unsqueeze(1).to(device),
-                torch.from_numpy(labels.astype("int64")).to(device))
-
-    train_images, train_labels = load("train")
-    test_images, test_labels = load("test")
+    preprocessing = dict(deskewed=args.deskew, ink_width=args.ink_width)
+    train_images, train_labels = (t.to(device) for t in load_mnist("train", **preprocessing))
+    test_images, test_labels = (t.to(device) for t in load_mnist("test", **preprocessing))
     load_seconds = time.perf_counter() - load_start
-    preprocessing = (" deskewed" if args.deskew else "") + (f" ink width {args.ink_width}" if args.ink_width else "")
+    described = (" deskewed" if args.deskew else "") + (f" ink width {args.ink_width}" if args.ink_width else "")
     print(f"PyTorch {torch.__version__} on {device}, {args.threads} threads, recipe {args.recipe}: {recipe}"
-          + (f", digits{preprocessing}" if preprocessing else ""))
+          + (f", digits{described}" if described else ""))
     print(f"importing torch {import_seconds:.2f} s, reading the data {load_seconds:.2f} s")
     batch_size, epochs = recipe["batch_size"], recipe["epochs"]
     batches = math.ceil(len(train_images) / batch_size)

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from input_preprocessing import preprocess
+
 DEFAULT_DATA_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist"))
 
 
@@ -155,9 +157,12 @@ def load_mnist_raw(split, data_dir=DEFAULT_DATA_DIR):
     return images, labels
 
 
-def load_mnist(split, data_dir=DEFAULT_DATA_DIR):
-    """Returns (images float32 [N,1,28,28] scaled to [0,1] like ToTensor, labels int64 [N])."""
+def load_mnist(split, data_dir=DEFAULT_DATA_DIR, deskewed=False, ink_width=None):
+    """Returns (images float32 [N,1,28,28] scaled to [0,1] like ToTensor, labels int64 [N]), the images
+    deskewed and width-normalised first as asked (`mnist train --deskew --ink-width N`,
+    input_preprocessing.py)."""
     images, labels = load_mnist_raw(split, data_dir)
+    images = preprocess(images, deskewed=deskewed, ink_width=ink_width)
     x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
     return x, y
