@@ -48,6 +48,9 @@ extension TrainingConfiguration {
         guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
             throw InputError("--label-smoothing must be between 0 and 1, found \(labelSmoothing)")
         }
+        guard sharpnessRadius.isFinite && sharpnessRadius >= 0 else {
+            throw InputError("--sharpness-radius must be a finite number of at least 0, found \(sharpnessRadius)")
+        }
         if let inkWidth, !(1...InputLimits.imageColumns).contains(inkWidth) {
             throw outside("--ink-width", 1...InputLimits.imageColumns, inkWidth)
         }

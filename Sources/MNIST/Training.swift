@@ -48,6 +48,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Label smoothing ε of the cross-entropy loss, in 0…1 (PyTorch's `label_smoothing`; 0 trains on the
     /// labels alone, as the tutorial does).
     public var labelSmoothing: Float = 0
+    /// ρ of sharpness-aware minimisation (`Learner.sharpnessRadius`); 0, the default, trains without it.
+    public var sharpnessRadius: Float = 0
     /// Seeds the initial weights, the shuffling and the augmentation.
     public var seed: UInt64 = 0
     /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
@@ -76,7 +78,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var preprocessing: InputPreprocessing { InputPreprocessing(deskew: deskew, inkWidth: inkWidth) }
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`), so older checkpoints still resume.
+    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`, `sharpnessRadius`), so older checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)
@@ -87,6 +89,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         momentum = try container.decode(Float.self, forKey: .momentum)
         weightDecay = try container.decode(Float.self, forKey: .weightDecay)
         labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
+        sharpnessRadius = try container.decodeIfPresent(Float.self, forKey: .sharpnessRadius) ?? 0
         seed = try container.decode(UInt64.self, forKey: .seed)
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
@@ -164,6 +167,7 @@ public final class Trainer {
         learner = Learner(
             model: model, optimizer: optimizer,
             loss: { $0.crossEntropy(labels: $1, labelSmoothing: labelSmoothing) }, generator: generator)
+        learner.sharpnessRadius = configuration.sharpnessRadius
     }
 
     public var model: any UnaryLayer { learner.model }

@@ -41,6 +41,12 @@ struct Train: ParsableCommand {
             digit (PyTorch's label_smoothing) (default 0).
             """)
     var labelSmoothing: Float?
+    @Option(
+        help: """
+            Sharpness-aware minimisation's radius ρ: each step takes the batch's gradients at the weights moved \
+            ρ along them (SAM), twice a step's cost (default 0: without).
+            """)
+    var sharpnessRadius: Float?
     @Option(help: "Seeds the initial weights, the shuffling and the random transforms of --augment (default 0).")
     var seed: UInt64?
     @Flag(
@@ -122,7 +128,8 @@ struct Train: ParsableCommand {
         }
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
-                || labelSmoothing != nil || normalize != nil || augment != nil || elastic != nil || deskew != nil
+                || labelSmoothing != nil || sharpnessRadius != nil || normalize != nil || augment != nil
+                || elastic != nil || deskew != nil
                 || inkWidth != nil || schedule != nil
         {
             throw ValidationError(
@@ -178,6 +185,7 @@ struct Train: ParsableCommand {
                 + (recipe.elastic ? ", elastically distorted" : "") + (recipe.deskew ? ", deskewed" : "")
                 + (recipe.inkWidth.map { ", ink \($0) px wide" } ?? "")
                 + (recipe.labelSmoothing > 0 ? ", label smoothing \(recipe.labelSmoothing)" : "")
+                + (recipe.sharpnessRadius > 0 ? ", sharpness-aware ρ \(recipe.sharpnessRadius)" : "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
         let resumedEpochs = trainer.completedEpochs
@@ -241,6 +249,7 @@ struct Train: ParsableCommand {
         if let momentum { configuration.momentum = momentum }
         if let weightDecay { configuration.weightDecay = weightDecay }
         if let labelSmoothing { configuration.labelSmoothing = labelSmoothing }
+        if let sharpnessRadius { configuration.sharpnessRadius = sharpnessRadius }
         if let seed { configuration.seed = seed }
         if let normalize { configuration.normalize = normalize }
         if let augment { configuration.augment = augment }

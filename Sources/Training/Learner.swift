@@ -27,6 +27,10 @@ public final class Learner {
     public var callbacks: [any TrainingCallback]
     /// Draws each epoch's shuffle (and transforms, when the loader augments); save its `state` to resume.
     public var generator: RandomGenerator
+    /// ρ of sharpness-aware minimisation (SAM, Foret et al. 2021): when above 0, each step's gradients are
+    /// taken a distance ρ uphill of the weights (see `sharpnessAwareGradients`), at twice the cost of a step.
+    /// 0, the default, trains on the gradients at the weights.
+    public var sharpnessRadius: Float = 0
     /// The epochs `fit` has completed, with their results.
     public var history: [EpochMetrics] = []
     /// Set by `stop()`: `fit` ends after the epoch in progress.
@@ -101,6 +105,7 @@ public final class Learner {
             guard step.loss.isFinite else {
                 throw LearnerError.nonFiniteLoss(epoch: epoch + 1, batch: index + 1, loss: step.loss)
             }
+            if sharpnessRadius > 0 { sharpnessAwareGradients(images: batch.images, labels: batch.labels) }
             optimizer.step()
             totalLoss += Double(step.loss) * Double(batch.labels.count)
             correct += step.correct
@@ -171,6 +176,32 @@ public final class Learner {
         }
         for result in results { loss += result.loss }
         return (loss, results.reduce(0) { $0 + $1.correct })
+    }
+
+    /// Replaces the gradients `gradientStep` left with those of the same batch at the weights moved a distance
+    /// `sharpnessRadius` (ρ) along them, w + ρ·g/‖g‖ (‖g‖ over every parameter with a gradient), then puts
+    /// the weights back as they were, bit for bit: SAM's step, which the optimizer then applies to w (as the
+    /// authors' PyTorch code and davda54/sam do). The batch-norm statistics keep the first pass's update only,
+    /// as davda54/sam's `disable_running_stats` does for the second pass.
+    func sharpnessAwareGradients(images: Tensor, labels: [Int32]) {
+        let parameters = optimizer.parameters.map(\.tensor).filter { $0.grad != nil }
+        var squaredNorm: Double = 0
+        for parameter in parameters {
+            for value in parameter.grad!.data { squaredNorm += Double(value) * Double(value) }
+        }
+        guard squaredNorm > 0 else { return }
+        let scale = Float(Double(sharpnessRadius) / squaredNorm.squareRoot())
+        let weights = parameters.map(\.data)
+        for parameter in parameters {
+            let gradient = parameter.grad!.data
+            parameter.data.withUnsafeMutableBufferPointer { values in
+                for index in values.indices { values[index] += scale * gradient[index] }
+            }
+        }
+        let buffers = model.namedBuffers.map { ($0.tensor, $0.tensor.data) }
+        _ = gradientStep(images: images, labels: labels)
+        for (buffer, values) in buffers { buffer.data = values }
+        for (parameter, values) in zip(parameters, weights) { parameter.data = values }
     }
 
     /// The mean loss and the accuracy on every batch of `loader`, in evaluation mode with nothing recorded

@@ -198,6 +198,10 @@ import Testing
         #expect { _ = try Trainer.resume(from: overSmoothed) } throws: {
             "\($0)".contains("its recipe cannot be trained: --label-smoothing must be between 0 and 1, found 2.0")
         }
+        let negativeRadius = try Self.checkpoint(in: directory) { $0.sharpnessRadius = -0.5 }
+        #expect { _ = try Trainer.resume(from: negativeRadius) } throws: {
+            "\($0)".contains("--sharpness-radius must be a finite number of at least 0, found -0.5")
+        }
     }
 
     // MARK: 4. Weights that are not numbers

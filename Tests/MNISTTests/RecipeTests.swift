@@ -28,8 +28,8 @@ import Testing
         for recipe in Recipe.allCases { #expect(throws: Never.self) { try recipe.configuration.validate() } }
     }
 
-    /// A checkpoint written before recipes and label smoothing existed (no `recipe` or `labelSmoothing` key)
-    /// still decodes, with no recipe and no smoothing; a new one keeps its recipe.
+    /// A checkpoint written before recipes, label smoothing and SAM existed (no `recipe`, `labelSmoothing` or
+    /// `sharpnessRadius` key) still decodes, with no recipe, no smoothing and no SAM; a new one keeps its recipe.
     @Test func configurationsDecodeWithAndWithoutARecipe() throws {
         var configuration = Recipe.speed.configuration
         configuration.epochs = 3
@@ -39,6 +39,8 @@ import Testing
         #expect(object["recipe"] as? String == "speed")
         object["recipe"] = nil
         object["labelSmoothing"] = nil
+        #expect(object["sharpnessRadius"] as? Double == 0)
+        object["sharpnessRadius"] = nil
         let older = try JSONDecoder().decode(
             TrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: object))
         configuration.recipe = nil
@@ -87,7 +89,7 @@ import Testing
         let (header, configuration) = try Self.train([
             "--recipe", "best", "--model", "fast", "--epochs", "1", "--batch-size", "32", "--lr", "0.002",
             "--optimizer", "sgd", "--schedule", "onecycle", "--no-augment", "--normalize", "--seed", "7",
-            "--label-smoothing", "0.1",
+            "--label-smoothing", "0.1", "--sharpness-radius", "0.05",
         ])
         var expected = Recipe.best.configuration
         expected.model = .fast
@@ -100,9 +102,10 @@ import Testing
         expected.normalize = true
         expected.seed = 7
         expected.labelSmoothing = 0.1
+        expected.sharpnessRadius = 0.05
         #expect(configuration == expected)
         #expect(header.contains("recipe best: sgd lr 0.002 onecycle, batch 32, 1 epochs, seed 7"), "\(header)")
-        #expect(header.hasSuffix(", normalized, label smoothing 0.1"), "\(header)")
+        #expect(header.hasSuffix(", normalized, label smoothing 0.1, sharpness-aware ρ 0.05"), "\(header)")
 
         let (_, augmented) = try Self.train(["--model", "fast", "--augment", "--epochs", "1"])
         #expect(augmented.recipe == .tutorial && augmented.augment && augmented.model == .fast)

@@ -177,6 +177,60 @@ import Training
 
     /// Splitting is the model's to declare: a model of its own with batch normalisation runs its batch whole
     /// (bit for bit a plain backward pass on four threads); without it, the batch splits into four parts.
+    /// A learner with `sharpnessRadius` ρ takes SAM's step, checked against the same step done by hand on a twin
+    /// model: the gradients g at the weights w, then g′ at w + ρ·g/‖g‖ (‖g‖ over every parameter), then SGD's
+    /// w − lr·g′ from w itself. The batch-norm statistics keep the first pass's update only (one batch tracked).
+    @Test func sharpnessAwareStepsTakeTheGradientsUphill() throws {
+        final class Normalized: Module, UnaryLayer {
+            let hidden: Linear
+            let normalization = BatchNorm1d(32)
+            let output: Linear
+            init(generator: inout RandomGenerator) {
+                hidden = Linear(784, 32, generator: &generator)
+                output = Linear(32, 10, generator: &generator)
+            }
+            func callAsFunction(_ input: Tensor) -> Tensor { output(normalization(hidden(input.flattened())).relu()) }
+        }
+        let (radius, rate): (Float, Float) = (0.5, 0.1)
+        var generator = RandomGenerator(seed: 13)
+        let model = Normalized(generator: &generator)
+        generator = RandomGenerator(seed: 13)
+        let twin = Normalized(generator: &generator)
+        let loader = DataLoader(dataset: try Self.training.get().prefix(64), batchSize: 64)
+        let batch = try #require(loader.epoch(generator: &generator).first)
+
+        let learner = Learner(model: model, optimizer: SGD(parameters: model.namedParameters, learningRate: rate))
+        learner.sharpnessRadius = radius
+        _ = try learner.trainEpoch(on: loader, epoch: 0)
+
+        // By hand, on the twin.
+        func gradients() -> [[Float]] {
+            twin.zeroGrad()
+            twin(batch.images).crossEntropy(labels: batch.labels).backward()
+            return twin.parameters.map { $0.grad!.data }
+        }
+        let weights = twin.parameters.map(\.data)
+        let atWeights = gradients()
+        let statistics = twin.namedBuffers.map(\.tensor.data)
+        let norm = atWeights.joined().reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        for (parameter, gradient) in zip(twin.parameters, atWeights) {
+            parameter.data = zip(parameter.data, gradient).map { $0 + Float(Double(radius) / norm) * $1 }
+        }
+        let uphill = gradients()
+        for (parameter, (weight, gradient)) in zip(twin.parameters, zip(weights, uphill)) {
+            parameter.data = zip(weight, gradient).map { $0 - rate * $1 }
+        }
+
+        // The step differs from plain SGD's: the gradients moved.
+        let moved = zip(atWeights.joined(), uphill.joined()).map { abs($0 - $1) }.max() ?? 0
+        #expect(moved > 1e-3, "the gradients at w + ρ·g/‖g‖ moved by \(moved) at most")
+        for ((name, parameter), expected) in zip(model.namedParameters, twin.parameters) {
+            expectClose(parameter.data, expected.data, absolute: 1e-6, relative: 1e-5, name)
+        }
+        #expect(model.normalization.batchesTracked.scalar == 1)
+        #expect(model.namedBuffers.map(\.tensor.data) == statistics)
+    }
+
     @Test func splittingIsDeclaredByTheLayers() throws {
         final class Normalized: Module, UnaryLayer {
             let linear: Linear
