@@ -15,7 +15,8 @@ preprocess the training and test digits first, as `mnist train --deskew --ink-wi
 --weight-decay W trains with AdamW (decoupled weight decay W) instead of the recipe's optimizer, as `mnist
 train --optimizer adamw --weight-decay W` does, and --weight-decay 0 with Adam, as `--optimizer adam
 --weight-decay 0`; --label-smoothing E trains with cross-entropy's label_smoothing E, as `mnist train
---label-smoothing E`.
+--label-smoothing E`; --sharpness-radius R takes each step's gradients at the weights moved R along them (SAM),
+as `mnist train --sharpness-radius R`.
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
@@ -56,6 +57,28 @@ def make_scheduler(optimizer, schedule, lr, total_steps):
     return None
 
 
+def sharpness_aware_gradients(model, images, labels, radius, label_smoothing):
+    """SAM (Foret et al. 2021), as `mnist train --sharpness-radius`: replaces the gradients g at the weights w by
+    those of the same batch at w + radius * g / |g| (the norm over every parameter), then puts w back, and the
+    batch-norm statistics as the first pass left them (davda54/sam's disable_running_stats)."""
+    parameters = [parameter for parameter in model.parameters() if parameter.grad is not None]
+    norm = torch.linalg.vector_norm(torch.cat([parameter.grad.double().flatten() for parameter in parameters]))
+    if norm == 0:
+        return
+    weights = [parameter.detach().clone() for parameter in parameters]
+    buffers = [buffer.detach().clone() for buffer in model.buffers()]
+    with torch.no_grad():
+        for parameter in parameters:
+            parameter.add_(parameter.grad * float(radius / norm))
+    model.zero_grad()
+    F.cross_entropy(model(images), labels, label_smoothing=label_smoothing).backward()
+    with torch.no_grad():
+        for buffer, saved in zip(model.buffers(), buffers):
+            buffer.copy_(saved)
+        for parameter, saved in zip(parameters, weights):
+            parameter.copy_(saved)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="tutorial", choices=list(RECIPES))
@@ -71,6 +94,7 @@ def main():
     parser.add_argument("--elastic", action="store_true")
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--sharpness-radius", type=float, default=0.0)
     args = parser.parse_args()
     if args.ink_width is not None and not 1 <= args.ink_width <= 28:
         parser.error(f"--ink-width {args.ink_width}: expected a whole number of pixels, 1 to 28")
@@ -120,6 +144,8 @@ def main():
                 loss = F.cross_entropy(model(images), labels, label_smoothing=args.label_smoothing)
                 optimizer.zero_grad()
                 loss.backward()
+                if args.sharpness_radius > 0:
+                    sharpness_aware_gradients(model, images, labels, args.sharpness_radius, args.label_smoothing)
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
