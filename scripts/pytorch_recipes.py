@@ -98,6 +98,10 @@ def main():
     args = parser.parse_args()
     if args.ink_width is not None and not 1 <= args.ink_width <= 28:
         parser.error(f"--ink-width {args.ink_width}: expected a whole number of pixels, 1 to 28")
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs {args.epochs}: expected at least 1, as mnist train does")
+    if args.sharpness_radius < 0:
+        parser.error(f"--sharpness-radius {args.sharpness_radius}: expected a number of at least 0")
     recipe = dict(RECIPES[args.recipe])
     for key in ("model", "epochs", "batch_size", "lr", "weight_decay"):
         if getattr(args, key) is not None:
