@@ -78,7 +78,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var preprocessing: InputPreprocessing { InputPreprocessing(deskew: deskew, inkWidth: inkWidth) }
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`, `sharpnessRadius`), so older checkpoints still resume.
+    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`, `sharpnessRadius`), so older
+    /// checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelKind.self, forKey: .model)

@@ -180,9 +180,9 @@ public final class Learner {
 
     /// Replaces the gradients `gradientStep` left with those of the same batch at the weights moved a distance
     /// `sharpnessRadius` (ρ) along them, w + ρ·g/‖g‖ (‖g‖ over every parameter with a gradient), then puts
-    /// the weights back as they were, bit for bit: SAM's step, which the optimizer then applies to w (as the
-    /// authors' PyTorch code and davda54/sam do). The batch-norm statistics keep the first pass's update only,
-    /// as davda54/sam's `disable_running_stats` does for the second pass.
+    /// the weights back as they were, bit for bit: SAM's step, which the optimizer then applies to w (as
+    /// davda54/sam, a PyTorch implementation, does). The batch-norm statistics keep the first pass's update
+    /// only, as davda54/sam's `disable_running_stats` does for the second pass.
     func sharpnessAwareGradients(images: Tensor, labels: [Int32]) {
         let parameters = optimizer.parameters.map(\.tensor).filter { $0.grad != nil }
         var squaredNorm: Double = 0
