@@ -45,6 +45,8 @@ def main():
     model.load_state_dict(load_file(args.weights), strict=True)
 
     ink_width = metadata.get("ink_width")
+    if ink_width is not None and not (ink_width.isdigit() and 1 <= int(ink_width) <= 28):
+        sys.exit(f"{args.weights}: __metadata__ ink_width is {ink_width!r}; expected a whole number of pixels, 1 to 28")
     images, labels = load_mnist(
         "test", args.data, deskewed=metadata.get("deskew") == "true", ink_width=int(ink_width) if ink_width else None)
     if metadata.get("normalize") == "true":
