@@ -66,30 +66,33 @@ let package = Package(
         // The threads `Parallel` runs work on: one per part, kept from call to call, spinning briefly between jobs.
         .target(name: "CWorkerPool", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
 
+        // `checkPrecondition`: argument checks whose messages survive optimised builds, for every target below.
+        .target(name: "Preconditions"),
         // Forward/backward kernels on plain buffers, each with a naive reference twin.
         .target(
-            name: "Kernels", dependencies: ["Hardware", "COpenBLAS", "CVectorKernels", "CWorkerPool"],
+            name: "Kernels",
+            dependencies: ["Preconditions", "Hardware", "COpenBLAS", "CVectorKernels", "CWorkerPool"],
             swiftSettings: kernelCodeGeneration + optimizedInDebug),
         // Tensor, reverse-mode autodiff tape, seeded random numbers.
-        .target(name: "Autograd", dependencies: ["Kernels"], swiftSettings: kernelCodeGeneration),
+        .target(name: "Autograd", dependencies: ["Preconditions", "Kernels"], swiftSettings: kernelCodeGeneration),
         // Reading regular files only, their size known first (weights and IDX files).
         .target(name: "FileInput"),
         // Module, layers, losses, safetensors weights I/O.
-        .target(name: "NN", dependencies: ["Autograd", "FileInput"]),
+        .target(name: "NN", dependencies: ["Preconditions", "Autograd", "FileInput"]),
         // Adam, AdamW, SGD, learning-rate schedules.
-        .target(name: "Optimizers", dependencies: ["NN"]),
+        .target(name: "Optimizers", dependencies: ["Preconditions", "NN"]),
         // IDX files (raw or gzip), MNIST, DataLoader, checksums, download.
-        .target(name: "Datasets", dependencies: ["Autograd", "Kernels", "CZlib", "FileInput"]),
+        .target(name: "Datasets", dependencies: ["Preconditions", "Autograd", "Kernels", "CZlib", "FileInput"]),
         // Training any model: Learner (fit, data-parallel steps, schedules), callbacks, checkpoints.
         .target(name: "Training", dependencies: ["Kernels", "NN", "Optimizers", "Datasets"]),
         // PNG decoding and encoding, and MNIST's own preprocessing of a person's digit image.
-        .target(name: "Imaging", dependencies: ["CPNG"]),
+        .target(name: "Imaging", dependencies: ["Preconditions", "CPNG"]),
         // The engine as one module: `import DeepLearning`.
         .target(name: "DeepLearning", dependencies: ["Autograd", "NN", "Optimizers", "Datasets", "Training"]),
         // The tutorial's models, training loop, evaluation, checkpoints, prediction.
-        .target(name: "MNIST", dependencies: ["NN", "Optimizers", "Datasets", "Training", "Imaging"]),
+        .target(name: "MNIST", dependencies: ["Preconditions", "NN", "Optimizers", "Datasets", "Training", "Imaging"]),
         // `mnist evaluate --report`'s files (metrics file, heat map, SVG curves, Markdown) and sample grids.
-        .target(name: "Reports", dependencies: ["MNIST", "Imaging"]),
+        .target(name: "Reports", dependencies: ["Preconditions", "MNIST", "Imaging"]),
         // `--log-level` and the log lines on standard error, for `mnist` and `mnist-serve` (swift-log only).
         .target(
             name: "CommandLineLogging",
@@ -103,7 +106,7 @@ let package = Package(
         .target(
             name: "ServingHTTP",
             dependencies: [
-                "Serving", "Hardware", .product(name: "Hummingbird", package: "hummingbird"),
+                "Preconditions", "Serving", "Hardware", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),

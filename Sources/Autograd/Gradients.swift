@@ -1,3 +1,5 @@
+import Preconditions
+
 /// How a tensor was computed: its inputs and the pullback that maps the gradient of the result to a
 /// gradient for each input (nil for an input that needs none).
 public final class GradientNode {
@@ -52,7 +54,7 @@ extension Tensor {
     /// Computes the gradient of this scalar with respect to every leaf tensor that requires one and adds it
     /// to that leaf's `grad` (PyTorch's `loss.backward()`). The recorded graph is released afterwards.
     public func backward() {
-        precondition(count == 1, "backward() needs a scalar (one element), shape is \(shape)")
+        checkPrecondition(count == 1, "backward() needs a scalar (one element), shape is \(shape)")
         backward(seed: [1])
     }
 
@@ -88,7 +90,7 @@ extension Tensor {
     /// Runs the recorded pullbacks from this tensor back to the leaves and hands each leaf's gradient to
     /// `deliver`; the recorded graph is released on the way.
     private func propagate(seed: [Float], deliver: (Tensor, [Float]) -> Void) {
-        precondition(seed.count == count, "seed has \(seed.count) elements, tensor has \(count)")
+        checkPrecondition(seed.count == count, "seed has \(seed.count) elements, tensor has \(count)")
         guard requiresGrad else { return }
         let order = topologicalOrder()
         var gradients: [ObjectIdentifier: [Float]] = [ObjectIdentifier(self): seed]
@@ -145,7 +147,8 @@ extension Tensor {
 /// `accumulator += addend`, elementwise.
 @inlinable
 func addInPlace(_ accumulator: inout [Float], _ addend: [Float]) {
-    precondition(accumulator.count == addend.count, "gradient sizes differ: \(accumulator.count) vs \(addend.count)")
+    checkPrecondition(
+        accumulator.count == addend.count, "gradient sizes differ: \(accumulator.count) vs \(addend.count)")
     accumulator.withUnsafeMutableBufferPointer { target in
         addend.withUnsafeBufferPointer { source in
             for index in 0..<target.count { target[index] += source[index] }

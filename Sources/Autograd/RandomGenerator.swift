@@ -1,4 +1,5 @@
 import Foundation
+import Preconditions
 
 /// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64) whose whole state can be
 /// saved and restored, so a checkpointed training run continues with the very same numbers.
@@ -60,7 +61,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     /// A uniform integer in 0..<upperBound, without modulo bias.
     public mutating func nextInt(below upperBound: Int) -> Int {
-        precondition(upperBound > 0, "upperBound must be positive")
+        checkPrecondition(upperBound > 0, "upperBound must be positive")
         return Int(next(upperBound: UInt64(upperBound)))
     }
 

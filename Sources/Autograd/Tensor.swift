@@ -1,4 +1,5 @@
 import Kernels
+import Preconditions
 import Synchronization
 
 /// A Float32 tensor of any rank, stored row-major (NCHW for images), that can record the operations
@@ -45,8 +46,8 @@ public final class Tensor {
 
     /// A tensor with `shape` holding `data` (row-major). The element count must match the shape.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
-        precondition(
+        checkPrecondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        checkPrecondition(
             data.count == shape.reduce(1, *),
             "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(data.count)")
         self.shape = shape
@@ -98,7 +99,7 @@ public final class Tensor {
     public var rank: Int { shape.count }
     /// The value of a one-element tensor (a loss, say).
     public var scalar: Float {
-        precondition(data.count == 1, "scalar needs a one-element tensor, shape is \(shape)")
+        checkPrecondition(data.count == 1, "scalar needs a one-element tensor, shape is \(shape)")
         return data[0]
     }
 
@@ -106,7 +107,7 @@ public final class Tensor {
     /// changes: the sparse inference product (`SparseLinear`) reads weights by columns, and one image must
     /// not pay for transposing them again. Aligned to 64 bytes, as the product loads whole cache lines of it.
     func transposedMatrix() -> AlignedFloats {
-        precondition(rank == 2, "transposedMatrix needs a matrix, shape is \(shape)")
+        checkPrecondition(rank == 2, "transposedMatrix needs a matrix, shape is \(shape)")
         return derived.withLock { cached in
             if let cached { return cached }
             let transposed = AlignedFloats(count: count) { target in
@@ -125,9 +126,9 @@ public final class Tensor {
     /// The index of the largest element along the last dimension, for each row: `[N, C]` → N indices.
     /// Ties go to the first index, as in PyTorch.
     public func argmax() -> [Int] {
-        precondition(rank >= 1, "argmax needs at least one dimension")
+        checkPrecondition(rank >= 1, "argmax needs at least one dimension")
         let columns = shape[rank - 1]
-        precondition(columns > 0, "argmax of an empty dimension")
+        checkPrecondition(columns > 0, "argmax of an empty dimension")
         let rows = count / columns
         return data.withUnsafeBufferPointer { values in
             (0..<rows).map { row in
@@ -144,7 +145,7 @@ public final class Tensor {
 
     /// Items `range` of the first dimension, as a new tensor (no gradient history): a batch slice.
     public func slice(_ range: Range<Int>) -> Tensor {
-        precondition(
+        checkPrecondition(
             rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "slice \(range) out of \(shape)")
         let itemSize = shape.dropFirst().reduce(1, *)
         return Tensor(

@@ -1,5 +1,6 @@
 import Autograd
 import Kernels
+import Preconditions
 
 /// Random rotations, scalings and shifts of training images, like torchvision's `RandomAffine` with
 /// bilinear interpolation: each image of each epoch is drawn a new transform, so the model never sees the
@@ -19,7 +20,8 @@ public struct RandomAffine: Codable, Equatable, Sendable {
     /// A policy drawing rotations up to `maximumRotation` degrees either way, scale factors in `scale` and
     /// shifts up to `maximumShift` of the image's side either way.
     public init(maximumRotation: Float, scale: ClosedRange<Float>, maximumShift: Float) {
-        precondition(maximumRotation >= 0 && maximumShift >= 0 && scale.lowerBound > 0, "invalid augmentation ranges")
+        checkPrecondition(
+            maximumRotation >= 0 && maximumShift >= 0 && scale.lowerBound > 0, "invalid augmentation ranges")
         self.maximumRotation = maximumRotation
         self.scale = scale
         self.maximumShift = maximumShift
@@ -55,7 +57,7 @@ public struct ElasticDistortion: Codable, Equatable, Sendable {
 
     /// A distortion smoothing by `smoothing` (positive) pixels and scaling by `intensity` (≥ 0).
     public init(smoothing: Float, intensity: Float) {
-        precondition(smoothing > 0 && intensity >= 0, "invalid elastic distortion parameters")
+        checkPrecondition(smoothing > 0 && intensity >= 0, "invalid elastic distortion parameters")
         self.smoothing = smoothing
         self.intensity = intensity
     }

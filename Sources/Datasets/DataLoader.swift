@@ -1,5 +1,6 @@
 import Autograd
 import Kernels
+import Preconditions
 
 /// Batches of an `MNISTDataset` as tensors, like PyTorch's `DataLoader` with torchvision's `ToTensor` and
 /// optional `Normalize`:
@@ -61,7 +62,7 @@ public struct DataLoader: Sendable {
         normalization: Normalization? = nil, augmentation: RandomAffine? = nil,
         elasticDistortion: ElasticDistortion? = nil
     ) {
-        precondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
+        checkPrecondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -107,7 +108,7 @@ public struct DataLoader: Sendable {
 
     /// One pass in dataset order, for a loader that neither shuffles nor augments (a test set).
     public func epoch() -> Epoch {
-        precondition(
+        checkPrecondition(
             !shuffle && augmentation == nil && elasticDistortion == nil,
             "a shuffling or augmenting DataLoader needs a generator: use epoch(generator:)")
         return Epoch(loader: self, order: nil, transforms: nil, distortionSeeds: nil)
@@ -117,7 +118,7 @@ public struct DataLoader: Sendable {
     /// for a loader that neither shuffles nor augments: one view of a test set, as test-time augmentation
     /// averages several. The identity transform gives exactly the batches of `epoch()`.
     public func epoch(transformedBy transform: AffineWarp.Matrix) -> Epoch {
-        precondition(
+        checkPrecondition(
             !shuffle && augmentation == nil && elasticDistortion == nil,
             "a shuffling or augmenting DataLoader has its own order and transforms")
         return Epoch(
@@ -140,7 +141,7 @@ public struct DataLoader: Sendable {
 
         /// Batch `position`, 0..<count.
         public subscript(position: Int) -> Batch {
-            precondition(indices.contains(position), "batch \(position) out of 0..<\(count)")
+            checkPrecondition(indices.contains(position), "batch \(position) out of 0..<\(count)")
             let start = position * loader.batchSize
             let end = Swift.min(start + loader.batchSize, loader.dataset.imageCount)
             return loader.makeBatch(

@@ -1,4 +1,5 @@
 import Kernels
+import Preconditions
 
 /// What is done to every image before a model sees it, beyond scaling to 0…1 and normalising: deskewing
 /// (each digit sheared upright, `AffineWarp.Matrix.deskewing`, as LeCun et al.'s "deskewed" MNIST entries
@@ -63,7 +64,7 @@ public struct InputPreprocessing: Sendable, Hashable {
     /// `image` ([rows × columns] row-major, 0 background to 255 ink) preprocessed, each value rounded to a
     /// whole level in 0…255; the image itself when there is nothing to do.
     public func apply(to image: [Float], rows: Int, columns: Int) -> [Float] {
-        precondition(
+        checkPrecondition(
             image.count == rows * columns, "a \(rows)×\(columns) image has \(rows * columns) pixels, got \(image.count)"
         )
         guard !isNone else { return image }

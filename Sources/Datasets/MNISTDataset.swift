@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import Preconditions
 
 /// The MNIST handwritten digits of one split: grayscale images (white digit on black) and their labels.
 ///
@@ -29,12 +30,12 @@ public struct MNISTDataset: Sendable {
     /// A dataset of `labels.count` images of `rows × columns` pixels stored one after another in `images`.
     /// Every label must be below `classCount`.
     public init(images: [UInt8], labels: [UInt8], rows: Int, columns: Int) {
-        precondition(rows >= 0 && columns >= 0, "negative image size \(rows)×\(columns)")
-        precondition(
+        checkPrecondition(rows >= 0 && columns >= 0, "negative image size \(rows)×\(columns)")
+        checkPrecondition(
             images.count == labels.count * rows * columns,
             "\(labels.count) images of \(rows)×\(columns) need \(labels.count * rows * columns) bytes, got \(images.count)"
         )
-        precondition(labels.allSatisfy { Int($0) < Self.classCount }, "labels must be below \(Self.classCount)")
+        checkPrecondition(labels.allSatisfy { Int($0) < Self.classCount }, "labels must be below \(Self.classCount)")
         self.images = images
         self.labels = labels
         self.rows = rows
@@ -106,7 +107,7 @@ public struct MNISTDataset: Sendable {
 
     /// The pixels of image `index`.
     public func pixels(at index: Int) -> ArraySlice<UInt8> {
-        precondition(labels.indices.contains(index), "image \(index) out of 0..<\(imageCount)")
+        checkPrecondition(labels.indices.contains(index), "image \(index) out of 0..<\(imageCount)")
         return images[(index * pixelsPerImage)..<((index + 1) * pixelsPerImage)]
     }
 

@@ -1,3 +1,5 @@
+import Preconditions
+
 /// Exact box-filter (area-averaging) resampling: each output pixel is the mean of the input area it covers,
 /// counting fractions of partly covered input pixels. Shrinking a 1000-pixel drawing to 20 pixels this way
 /// keeps every stroke (no aliasing) and preserves the total ink, scaled by the ratio of areas.
@@ -6,10 +8,10 @@ public enum AreaResampling {
     public static func resize(
         _ values: [Float], width: Int, height: Int, toWidth newWidth: Int, height newHeight: Int
     ) -> [Float] {
-        precondition(
+        checkPrecondition(
             width > 0 && height > 0 && newWidth > 0 && newHeight > 0,
             "sides must be positive, got \(width)×\(height) → \(newWidth)×\(newHeight)")
-        precondition(
+        checkPrecondition(
             values.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(values.count)")
         let columns = coverage(from: width, to: newWidth)
         let rows = coverage(from: height, to: newHeight)

@@ -1,3 +1,5 @@
+import Preconditions
+
 /// An 8-bit grayscale image: `width × height` pixels, row-major, 0 black to 255 white.
 public struct GrayImage: Equatable, Sendable {
     /// The number of columns.
@@ -9,8 +11,8 @@ public struct GrayImage: Equatable, Sendable {
 
     /// An image of `width × height` pixels given row-major; `pixels.count` must be `width × height`.
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0, "negative image size \(width)×\(height)")
-        precondition(
+        checkPrecondition(width >= 0 && height >= 0, "negative image size \(width)×\(height)")
+        checkPrecondition(
             pixels.count == width * height, "\(width)×\(height) needs \(width * height) pixels, got \(pixels.count)")
         self.width = width
         self.height = height

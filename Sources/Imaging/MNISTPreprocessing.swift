@@ -1,3 +1,5 @@
+import Preconditions
+
 /// Turns a person's digit image into what an MNIST model expects, the way MNIST itself was made: "the
 /// original black and white images from NIST were size normalized to fit in a 20×20 pixel box while
 /// preserving their aspect ratio … anti-aliased … then centered in a 28×28 image by computing the center
@@ -43,7 +45,8 @@ public enum MNISTPreprocessing {
     /// makes: the 784 values `prepare` returns.
     /// - Throws: `ImageError.Problem.blank` (naming `file`) when there is no ink.
     public static func prepare(ink: [Float], width: Int, height: Int, file: String = "image") throws -> [Float] {
-        precondition(ink.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(ink.count)")
+        checkPrecondition(
+            ink.count == width * height, "\(width)×\(height) needs \(width * height) values, got \(ink.count)")
         // Crop to the ink.
         var left = width, right = -1, top = height, bottom = -1
         ink.withUnsafeBufferPointer { ink in

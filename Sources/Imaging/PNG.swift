@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import Preconditions
 
 /// Reads PNG files of any kind into 8-bit grayscale, with libpng's simplified API.
 ///
@@ -148,10 +149,10 @@ public enum PNGEncoder {
     private static func write(
         width: Int, height: Int, format: UInt32, channels: Int, pixels: [UInt8], fast: Bool
     ) -> [UInt8] {
-        precondition(
+        checkPrecondition(
             width > 0 && height > 0 && width <= PNGDecoder.maximumSide && height <= PNGDecoder.maximumSide,
             "PNG sides must be in 1...\(PNGDecoder.maximumSide), got \(width)×\(height)")
-        precondition(
+        checkPrecondition(
             pixels.count == width * height * channels,
             "\(width)×\(height) with \(channels) channels needs \(width * height * channels) bytes, got \(pixels.count)"
         )
@@ -167,14 +168,14 @@ public enum PNGEncoder {
         let measured = pixels.withUnsafeBytes {
             png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil)
         }
-        precondition(measured != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
+        checkPrecondition(measured != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
         var output = [UInt8](repeating: 0, count: Int(size))
         let written = output.withUnsafeMutableBytes { memory in
             pixels.withUnsafeBytes {
                 png_image_write_to_memory(&image, memory.baseAddress, &size, 0, $0.baseAddress, stride, nil)
             }
         }
-        precondition(written != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
+        checkPrecondition(written != 0, "libpng could not encode: \(PNGDecoder.message(of: image))")
         return Array(output.prefix(Int(size)))
     }
 }

@@ -2,6 +2,7 @@ import CVectorKernels
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
+import Preconditions
 #endif
 
 /// The geometry of a 2-D convolution: input [batch, inputChannels, height, width] (NCHW), weight
@@ -96,7 +97,7 @@ public enum Convolution2D {
         output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, shape: Convolution2DShape,
         plan: ConvolutionPlan? = nil
     ) {
-        precondition(
+        checkPrecondition(
             usesFusedMaxPool(shape, plan: plan), "forwardMaxPool has no fused kernel for \(shape) with the plan")
         if (plan ?? ConvolutionPlan(shape: shape)).forward == .direct {
             directForward(

@@ -114,7 +114,7 @@ public struct ConvolutionPlan: Sendable, Hashable, CustomStringConvertible {
     /// Stops the program with a message naming the plan, the shape and the reason when the plan cannot run it.
     func require(validFor shape: Convolution2DShape) {
         if let problem = problem(for: shape) {
-            preconditionFailure("convolution plan (\(self)) cannot run \(shape): \(problem)")
+            fatalError("convolution plan (\(self)) cannot run \(shape): \(problem)")
         }
     }
 

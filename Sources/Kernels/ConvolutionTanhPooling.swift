@@ -26,7 +26,7 @@ extension Convolution2D {
             channelsInLanesForwardTanhAveragePool(
                 input: input, weight: weight, bias: bias, output: output, shape: shape)
         case nil:
-            preconditionFailure("forwardTanhAveragePool has no fused kernel for \(shape) with the plan (\(plan))")
+            fatalError("forwardTanhAveragePool has no fused kernel for \(shape) with the plan (\(plan))")
         }
     }
 

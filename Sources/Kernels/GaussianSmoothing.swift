@@ -1,4 +1,5 @@
 import Foundation
+import Preconditions
 
 /// Smoothing of one-channel planes by a Gaussian, as `scipy.ndimage.gaussian_filter(plane, sigma,
 /// mode="constant", truncate=4)` smooths them: the displacement fields of elastic distortions. Separable,
@@ -10,7 +11,7 @@ public enum GaussianSmoothing {
     ///
     /// returns: [2 · radius + 1], the centre tap in the middle.
     public static func taps(standardDeviation: Float) -> [Float] {
-        precondition(standardDeviation > 0, "standardDeviation must be positive, got \(standardDeviation)")
+        checkPrecondition(standardDeviation > 0, "standardDeviation must be positive, got \(standardDeviation)")
         let radius = Int(4 * Double(standardDeviation) + 0.5)
         let variance = Double(standardDeviation) * Double(standardDeviation)
         let weights = (-radius...radius).map { offset in exp(-0.5 * Double(offset * offset) / variance) }

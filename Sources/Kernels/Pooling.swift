@@ -2,6 +2,7 @@ import CVectorKernels
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
+import Preconditions
 #endif
 
 /// The geometry of 2-D pooling over [batch·channels, height, width] planes (no padding, PyTorch's floor
@@ -326,7 +327,8 @@ public enum AvgPool2D {
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: Pooling2DShape,
         activated kept: UnsafeMutablePointer<Float>? = nil, wideVectors: Bool = VectorKernels.enabled
     ) {
-        precondition(shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
+        checkPrecondition(
+            shape.kernelSize == 2 && shape.stride == 2, "tanhForwardTwoByTwo needs 2 × 2 windows, stride 2")
         let planeSize = shape.inputPlaneSize
         let groupPlanes = max(1, 2048 / planeSize)
         // Rows of up to 32 values are pooled two vectors at a time by the AVX-512 kernel.
@@ -376,7 +378,7 @@ public enum AvgPool2D {
         outputGradient: UnsafePointer<Float>, activated: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, shape: Pooling2DShape
     ) {
-        precondition(
+        checkPrecondition(
             shape.kernelSize == 2 && shape.stride == 2 && shape.height % 2 == 0 && shape.width % 2 == 0,
             "tanhBackwardTwoByTwo needs 2 × 2 windows, stride 2, on even heights and widths")
         let (outputWidth, width) = (shape.outputWidth, shape.width)

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Preconditions
 
 /// Several trained models answering together: each member's class probabilities for an image (the softmax
 /// of its logits), averaged over the members. Members may be any mix of models, each with the pixel
@@ -14,7 +15,7 @@ public final class Ensemble: Sendable {
 
     /// An ensemble of `members` (at least one).
     public init(members: [Predictor]) {
-        precondition(!members.isEmpty, "an ensemble needs at least one member")
+        checkPrecondition(!members.isEmpty, "an ensemble needs at least one member")
         self.members = members
     }
 
@@ -66,8 +67,8 @@ public final class Ensemble: Sendable {
     /// The element-wise mean of equally long probability arrays (at least one), summed in order then divided
     /// by their count: the mean of one array is that array.
     public static func average(_ probabilities: [[Float]]) -> [Float] {
-        precondition(!probabilities.isEmpty, "nothing to average")
-        precondition(Set(probabilities.map(\.count)).count == 1, "probability arrays of different lengths")
+        checkPrecondition(!probabilities.isEmpty, "nothing to average")
+        checkPrecondition(Set(probabilities.map(\.count)).count == 1, "probability arrays of different lengths")
         guard probabilities.count > 1 else { return probabilities[0] }
         var sum = probabilities[0]
         for other in probabilities.dropFirst() {
@@ -128,7 +129,7 @@ public struct TestTimeAugmentation: Sendable, Equatable {
 
     /// Averages over `views` (at least one).
     public init(views: [View]) {
-        precondition(!views.isEmpty, "test-time augmentation needs at least one view")
+        checkPrecondition(!views.isEmpty, "test-time augmentation needs at least one view")
         self.views = views
     }
 
@@ -159,7 +160,7 @@ public func classProbabilities(
     transform: AffineWarp.Matrix? = nil, augmentation: RandomAffine? = nil, augmentationSeed: UInt64 = 0,
     batchSize: Int = 1000
 ) -> [Float] {
-    precondition(transform == nil || augmentation == nil, "a fixed transform or random augmentation, not both")
+    checkPrecondition(transform == nil || augmentation == nil, "a fixed transform or random augmentation, not both")
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
@@ -193,7 +194,7 @@ extension ImageOutcome {
     /// most probable class (the first of equals, as `Prediction` picks it) and, for a wrong one, its
     /// probability (nil for a right one, as `classify` gives it).
     public static func outcomes(probabilities: [Float], labels: [UInt8], classCount: Int = 10) -> [ImageOutcome] {
-        precondition(probabilities.count == labels.count * classCount, "one row of probabilities per label")
+        checkPrecondition(probabilities.count == labels.count * classCount, "one row of probabilities per label")
         return labels.indices.map { index in
             let prediction = Prediction(
                 probabilities: Array(probabilities[(index * classCount)..<((index + 1) * classCount)]))

@@ -1,4 +1,5 @@
 import Foundation
+import Preconditions
 
 /// What a model says about one image: the digit and the probability of each of the ten.
 public struct Prediction: Equatable, Sendable, Codable {
@@ -77,7 +78,7 @@ public final class Predictor: Sendable {
     /// white digit on black as in MNIST; run through the model `batchSize` images at a time.
     public func predict(images: [[Float]]) -> [Prediction] {
         guard !images.isEmpty else { return [] }
-        precondition(images.allSatisfy { $0.count == 784 }, "each image must have 784 pixels")
+        checkPrecondition(images.allSatisfy { $0.count == 784 }, "each image must have 784 pixels")
         let model = threadModel()
         return stride(from: 0, to: images.count, by: Self.batchSize).flatMap { start in
             predict(images[start..<min(start + Self.batchSize, images.count)], with: model)
@@ -124,7 +125,7 @@ public final class Predictor: Sendable {
             try model.loadStateDict(tensors, source: "the predictor's weights")
         } catch {
             // The same kind of model the weights were read from: names and shapes cannot differ.
-            preconditionFailure("\(error)")
+            fatalError("\(error)")
         }
         model.eval()
         return model

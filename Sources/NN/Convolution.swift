@@ -1,3 +1,5 @@
+import Preconditions
+
 /// 2-D convolution (PyTorch's `nn.Conv2d`): input [N, inputChannels, H, W] →
 /// [N, outputChannels, (H + 2·padding − kernelSize) / stride + 1, (W + 2·padding − kernelSize) / stride + 1].
 public final class Conv2d: Module, UnaryLayer {
@@ -12,8 +14,8 @@ public final class Conv2d: Module, UnaryLayer {
         _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
         bias: Bool = true, generator: inout RandomGenerator
     ) {
-        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0, "Conv2d needs positive sizes")
-        precondition(stride >= 1 && padding >= 0, "Conv2d needs stride ≥ 1 and padding ≥ 0")
+        checkPrecondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0, "Conv2d needs positive sizes")
+        checkPrecondition(stride >= 1 && padding >= 0, "Conv2d needs stride ≥ 1 and padding ≥ 0")
         let fanIn = inputChannels * kernelSize * kernelSize
         weight = Initialization.parameter(
             Initialization.kaimingUniform(

@@ -1,3 +1,5 @@
+import Preconditions
+
 /// Zeroes each element with probability `probability` while training and scales the rest by
 /// 1 / (1 − probability) (PyTorch's `nn.Dropout`); the identity in evaluation mode.
 public final class Dropout: Module, UnaryLayer {
@@ -7,7 +9,8 @@ public final class Dropout: Module, UnaryLayer {
     public var generator: RandomGenerator
 
     public init(probability: Float = 0.5, generator: inout RandomGenerator) {
-        precondition(probability >= 0 && probability < 1, "Dropout probability must be in [0, 1), got \(probability)")
+        checkPrecondition(
+            probability >= 0 && probability < 1, "Dropout probability must be in [0, 1), got \(probability)")
         self.probability = probability
         self.generator = RandomGenerator(seed: generator.next())
     }

@@ -1,3 +1,5 @@
+import Preconditions
+
 /// y = x · Wᵀ + b (PyTorch's `nn.Linear`): input [N, inputFeatures] → [N, outputFeatures].
 public final class Linear: Module, UnaryLayer {
     /// [outputFeatures, inputFeatures]
@@ -6,7 +8,7 @@ public final class Linear: Module, UnaryLayer {
     public let bias: Tensor?
 
     public init(_ inputFeatures: Int, _ outputFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
-        precondition(inputFeatures > 0 && outputFeatures > 0, "Linear needs positive feature counts")
+        checkPrecondition(inputFeatures > 0 && outputFeatures > 0, "Linear needs positive feature counts")
         weight = Initialization.parameter(
             Initialization.kaimingUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, generator: &generator))
         self.bias =

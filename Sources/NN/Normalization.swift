@@ -1,3 +1,5 @@
+import Preconditions
+
 /// Batch normalisation over channel dimension 1 (PyTorch's `nn.BatchNorm1d` for [N, C] and
 /// `nn.BatchNorm2d` for [N, C, H, W]). Training normalises with the batch's statistics and updates the
 /// running ones (momentum 0.1, unbiased variance); evaluation uses the running statistics.
@@ -17,7 +19,7 @@ public class BatchNorm: Module, UnaryLayer {
     private let expectedRank: Int
 
     init(features: Int, epsilon: Float, momentum: Float, expectedRank: Int) {
-        precondition(features > 0, "BatchNorm needs a positive feature count")
+        checkPrecondition(features > 0, "BatchNorm needs a positive feature count")
         weight = Initialization.parameter(Tensor.ones([features]))
         bias = Initialization.parameter(Tensor.zeros([features]))
         runningMean = Tensor.zeros([features])
@@ -37,7 +39,7 @@ public class BatchNorm: Module, UnaryLayer {
     public override var allowsBatchSplitting: Bool { false }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(
+        checkPrecondition(
             input.rank == expectedRank, "\(type(of: self)) needs rank-\(expectedRank) input, got \(input.shape)")
         guard isTraining else {
             return input.batchNormalized(

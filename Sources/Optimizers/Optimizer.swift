@@ -61,7 +61,7 @@ public final class OptimizerState {
 
     /// Slot `name` (as given at init) of parameter `index`.
     public func slot(_ name: String, _ index: Int) -> Tensor {
-        guard let buffers = slots[name] else { preconditionFailure("no optimizer slot named \(name)") }
+        guard let buffers = slots[name] else { fatalError("no optimizer slot named \(name)") }
         return buffers[index]
     }
 

@@ -1,4 +1,5 @@
 import Kernels
+import Preconditions
 
 /// Stochastic gradient descent (PyTorch's `torch.optim.SGD`) with optional momentum, dampening, Nesterov
 /// momentum and weight decay. The momentum buffer starts as the first gradient, as in PyTorch.
@@ -15,7 +16,7 @@ public final class SGD: Optimizer {
         parameters: [(name: String, tensor: Tensor)], learningRate: Float, momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
     ) {
-        precondition(
+        checkPrecondition(
             !nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum needs momentum > 0 and no dampening")
         self.parameters = parameters
         self.learningRate = learningRate

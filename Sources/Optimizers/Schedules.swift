@@ -1,4 +1,5 @@
 import Foundation
+import Preconditions
 
 /// A learning rate as a function of the step (the epoch or the batch, as the caller counts), set on the
 /// optimizer before each step: `optimizer.learningRate = schedule.learningRate(at: step)`.
@@ -13,7 +14,7 @@ public struct StepSchedule: LearningRateSchedule {
     public let gamma: Float
 
     public init(baseLearningRate: Float, stepSize: Int, gamma: Float = 0.1) {
-        precondition(stepSize > 0, "stepSize must be positive")
+        checkPrecondition(stepSize > 0, "stepSize must be positive")
         self.baseLearningRate = baseLearningRate
         self.stepSize = stepSize
         self.gamma = gamma
@@ -32,7 +33,7 @@ public struct CosineSchedule: LearningRateSchedule {
     public let minimumLearningRate: Float
 
     public init(baseLearningRate: Float, totalSteps: Int, minimumLearningRate: Float = 0) {
-        precondition(totalSteps > 0, "totalSteps must be positive")
+        checkPrecondition(totalSteps > 0, "totalSteps must be positive")
         self.baseLearningRate = baseLearningRate
         self.totalSteps = totalSteps
         self.minimumLearningRate = minimumLearningRate
@@ -58,7 +59,7 @@ public struct OneCycleSchedule: LearningRateSchedule {
         maximumLearningRate: Float, totalSteps: Int, warmupFraction: Float = 0.3, divisionFactor: Float = 25,
         finalDivisionFactor: Float = 1e4
     ) {
-        precondition(totalSteps > 1, "totalSteps must be at least 2")
+        checkPrecondition(totalSteps > 1, "totalSteps must be at least 2")
         self.maximumLearningRate = maximumLearningRate
         self.totalSteps = totalSteps
         self.warmupFraction = warmupFraction

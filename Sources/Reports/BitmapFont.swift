@@ -32,7 +32,7 @@ public enum BitmapFont {
 
     /// Whether pixel (`column`, `row`) of `character`'s glyph is ink; `character` must be one the font has.
     public static func isInk(_ character: Character, column: Int, row: Int) -> Bool {
-        guard let glyph = glyphs[character] else { preconditionFailure("BitmapFont has no glyph for \(character)") }
+        guard let glyph = glyphs[character] else { fatalError("BitmapFont has no glyph for \(character)") }
         let line = glyph[row]
         return line[line.index(line.startIndex, offsetBy: column)] == "#"
     }

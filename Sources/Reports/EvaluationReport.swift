@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import MNIST
+import Preconditions
 
 /// The files `mnist evaluate --report DIR` writes about a model tested on a labelled set: the confusion
 /// matrix as CSV and as a heat map, the most confident mistakes as CSV and as a labelled grid of digits,
@@ -28,7 +29,7 @@ public struct EvaluationReport {
         modelName: String, weightsPath: String, testSet: MNISTDataset, outcomes: [ImageOutcome],
         history: [EpochRecord] = [], metricsPath: String? = nil, mistakeTileCount: Int = 50
     ) {
-        precondition(
+        checkPrecondition(
             outcomes.count == testSet.imageCount, "\(outcomes.count) outcomes for \(testSet.imageCount) images")
         self.modelName = modelName
         self.weightsPath = weightsPath

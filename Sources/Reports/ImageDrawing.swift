@@ -1,4 +1,5 @@
 import Imaging
+import Preconditions
 
 /// Drawing on a picture for report images: rectangles, scaled MNIST digits and `BitmapFont` text.
 /// Everything drawn is clipped to the picture.
@@ -31,7 +32,7 @@ extension GrayImage {
     public mutating func drawPixels<Source: RandomAccessCollection<UInt8>>(
         _ source: Source, width sourceWidth: Int, height sourceHeight: Int, x: Int, y: Int, scale: Int = 1
     ) where Source.Index == Int {
-        precondition(
+        checkPrecondition(
             source.count == sourceWidth * sourceHeight,
             "\(sourceWidth)×\(sourceHeight) needs \(sourceWidth * sourceHeight) pixels, got \(source.count)")
         for row in 0..<sourceHeight {

@@ -1,5 +1,6 @@
 import Imaging
 import MNIST
+import Preconditions
 
 /// A picture of samples, for looking at the data (`mnist data --png FILE`).
 extension MNISTDataset {
@@ -9,7 +10,7 @@ extension MNISTDataset {
     /// The images at `indices` tiled left to right, top to bottom, `columns` per row, with `gap` pixels of
     /// mid-gray between tiles (cells of an unfilled last row stay gray). `PNGEncoder.encode` makes it a PNG.
     public func sampleGrid(indices: [Int], columns: Int, gap: Int = 2) -> GrayImage {
-        precondition(!indices.isEmpty && columns > 0 && gap >= 0, "need samples, columns > 0 and gap >= 0")
+        checkPrecondition(!indices.isEmpty && columns > 0 && gap >= 0, "need samples, columns > 0 and gap >= 0")
         let gridRows = (indices.count + columns - 1) / columns
         let gridColumns = Swift.min(columns, indices.count)
         var grid = GrayImage(

@@ -1,4 +1,5 @@
 import Dispatch
+import Preconditions
 import Synchronization
 
 /// Runs blocking work (a prediction: JSON parsing or PNG decoding, then the model) on at most `workers`
@@ -21,7 +22,7 @@ final class WorkerPool: Sendable {
     }
 
     init(workers: Int, queueLimit: Int) {
-        precondition(workers > 0 && queueLimit >= 0, "a pool needs a worker and a queue limit of 0 or more")
+        checkPrecondition(workers > 0 && queueLimit >= 0, "a pool needs a worker and a queue limit of 0 or more")
         self.workers = workers
         self.queueLimit = queueLimit
     }

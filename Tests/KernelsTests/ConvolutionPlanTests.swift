@@ -352,9 +352,10 @@ import Testing
             ConvolutionPlan.shapeProblem(Self.shape(1, 2, 2, 2, 4, 5)) == "the kernel does not fit the padded input")
     }
 
-    /// A forced plan that cannot run the shape stops the program, with the plan, the shape and the reason.
+    /// A forced plan that cannot run the shape stops the program, with the plan, the shape and the reason. The
+    /// kernels are optimised in debug builds too, so this also shows the message surviving `-O`.
     @Test func aForcedInvalidPlanStopsTheProgram() async {
-        await #expect(processExitsWith: .failure) {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let shape = Convolution2DShape(
                 batch: 1, inputChannels: 1, height: 9, width: 9, outputChannels: 2,
                 kernelHeight: 3, kernelWidth: 3, stride: 2)
@@ -364,5 +365,8 @@ import Testing
             let plan = ConvolutionPlan(forward: .direct, weightGradient: .direct, inputGradient: .directTransposed)
             Convolution2D.forward(input: input, weight: weight, bias: nil, output: &output, shape: shape, plan: plan)
         }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("convolution plan (") && message.contains("cannot run"), "\(message)")
+        #expect(message.contains("forward direct: needs stride 1"), "\(message)")
     }
 }

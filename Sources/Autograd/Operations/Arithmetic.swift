@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Preconditions
 
 // Elementwise arithmetic, and with scalars. Tensors of different shapes broadcast as in PyTorch
 // (Broadcasting.swift); equal shapes take a direct loop without index arrays.
@@ -156,14 +157,14 @@ extension Tensor {
     public func reshaped(_ requestedShape: [Int]) -> Tensor {
         var newShape = requestedShape
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
-        precondition(inferred.count <= 1, "reshape \(shape) to \(requestedShape): at most one dimension may be -1")
+        checkPrecondition(inferred.count <= 1, "reshape \(shape) to \(requestedShape): at most one dimension may be -1")
         if let dimension = inferred.first {
             let known = newShape.enumerated().reduce(1) { $1.offset == dimension ? $0 : $0 * $1.element }
-            precondition(
+            checkPrecondition(
                 known > 0 && count % known == 0, "cannot reshape \(shape) (\(count) elements) to \(requestedShape)")
             newShape[dimension] = count / known
         }
-        precondition(
+        checkPrecondition(
             newShape.allSatisfy { $0 >= 0 } && newShape.reduce(1, *) == count,
             "cannot reshape \(shape) (\(count) elements) to \(requestedShape)")
         return Tensor.result(shape: newShape, data: data, operation: "reshape", inputs: [self]) { gradient in [gradient]
@@ -173,14 +174,14 @@ extension Tensor {
     /// Keeps the first `startDimension` dimensions and flattens the rest into one:
     /// [N, C, H, W] → [N, C·H·W] for the default of 1 (PyTorch's `flatten(1)`; NCHW order).
     public func flattened(startDimension: Int = 1) -> Tensor {
-        precondition(
+        checkPrecondition(
             startDimension >= 0 && startDimension < Swift.max(rank, 1), "flatten from \(startDimension) of \(shape)")
         return reshaped(Array(shape.prefix(startDimension)) + [shape.dropFirst(startDimension).reduce(1, *)])
     }
 
     /// Matrix product of [m, k] and [k, n] → [m, n], through BLAS.
     public func matmul(_ other: Tensor) -> Tensor {
-        precondition(
+        checkPrecondition(
             rank == 2 && other.rank == 2 && shape[1] == other.shape[0],
             "matmul needs [m, k] · [k, n], got \(shape) · \(other.shape)")
         let (m, k, n) = (shape[0], shape[1], other.shape[1])

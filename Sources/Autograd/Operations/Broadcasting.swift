@@ -1,3 +1,5 @@
+import Preconditions
+
 // Broadcasting as in NumPy and PyTorch: shapes are aligned at their trailing dimensions, and each pair of
 // sizes must be equal or one of them 1 (a missing leading dimension counts as 1). A size-1 dimension is
 // repeated along the other's; the pullback sums the gradient over the repeated elements, back to each
@@ -14,7 +16,7 @@ extension Tensor {
                 if result[dimension] == 1 {
                     result[dimension] = size
                 } else {
-                    precondition(
+                    checkPrecondition(
                         size == 1 || size == result[dimension],
                         "\(operation): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) cannot be broadcast "
                             + "(dimension \(dimension - rank) is \(result[dimension]) against \(size))")

@@ -1,3 +1,5 @@
+import Preconditions
+
 /// A new array of `count` elements filled by `body` through a pointer (no zero-fill pass first).
 /// `body` must write every element.
 @inlinable
@@ -60,7 +62,7 @@ func mapElements(_ values: [Float], _ transform: (Float) -> Float) -> [Float] {
 /// Combines two equally long arrays element by element.
 @inlinable
 func zipElements(_ left: [Float], _ right: [Float], _ combine: (Float, Float) -> Float) -> [Float] {
-    precondition(left.count == right.count, "element counts differ: \(left.count) vs \(right.count)")
+    checkPrecondition(left.count == right.count, "element counts differ: \(left.count) vs \(right.count)")
     return left.withUnsafeBufferPointer { a in
         right.withUnsafeBufferPointer { b in
             makeBuffer(count: a.count) { target in

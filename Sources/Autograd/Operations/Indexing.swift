@@ -1,3 +1,5 @@
+import Preconditions
+
 // Indexing and slicing as in PyTorch: `x[i]` selects along dimension 0 and drops it, `x[a..<b]` keeps the
 // dimension with the range's elements, `x[.all, 2..<5]` and `x[i, .all, j]` index several dimensions at
 // once. Each result is a copy with a pullback that puts the gradient back where the elements came from.
@@ -77,7 +79,7 @@ extension Tensor {
     public func select(dim: Int, index: Int) -> Tensor {
         let dimension = normalizedDimension(dim, operation: "select")
         let size = shape[dimension]
-        precondition(
+        checkPrecondition(
             index >= -size && index < size,
             "select: index \(index) is out of range for dimension \(dim) of size \(size) (shape \(shape))")
         let position = index < 0 ? index + size : index
@@ -110,7 +112,7 @@ extension Tensor {
     /// positions than dimensions, or an index or range outside its dimension, stop the program with a
     /// message naming the position, the dimension and the shape.
     public subscript(_ indices: any TensorIndex...) -> Tensor {
-        precondition(
+        checkPrecondition(
             indices.count <= rank,
             "Tensor subscript: \(indices.count) positions for shape \(shape), which has \(rank) dimensions")
         var result = self
@@ -120,13 +122,13 @@ extension Tensor {
             let size = result.shape[dimension]
             switch index.component(forDimensionOfSize: size) {
             case .index(let position):
-                precondition(
+                checkPrecondition(
                     position >= -size && position < size,
                     "Tensor subscript: index \(position) is out of range for dimension \(offset) of size \(size) "
                         + "(shape \(shape))")
                 result = result.select(dim: dimension, index: position)
             case .range(let lowerBound, let upperBound):
-                precondition(
+                checkPrecondition(
                     lowerBound >= 0 && lowerBound <= upperBound && upperBound <= size,
                     "Tensor subscript: range \(lowerBound)..<\(upperBound) is out of dimension \(offset) of size "
                         + "\(size) (shape \(shape))")

@@ -1,16 +1,19 @@
 import Foundation
 import Kernels
+import Preconditions
 
 extension Tensor {
     /// x · Wᵀ + b, PyTorch's `F.linear`: input [N, in], weight [out, in], bias [out] → [N, out]. On mostly-zero
     /// inputs (`SparseLinear.isWorthwhile`), in training as in inference, the forward product and the weight
     /// gradient sum over the nonzero inputs only.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
-        precondition(
+        checkPrecondition(
             rank == 2 && weight.rank == 2 && shape[1] == weight.shape[1],
             "linear needs input [N, in] and weight [out, in], got \(shape) and \(weight.shape)")
         let (rows, inputs, outputs) = (shape[0], shape[1], weight.shape[0])
-        if let bias { precondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)") }
+        if let bias {
+            checkPrecondition(bias.shape == [outputs], "linear bias must be [\(outputs)], got \(bias.shape)")
+        }
         let (x, w) = (data, weight.data)
         // Mostly-zero inputs (the MLP's first layer on MNIST): products over the nonzeros only, the forward one
         // reading the weights transposed (kept on the weight until it changes, so one image is cheap too; in
@@ -82,16 +85,16 @@ extension Tensor {
 
     /// `conv2d` by `plan` (nil: the planner's), for the tests that hold every plan to the composed operations.
     func conv2d(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, plan: ConvolutionPlan?) -> Tensor {
-        precondition(
+        checkPrecondition(
             rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
             "conv2d needs input [N, Cin, H, W] and weight [Cout, Cin, KH, KW], got \(shape) and \(weight.shape)")
-        precondition(stride >= 1 && padding >= 0, "conv2d needs stride ≥ 1 and padding ≥ 0")
+        checkPrecondition(stride >= 1 && padding >= 0, "conv2d needs stride ≥ 1 and padding ≥ 0")
         let geometry = convolutionShape(weight: weight, stride: stride, padding: padding)
-        precondition(
+        checkPrecondition(
             geometry.outputHeight >= 1 && geometry.outputWidth >= 1,
             "conv2d kernel \(weight.shape[2])×\(weight.shape[3]) does not fit input \(shape) with padding \(padding)")
         if let bias {
-            precondition(
+            checkPrecondition(
                 bias.shape == [geometry.outputChannels],
                 "conv2d bias must be [\(geometry.outputChannels)], got \(bias.shape)")
         }
@@ -334,8 +337,8 @@ extension Tensor {
     }
 
     private func poolingShape(kernelSize: Int, stride: Int, operation: String) -> Pooling2DShape {
-        precondition(rank == 4, "\(operation) needs [N, C, H, W], got \(shape)")
-        precondition(
+        checkPrecondition(rank == 4, "\(operation) needs [N, C, H, W], got \(shape)")
+        checkPrecondition(
             kernelSize >= 1 && stride >= 1 && kernelSize <= shape[2] && kernelSize <= shape[3],
             "\(operation) kernel \(kernelSize), stride \(stride) does not fit \(shape)")
         return Pooling2DShape(

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Preconditions
 
 extension Tensor {
     /// Mean cross-entropy of logits [N, C] against class indices `labels` (N of them, each in 0..<C),
@@ -8,7 +9,7 @@ extension Tensor {
     /// (1 − ε) on the label and ε / C on every class instead of the label alone.
     public func crossEntropy(labels: [Int32], labelSmoothing: Float = 0) -> Tensor {
         let (rows, classes) = checkClassification(labels: labels, operation: "crossEntropy")
-        precondition(
+        checkPrecondition(
             labelSmoothing >= 0 && labelSmoothing <= 1,
             "crossEntropy: labelSmoothing must be in 0…1, got \(labelSmoothing)")
         var logitsGradient = [Float](repeating: 0, count: count)
@@ -90,9 +91,10 @@ extension Tensor {
     }
 
     private func checkClassification(labels: [Int32], operation: String) -> (rows: Int, classes: Int) {
-        precondition(rank == 2 && shape[0] > 0 && shape[1] > 0, "\(operation) needs [N, C] with N, C > 0, got \(shape)")
-        precondition(labels.count == shape[0], "\(operation): \(labels.count) labels for \(shape[0]) rows")
-        precondition(
+        checkPrecondition(
+            rank == 2 && shape[0] > 0 && shape[1] > 0, "\(operation) needs [N, C] with N, C > 0, got \(shape)")
+        checkPrecondition(labels.count == shape[0], "\(operation): \(labels.count) labels for \(shape[0]) rows")
+        checkPrecondition(
             labels.allSatisfy { $0 >= 0 && Int($0) < shape[1] }, "\(operation): labels must be in 0..<\(shape[1])")
         return (shape[0], shape[1])
     }

@@ -1,3 +1,5 @@
+import Preconditions
+
 // Reductions along one dimension. A tensor is seen as [outer, size, inner] around the reduced dimension
 // (outer: the product of the sizes before it, inner: after it), so element (o, k, i) is at
 // (o · size + k) · inner + i.
@@ -6,7 +8,7 @@ extension Tensor {
     /// `dimension` counted from the end when negative (−1 is the last), checked against the rank.
     func normalizedDimension(_ dimension: Int, operation: String, rank: Int? = nil) -> Int {
         let rank = rank ?? self.rank
-        precondition(
+        checkPrecondition(
             dimension >= -rank && dimension < rank, "\(operation): dimension \(dimension) out of range for \(shape)")
         return dimension < 0 ? dimension + rank : dimension
     }
@@ -67,7 +69,7 @@ extension Tensor {
     public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: [Int]) {
         let dimension = normalizedDimension(dim, operation: "max")
         let (outer, size, inner) = splitAround(dimension)
-        precondition(size > 0, "max: dimension \(dim) of \(shape) is empty")
+        checkPrecondition(size > 0, "max: dimension \(dim) of \(shape) is empty")
         let input = data
         var values = [Float](repeating: 0, count: outer * inner)
         var indices = [Int](repeating: 0, count: outer * inner)

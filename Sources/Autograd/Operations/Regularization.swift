@@ -1,11 +1,13 @@
 import Foundation
 import Kernels
+import Preconditions
 
 extension Tensor {
     /// Inverted dropout: zeroes each element with probability `probability` and scales the rest by
     /// 1 / (1 − probability), so evaluation needs no rescaling. Masks come from `generator`.
     public func dropout(probability: Float, generator: inout RandomGenerator) -> Tensor {
-        precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1), got \(probability)")
+        checkPrecondition(
+            probability >= 0 && probability < 1, "dropout probability must be in [0, 1), got \(probability)")
         guard probability > 0 else { return self }
         let keep = 1 - probability
         var mask = [Float](repeating: 0, count: count)
@@ -92,9 +94,9 @@ extension Tensor {
     }
 
     private func batchNormGeometry(scale: Tensor, shift: Tensor) -> (channels: Int, planeSize: Int, batch: Int) {
-        precondition(rank == 2 || rank == 4, "batch normalisation needs [N, C] or [N, C, H, W], got \(shape)")
+        checkPrecondition(rank == 2 || rank == 4, "batch normalisation needs [N, C] or [N, C, H, W], got \(shape)")
         let channels = shape[1]
-        precondition(
+        checkPrecondition(
             scale.shape == [channels] && shift.shape == [channels],
             "batch normalisation scale and shift must be [\(channels)]")
         return (channels, shape.dropFirst(2).reduce(1, *), shape[0])

@@ -1,3 +1,5 @@
+import Preconditions
+
 // Operations that move elements without changing them: permuting dimensions, joining tensors and taking
 // a part of one. Each pullback moves the gradient back the same way.
 
@@ -6,7 +8,7 @@ extension Tensor {
     /// counts from the end), PyTorch's `permute`: [2, 3, 4].permute(2, 0, 1) → [4, 2, 3]. Copies.
     public func permute(_ dimensions: [Int]) -> Tensor {
         let order = dimensions.map { normalizedDimension($0, operation: "permute") }
-        precondition(
+        checkPrecondition(
             order.count == rank && Set(order).count == rank,
             "permute: \(dimensions) is not a permutation of the \(rank) dimensions of \(shape)")
         var strides = [Int](repeating: 1, count: rank)
@@ -40,13 +42,13 @@ extension Tensor {
     /// `tensors` joined along `dim` (negative counts from the end), PyTorch's `torch.cat`: their shapes
     /// must agree except along `dim`; [2, 3] and [2, 5] along 1 → [2, 8].
     public static func cat(_ tensors: [Tensor], dim: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "cat needs at least one tensor")
+        checkPrecondition(!tensors.isEmpty, "cat needs at least one tensor")
         let first = tensors[0]
         let dimension = first.normalizedDimension(dim, operation: "cat")
         for tensor in tensors {
             var expected = first.shape, actual = tensor.shape
             if actual.count == expected.count { (expected[dimension], actual[dimension]) = (0, 0) }
-            precondition(
+            checkPrecondition(
                 actual == expected,
                 "cat along \(dim): shapes \(tensors.map { "\($0.shape)" }.joined(separator: ", ")) differ elsewhere")
         }
@@ -82,9 +84,9 @@ extension Tensor {
     /// `tensors`, all of one shape, stacked along a new dimension `dim` (negative counts from the end of
     /// the result's dimensions), PyTorch's `torch.stack`: three [2, 4] along 1 → [2, 3, 4].
     public static func stack(_ tensors: [Tensor], dim: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "stack needs at least one tensor")
+        checkPrecondition(!tensors.isEmpty, "stack needs at least one tensor")
         let shape = tensors[0].shape
-        precondition(
+        checkPrecondition(
             tensors.allSatisfy { $0.shape == shape },
             "stack: shapes \(tensors.map { "\($0.shape)" }.joined(separator: ", ")) differ")
         let dimension = tensors[0].normalizedDimension(dim, operation: "stack", rank: shape.count + 1)
@@ -98,7 +100,7 @@ extension Tensor {
     /// elements and the rest get 0.
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let dimension = normalizedDimension(dim, operation: "narrow")
-        precondition(
+        checkPrecondition(
             start >= 0 && length >= 0 && start + length <= shape[dimension],
             "narrow: \(start)..<\(start + length) out of dimension \(dim) of \(shape)")
         let (outer, size, inner) = splitAround(dimension)

@@ -54,7 +54,7 @@ public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Cod
     /// `init(_:)` is given the registry's types only.
     private var type: any BuiltInModel.Type {
         guard let type = Self.registry.first(where: { $0.modelName == rawValue }) else {
-            preconditionFailure("\(rawValue) is not in ModelKind.registry")
+            fatalError("\(rawValue) is not in ModelKind.registry")
         }
         return type
     }
