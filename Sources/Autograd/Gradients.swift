@@ -5,10 +5,13 @@ import Preconditions
 public final class GradientNode {
     /// A short name of the operation, for error messages and debugging.
     public let operation: String
+    /// The tensors the operation read, in the order of the gradients `pullback` returns.
     public let inputs: [Tensor]
     /// Maps the output's gradient (same element count as the output) to one gradient per input.
     public let pullback: ([Float]) -> [[Float]?]
 
+    /// A node for `operation` on `inputs`, whose `pullback` maps the output's gradient to one gradient per input (nil
+    /// for an input that needs none).
     public init(operation: String, inputs: [Tensor], pullback: @escaping ([Float]) -> [[Float]?]) {
         self.operation = operation
         self.inputs = inputs
@@ -22,6 +25,7 @@ public final class GradientNode {
 public enum GradientMode {
     @TaskLocal static var enabled = true
 
+    /// Whether operations record their pullbacks here and now: true unless inside `withoutGradients`.
     public static var isEnabled: Bool { enabled }
 
     /// Runs `body` with recording off, restoring the previous mode afterwards.

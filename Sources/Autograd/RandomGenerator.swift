@@ -10,6 +10,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// The four 64-bit words of xoshiro256** state; never all zero.
     public private(set) var state: [UInt64]
 
+    /// A generator whose four state words are drawn from SplitMix64 started at `seed`: the same seed gives the same
+    /// numbers.
     public init(seed: UInt64) {
         var splitMix = seed
         func nextSplitMix() -> UInt64 {
@@ -29,6 +31,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         self.state = state
     }
 
+    /// The next 64 random bits (xoshiro256**), advancing the state.
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -65,10 +65,12 @@ public final class Tensor {
         self.init(shape: [], data: [scalar])
     }
 
+    /// A tensor of `shape` filled with 0 (PyTorch's `torch.zeros`).
     public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         Tensor(shape: shape, repeating: 0, requiresGrad: requiresGrad)
     }
 
+    /// A tensor of `shape` filled with 1 (PyTorch's `torch.ones`).
     public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         Tensor(shape: shape, repeating: 1, requiresGrad: requiresGrad)
     }
@@ -160,6 +162,8 @@ public final class Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and the first eight elements at most, `…` standing for the rest:
+    /// `Tensor(shape: [2], data: [0.5, 1.0])`.
     public var description: String {
         let preview = data.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor(shape: \(shape), data: [\(preview)\(data.count > 8 ? ", …" : "")])"

@@ -136,7 +136,9 @@ public struct DataLoader: Sendable {
         /// The seed of the displacement field of the image at each position, or nil for none.
         let distortionSeeds: [UInt64]?
 
+        /// 0, the first batch.
         public var startIndex: Int { 0 }
+        /// The loader's `batchCount`, one past the last batch.
         public var endIndex: Int { loader.batchCount }
 
         /// Batch `position`, 0..<count.

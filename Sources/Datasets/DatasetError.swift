@@ -49,6 +49,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         self.detail = detail
     }
 
+    /// `FILE: PROBLEM at offset OFFSET: DETAIL`, without the offset part where there is none.
     public var description: String {
         let position = offset.map { " at offset \($0)" } ?? ""
         return "\(file): \(phrase)\(position): \(detail)"

@@ -18,6 +18,8 @@ public struct InputPreprocessing: Sendable, Hashable {
     /// leaves widths as they are.
     public var inkWidth: Int?
 
+    /// Deskewing if `deskew`, then width normalisation to `inkWidth` pixels (1…28) when one is given; the defaults
+    /// change nothing (`none`).
     public init(deskew: Bool = false, inkWidth: Int? = nil) {
         self.deskew = deskew
         self.inkWidth = inkWidth
@@ -132,8 +134,10 @@ public struct InputPreprocessing: Sendable, Hashable {
 
 /// Why a weights file's preprocessing metadata cannot be used, in a sentence.
 public struct InputPreprocessingError: Error, CustomStringConvertible, Equatable {
+    /// The reason, phrased to follow the weights file's name: `its metadata's ink_width is '40' (expected …)`.
     public let description: String
 
+    /// An error whose `description` is `description`.
     public init(_ description: String) {
         self.description = description
     }

@@ -73,9 +73,13 @@ extension ModelKind {
     }
 }
 
+/// A weights file or checkpoint that cannot be used: the file and what is wrong with it.
 public struct WeightsFileError: Error, CustomStringConvertible, Equatable {
+    /// The file's name (its last path component, not its whole path).
     public let file: String
+    /// What is wrong with it, as a clause (`its history metadata is missing or malformed`).
     public let problem: String
+    /// The file's name, a colon and the problem.
     public var description: String { "\(file): \(problem)" }
 }
 

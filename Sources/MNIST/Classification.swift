@@ -4,6 +4,7 @@ import Foundation
 public struct ImageOutcome: Equatable, Sendable {
     /// The image's position in the dataset.
     public let index: Int
+    /// The digit the image shows, as the dataset labels it.
     public let label: Int
     /// The digit the model predicts (`predictions(of:for:)`: the largest logit).
     public let prediction: Int
@@ -11,6 +12,8 @@ public struct ImageOutcome: Equatable, Sendable {
     /// evaluation report ranks mistakes by. Nil for a correct one (`classify` computes it for mistakes only).
     public let probability: Float?
 
+    /// The outcome for the image at `index`: its `label`, the model's `prediction` and, for a wrong one,
+    /// the probability the model gave it.
     public init(index: Int, label: Int, prediction: Int, probability: Float?) {
         self.index = index
         self.label = label
@@ -18,6 +21,7 @@ public struct ImageOutcome: Equatable, Sendable {
         self.probability = probability
     }
 
+    /// Whether the model predicted the label.
     public var isCorrect: Bool { label == prediction }
 }
 

@@ -85,8 +85,10 @@ public final class Ensemble: Sendable {
 
 /// Why a set of weights files does not make an ensemble, in a sentence naming the file.
 public struct EnsembleError: Error, CustomStringConvertible, Equatable {
+    /// The reason, as a sentence naming the file where there is one.
     public let description: String
 
+    /// An error saying `description`.
     public init(_ description: String) {
         self.description = description
     }
@@ -99,9 +101,12 @@ public struct TestTimeAugmentation: Sendable, Equatable {
     /// One view of an image: what it is called in reports, and the map it is resampled through (bilinear,
     /// background outside, as `AffineWarp.bilinear` does).
     public struct View: Sendable, Equatable {
+        /// What reports call the view (`1 px left`).
         public let name: String
+        /// The map the image is resampled through (`.identity` leaves it as it is).
         public let transform: AffineWarp.Matrix
 
+        /// A view called `name` that resamples the image through `transform`.
         public init(name: String, transform: AffineWarp.Matrix) {
             self.name = name
             self.transform = transform

@@ -5,10 +5,12 @@ public struct Evaluation: Sendable, Equatable {
     /// confusion[label][prediction]: how many images of class `label` were predicted as `prediction`.
     public let confusion: [[Int]]
 
+    /// No images yet: a `classCount` × `classCount` confusion matrix of zeros.
     public init(classCount: Int = 10) {
         confusion = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
     }
 
+    /// The evaluation whose confusion matrix is `confusion` (square, indexed [label][prediction]).
     public init(confusion: [[Int]]) {
         self.confusion = confusion
     }
@@ -20,8 +22,11 @@ public struct Evaluation: Sendable, Equatable {
         return Evaluation(confusion: matrix)
     }
 
+    /// How many classes: the confusion matrix's rows.
     public var classCount: Int { confusion.count }
+    /// How many images were predicted: the sum of the confusion matrix.
     public var total: Int { confusion.joined().reduce(0, +) }
+    /// How many images were predicted as their label: the sum of the confusion matrix's diagonal.
     public var correct: Int { (0..<classCount).reduce(0) { $0 + confusion[$1][$1] } }
     /// Correct predictions as a fraction of all, 0 for an empty set.
     public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }

@@ -4,9 +4,13 @@ import Foundation
 /// checkpoint that cannot continue. The message names the problem, the file where there is one, and what
 /// was expected and found.
 public struct InputError: Error, CustomStringConvertible, Equatable, LocalizedError {
+    /// What is wrong, naming the file where there is one, with what was expected and found.
     public let message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
+    /// The message, for `localizedDescription`.
     public var errorDescription: String? { message }
 }
 
@@ -22,6 +26,7 @@ public enum InputLimits {
     public static let threads = 1...1_024
     /// The image size every model of this package takes: 28×28 (rows × columns).
     public static let imageRows = 28
+    /// The columns of that 28×28 image (see `imageRows`), and the widest `--ink-width`.
     public static let imageColumns = 28
 }
 

@@ -27,7 +27,9 @@ public enum ONNXExport {
     public static let opsetVersion = 17
     /// The IR version that goes with opset 17.
     public static let irVersion = 8
+    /// The graph's input: [N, 1, 28, 28] pixels from 0 to 1.
     public static let inputName = "input"
+    /// The graph's output: the logits, [N, classes].
     public static let outputName = "logits"
     /// The input's shape after the batch dimension.
     public static let imageShape = [1, 28, 28]
@@ -111,17 +113,24 @@ public struct ONNXGraph: Sendable {
         public let inputs: [String]
         /// The value written: the node's name, or `logits` for the last node.
         public internal(set) var output: String
+        /// The operator's attributes (`kernel_shape`, `transB`, …).
         public let attributes: [Attribute]
     }
 
     /// A named attribute of a node (`kernel_shape`, `epsilon`, …).
     public struct Attribute: Sendable, Equatable {
+        /// One integer, a list of integers or one float (ONNX's INT, INTS and FLOAT).
         public enum Value: Sendable, Equatable {
+            /// One integer (`transB`, `axis`).
             case integer(Int)
+            /// A list of integers (`kernel_shape`, `pads`).
             case integers([Int])
+            /// One float (`epsilon`).
             case float(Float)
         }
+        /// The attribute's ONNX name (`kernel_shape`).
         public let name: String
+        /// Its value: `.integers([5, 5])` for a 5×5 `kernel_shape`.
         public let value: Value
     }
 
@@ -129,13 +138,17 @@ public struct ONNXGraph: Sendable {
     public struct Initializer: Sendable, Equatable {
         /// The state-dict name (`conv1.weight`), or `normalization.mean` and `normalization.standard_deviation`.
         public let name: String
+        /// The tensor's shape; `[]` for a scalar (the normalisation's mean and standard deviation).
         public let shape: [Int]
+        /// The tensor's elements, row-major.
         public let values: [Float]
     }
 
     /// The model's type (`LeNet5`).
     public let name: String
+    /// The operators in order, each reading the previous one's output (the first reads `input`).
     public let nodes: [Node]
+    /// The constants the nodes read: the weights and, with normalisation, its mean and standard deviation.
     public let initializers: [Initializer]
     /// The output's size after the batch dimension.
     public let classCount: Int
@@ -225,8 +238,10 @@ public struct ONNXGraph: Sendable {
 
 /// Why a model cannot be exported; names the layer or the model.
 public struct ONNXExportError: Error, CustomStringConvertible, Equatable {
+    /// What cannot be exported, naming the layer or the model.
     public let problem: String
     init(_ problem: String) { self.problem = problem }
+    /// `cannot export to ONNX: ` followed by the problem.
     public var description: String { "cannot export to ONNX: \(problem)" }
 }
 

@@ -3,10 +3,12 @@ import Preconditions
 
 /// What a model says about one image: the digit and the probability of each of the ten.
 public struct Prediction: Equatable, Sendable, Codable {
+    /// The most probable digit (the first of equals).
     public let digit: Int
     /// Softmax of the logits, [10], summing to 1.
     public let probabilities: [Float]
 
+    /// The prediction for an image's class probabilities (the softmax of its logits): `digit` is the most probable.
     public init(probabilities: [Float]) {
         self.probabilities = probabilities
         digit = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
@@ -25,7 +27,9 @@ public struct Prediction: Equatable, Sendable, Codable {
 /// (whose tensors are reference types) is never shared: each thread that predicts builds its own copy from
 /// those values on its first prediction and keeps it in its thread dictionary.
 public final class Predictor: Sendable {
+    /// The model's kind, which `makeModel()` builds.
     public let kind: ModelKind
+    /// The pixel normalisation the model was trained with, after scaling to 0…1; nil for none.
     public let normalization: DataLoader.Normalization?
     /// What is done to each image before the model sees it (deskewing, width normalisation), as it was done
     /// to the model's training images.
@@ -37,8 +41,11 @@ public final class Predictor: Sendable {
 
     /// One tensor of a state dict, as a value.
     public struct NamedWeights: Sendable, Equatable {
+        /// The state-dict name (`conv1.weight`).
         public let name: String
+        /// The tensor's shape.
         public let shape: [Int]
+        /// The tensor's elements, row-major.
         public let data: [Float]
     }
 

@@ -3,8 +3,11 @@ import Kernels
 
 /// The optimizers the `mnist` tool offers.
 public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
+    /// Adam (PyTorch's `torch.optim.Adam`), its weight decay added to the gradient.
     case adam
+    /// AdamW (PyTorch's `torch.optim.AdamW`), its weight decay decoupled from the gradient.
     case adamw
+    /// SGD with `momentum` (PyTorch's `torch.optim.SGD`).
     case sgd
 }
 
@@ -37,13 +40,21 @@ public enum ScheduleKind: String, CaseIterable, Codable, Sendable {
 /// Everything that defines a training run. The defaults are the tutorial's recipe: LeNet5, Adam with
 /// learning rate 0.001, batches of 64 shuffled every epoch, 10 epochs, ToTensor scaling only.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    /// The model to train (`--model`); LeNet-5, the tutorial's, by default.
     public var model: ModelKind = .lenet5
+    /// Passes over the training set (`--epochs`); 10 by default.
     public var epochs = 10
+    /// Images per batch (`--batch-size`); 64 by default.
     public var batchSize = 64
+    /// The learning rate (`--lr`): the rate throughout, or where `cosine` starts and `onecycle` peaks; 0.001 by
+    /// default.
     public var learningRate: Float = 0.001
+    /// The optimizer (`--optimizer`); Adam by default.
     public var optimizer: OptimizerKind = .adam
     /// SGD's momentum (ignored by Adam and AdamW).
     public var momentum: Float = 0.9
+    /// Weight decay (`--weight-decay`): added to the gradient (L2) by Adam and SGD, decoupled by AdamW; 0, the
+    /// default, decays nothing, AdamW included.
     public var weightDecay: Float = 0
     /// Label smoothing ε of the cross-entropy loss, in 0…1 (PyTorch's `label_smoothing`; 0 trains on the
     /// labels alone, as the tutorial does).
@@ -72,6 +83,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// checkpoints written before recipes existed.
     public var recipe: Recipe?
 
+    /// The tutorial's recipe: every setting at its default.
     public init() {}
 
     /// What is done to every image before the model sees it (`deskew`, `inkWidth`).
@@ -104,12 +116,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
 /// What one epoch gave: written as one JSON line per epoch to the metrics file.
 public struct EpochRecord: Codable, Equatable, Sendable {
+    /// The epoch's number, from 1.
     public var epoch: Int
+    /// The run's epochs in all: N of `Epoch [k/N]`.
     public var epochs: Int
+    /// Accuracy on the test set after the epoch, from 0 to 1.
     public var testAccuracy: Double
+    /// The mean training loss over the epoch's images.
     public var trainingLoss: Double
+    /// Accuracy on the training images as the model saw them during the epoch (augmented, if configured), 0 to 1.
     public var trainingAccuracy: Double
+    /// The epoch's wall time: the training pass and the test pass.
     public var seconds: Double
+    /// The learning rate of the epoch's last batch (the configured rate throughout under `constant`).
     public var learningRate: Float
     /// The part of `seconds` the test pass took (nil in metrics written before it was recorded).
     public var testSeconds: Double? = nil
@@ -122,9 +141,12 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     }
 }
 
+/// Why training stopped before the run was done.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite in batch `batch` of epoch `epoch` (both from 1).
     case nonFiniteLoss(epoch: Int, batch: Int, loss: Float)
 
+    /// Where the loss went wrong, what to try, and that the last checkpoint is unchanged.
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let batch, let loss):
@@ -138,12 +160,14 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// with cross-entropy and the optimizer, then accuracy on the test set. The recipe's thin layer over the
 /// engine's `Learner`, which runs the training passes.
 public final class Trainer {
+    /// The run's settings.
     public let configuration: TrainingConfiguration
     /// The engine's learner: the model, the optimizer and the generator, and the training passes.
     public let learner: Learner
     /// Epochs completed so far, with their results.
     public internal(set) var history: [EpochRecord] = []
 
+    /// A trainer for a new run: the model initialised from `configuration.seed`, its optimizer, no epochs yet.
     public init(configuration: TrainingConfiguration) {
         self.configuration = configuration
         var generator = RandomGenerator(seed: configuration.seed)
@@ -171,7 +195,9 @@ public final class Trainer {
         learner.sharpnessRadius = configuration.sharpnessRadius
     }
 
+    /// The model being trained (the learner's).
     public var model: any UnaryLayer { learner.model }
+    /// The optimizer (the learner's).
     public var optimizer: any Optimizer { learner.optimizer }
     /// Draws the initial weights, then each epoch's shuffle (and transforms, when augmenting); saved in
     /// checkpoints so a resumed run repeats what an uninterrupted one would have drawn.
@@ -180,6 +206,7 @@ public final class Trainer {
         set { learner.generator = newValue }
     }
 
+    /// How many epochs have been completed (`history.count`).
     public var completedEpochs: Int { history.count }
 
     var normalization: DataLoader.Normalization? { configuration.normalize ? .mnist : nil }

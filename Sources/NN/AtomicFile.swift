@@ -97,8 +97,11 @@ extension AtomicFile {
 
 /// Why an atomic write failed; names the file.
 public struct AtomicFileError: Error, CustomStringConvertible, Equatable {
+    /// The name of the file being written (its last path component).
     public let file: String
+    /// What could not be done, with the system's reason.
     public let problem: String
+    /// `FILE: PROBLEM`.
     public var description: String { "\(file): \(problem)" }
 }
 

@@ -7,9 +7,14 @@ public final class Conv2d: Module, UnaryLayer {
     public let weight: Tensor
     /// [outputChannels], or nil without a bias.
     public let bias: Tensor?
+    /// The step between windows, in both directions.
     public let stride: Int
+    /// The rows and columns of zeros added on each side of the input.
     public let padding: Int
 
+    /// A convolution from `inputChannels` to `outputChannels` channels with kernelSize × kernelSize kernels (sizes
+    /// positive, `stride` ≥ 1, `padding` ≥ 0), with a bias unless `bias` is false. Initialised from `generator` as
+    /// PyTorch initialises `nn.Conv2d`: weight and bias uniform in ±1/√(inputChannels · kernelSize²).
     public init(
         _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
         bias: Bool = true, generator: inout RandomGenerator
@@ -29,10 +34,15 @@ public final class Conv2d: Module, UnaryLayer {
         self.padding = padding
     }
 
+    /// The channels of the input, `weight.shape[1]`.
     public var inputChannels: Int { weight.shape[1] }
+    /// The channels of the output (one per kernel), `weight.shape[0]`.
     public var outputChannels: Int { weight.shape[0] }
+    /// The height and width of each kernel, `weight.shape[2]`.
     public var kernelSize: Int { weight.shape[2] }
 
+    /// input [N, inputChannels, H, W] → [N, outputChannels, H′, W′], H′ and W′ as above; a running
+    /// `MultiplyAddCounter` counts its multiply–adds.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         recordMultiplyAdds(input)
         return input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)

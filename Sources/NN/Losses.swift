@@ -5,10 +5,13 @@ public struct CrossEntropyLoss {
     /// `label_smoothing`; 0, the default, is plain cross-entropy).
     public var labelSmoothing: Float
 
+    /// Cross-entropy with label smoothing ε = `labelSmoothing` (0, the default, for none). An ε outside 0…1 stops the
+    /// program when the loss is computed.
     public init(labelSmoothing: Float = 0) {
         self.labelSmoothing = labelSmoothing
     }
 
+    /// The mean loss of logits [N, C] against `labels` (N of them, each in 0..<C) → a scalar [].
     public func callAsFunction(_ logits: Tensor, _ labels: [Int32]) -> Tensor {
         logits.crossEntropy(labels: labels, labelSmoothing: labelSmoothing)
     }
@@ -16,8 +19,10 @@ public struct CrossEntropyLoss {
 
 /// Mean negative log-likelihood of log-probabilities [N, C] (PyTorch's `nn.NLLLoss()`).
 public struct NLLLoss {
+    /// The negative log-likelihood loss; it has no settings.
     public init() {}
 
+    /// The mean of −logProbabilities[n, labels[n]] over the rows: [N, C] and N labels, each in 0..<C → a scalar [].
     public func callAsFunction(_ logProbabilities: Tensor, _ labels: [Int32]) -> Tensor {
         logProbabilities.nllLoss(labels: labels)
     }

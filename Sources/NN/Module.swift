@@ -18,6 +18,7 @@ open class Module {
     /// True while training (the default); false after `eval()`. Dropout and batch normalisation read it.
     public private(set) var isTraining = true
 
+    /// A module in training mode; its children and parameters are the stored properties a subclass declares.
     public init() {}
 
     /// Direct children, named as in PyTorch's `named_children()`.
@@ -74,6 +75,7 @@ open class Module {
         collect { $0.namedOwnParameters + $0.namedOwnBuffers }
     }
 
+    /// The tensors of `namedParameters`, in the same order, without their names (PyTorch's `parameters()`).
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }
 
     /// The parameters that are not frozen (that require a gradient), with their names: what an optimizer
@@ -138,5 +140,6 @@ open class Module {
 
 /// A module that maps one tensor to one tensor, so it can stand in a `Sequential`.
 public protocol UnaryLayer: Module {
+    /// The layer's output for `input`.
     func callAsFunction(_ input: Tensor) -> Tensor
 }

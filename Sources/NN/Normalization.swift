@@ -14,7 +14,10 @@ public class BatchNorm: Module, UnaryLayer {
     public let runningVariance: Tensor
     /// How many training batches updated the running statistics (PyTorch's `num_batches_tracked`).
     public let batchesTracked: Tensor
+    /// Added to the variance before its square root, for numerical stability (PyTorch's `eps`).
     public let epsilon: Float
+    /// The weight of each training batch's statistics in the running ones: running ← (1 − momentum) · running +
+    /// momentum · batch.
     public let momentum: Float
     private let expectedRank: Int
 
@@ -30,6 +33,8 @@ public class BatchNorm: Module, UnaryLayer {
         self.expectedRank = expectedRank
     }
 
+    /// The running statistics and the batch count, under PyTorch's state-dict names `running_mean`, `running_var` and
+    /// `num_batches_tracked`.
     public override var namedOwnBuffers: [(name: String, tensor: Tensor)] {
         [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
     }
@@ -38,6 +43,8 @@ public class BatchNorm: Module, UnaryLayer {
     /// one update per batch, not one per part.
     public override var allowsBatchSplitting: Bool { false }
 
+    /// input [N, C] (`BatchNorm1d`) or [N, C, H, W] (`BatchNorm2d`) → the same shape, each channel normalised, scaled
+    /// by γ and shifted by β; training also updates the running statistics. Another rank stops the program.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         checkPrecondition(
             input.rank == expectedRank, "\(type(of: self)) needs rank-\(expectedRank) input, got \(input.shape)")
@@ -60,6 +67,7 @@ public class BatchNorm: Module, UnaryLayer {
 
 /// Batch normalisation for [N, C] (PyTorch's `nn.BatchNorm1d`).
 public final class BatchNorm1d: BatchNorm {
+    /// Batch normalisation of `features` channels (positive), with ε 1e-5 and momentum 0.1 by default, as in PyTorch.
     public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         super.init(features: features, epsilon: epsilon, momentum: momentum, expectedRank: 2)
     }
@@ -67,6 +75,7 @@ public final class BatchNorm1d: BatchNorm {
 
 /// Batch normalisation for [N, C, H, W] (PyTorch's `nn.BatchNorm2d`).
 public final class BatchNorm2d: BatchNorm {
+    /// Batch normalisation of `features` channels (positive), with ε 1e-5 and momentum 0.1 by default, as in PyTorch.
     public init(_ features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         super.init(features: features, epsilon: epsilon, momentum: momentum, expectedRank: 4)
     }

@@ -1,6 +1,8 @@
 /// Max pooling (PyTorch's `nn.MaxPool2d`, no padding): [N, C, H, W] → [N, C, (H − k) / s + 1, (W − k) / s + 1].
 public final class MaxPool2d: Module, UnaryLayer {
+    /// The height and width of each window.
     public let kernelSize: Int
+    /// The step between windows, in both directions.
     public let stride: Int
 
     /// `stride` defaults to `kernelSize`, as in PyTorch.
@@ -9,6 +11,8 @@ public final class MaxPool2d: Module, UnaryLayer {
         self.stride = stride ?? kernelSize
     }
 
+    /// input [N, C, H, W] → [N, C, (H − kernelSize) / stride + 1, (W − kernelSize) / stride + 1], each window's
+    /// maximum. A window larger than the input, or a kernel size or stride below 1, stops the program.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.maxPool2d(kernelSize: kernelSize, stride: stride)
     }
@@ -16,7 +20,9 @@ public final class MaxPool2d: Module, UnaryLayer {
 
 /// Average pooling (PyTorch's `nn.AvgPool2d`, no padding): [N, C, H, W] → [N, C, (H − k) / s + 1, (W − k) / s + 1].
 public final class AvgPool2d: Module, UnaryLayer {
+    /// The height and width of each window.
     public let kernelSize: Int
+    /// The step between windows, in both directions.
     public let stride: Int
 
     /// `stride` defaults to `kernelSize`, as in PyTorch.
@@ -25,6 +31,8 @@ public final class AvgPool2d: Module, UnaryLayer {
         self.stride = stride ?? kernelSize
     }
 
+    /// input [N, C, H, W] → [N, C, (H − kernelSize) / stride + 1, (W − kernelSize) / stride + 1], each window's mean.
+    /// A window larger than the input, or a kernel size or stride below 1, stops the program.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.avgPool2d(kernelSize: kernelSize, stride: stride)
     }

@@ -228,18 +228,31 @@ public struct SafeTensorsFile {
 
 /// A tensor element type of the safetensors format, named by its header spelling.
 public enum SafeTensorsDataType: String, CaseIterable, Sendable {
+    /// Booleans, one byte each.
     case bool = "BOOL"
+    /// Unsigned 8-bit integers.
     case uint8 = "U8"
+    /// Signed 8-bit integers.
     case int8 = "I8"
+    /// Unsigned 16-bit integers.
     case uint16 = "U16"
+    /// Signed 16-bit integers.
     case int16 = "I16"
+    /// Unsigned 32-bit integers.
     case uint32 = "U32"
+    /// Signed 32-bit integers.
     case int32 = "I32"
+    /// Unsigned 64-bit integers.
     case uint64 = "U64"
+    /// Signed 64-bit integers.
     case int64 = "I64"
+    /// IEEE 754 half-precision floats.
     case float16 = "F16"
+    /// bfloat16: a Float32's sign and 8-bit exponent with a 7-bit fraction.
     case bfloat16 = "BF16"
+    /// IEEE 754 single-precision floats.
     case float32 = "F32"
+    /// IEEE 754 double-precision floats.
     case float64 = "F64"
 
     /// The size of one element in bytes.
@@ -260,12 +273,15 @@ public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError {
     /// What is wrong, with the expected and found values.
     public let problem: String
 
+    /// An error about `source` (a file's name, or what was being done) saying `problem`.
     public init(source: String, problem: String) {
         self.source = source
         self.problem = problem
     }
 
+    /// `SOURCE: PROBLEM`.
     public var description: String { "\(source): \(problem)" }
+    /// The same as `description`, for `LocalizedError`.
     public var errorDescription: String? { description }
 }
 

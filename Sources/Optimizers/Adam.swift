@@ -4,16 +4,25 @@ import Kernels
 /// Adam with bias correction (PyTorch's `torch.optim.Adam`, defaults lr 0.001, betas (0.9, 0.999),
 /// eps 1e-8). `weightDecay` adds `weightDecay · p` to the gradient (L2), as PyTorch's Adam does.
 public final class Adam: Optimizer {
+    /// The parameters being optimised, with their state-dict names.
     public let parameters: [(name: String, tensor: Tensor)]
+    /// The learning rate; a schedule may change it between steps.
     public var learningRate: Float
+    /// β1, the decay rate of the gradient's running mean (`exp_avg`).
     public let beta1: Float
+    /// β2, the decay rate of the squared gradient's running mean (`exp_avg_sq`).
     public let beta2: Float
+    /// ε, added to the bias-corrected √v in the denominator, for numerical stability.
     public let epsilon: Float
+    /// The weight decay: Adam adds weightDecay · p to the gradient, AdamW multiplies p by 1 − lr · weightDecay first.
     public let weightDecay: Float
+    /// Each parameter's `exp_avg` and `exp_avg_sq` slots (the moments, starting at 0) and step count.
     public let state: OptimizerState
     /// AdamW decouples weight decay from the gradient instead.
     let decoupledWeightDecay: Bool
 
+    /// Adam over `parameters` (`model.namedParameters`, say), by default with PyTorch's lr 0.001, betas (0.9, 0.999),
+    /// eps 1e-8 and no weight decay.
     public convenience init(
         parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
         beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0
@@ -37,6 +46,8 @@ public final class Adam: Optimizer {
         state = OptimizerState(parameters: parameters, slotNames: ["exp_avg", "exp_avg_sq"])
     }
 
+    /// One Adam step of parameter `index` in place: the moments updated from `gradient` (plus the weight decay), then
+    /// p ← p − lr · m̂ / (√v̂ + ε), m̂ and v̂ bias-corrected for `step` (from 1).
     public func update(
         index: Int, step: Int, parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>
     ) {

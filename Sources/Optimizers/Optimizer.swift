@@ -9,7 +9,9 @@ import Foundation
 public protocol Optimizer: AnyObject {
     /// The parameters being optimised, with their state-dict names.
     var parameters: [(name: String, tensor: Tensor)] { get }
+    /// The learning rate the next step uses; a schedule may change it between steps.
     var learningRate: Float { get set }
+    /// The per-parameter state, which a checkpoint saves and restores by name.
     var state: OptimizerState { get }
     /// Updates parameter `index` in place from its gradient; `step` counts this parameter's updates,
     /// starting at 1.
@@ -42,13 +44,17 @@ extension Optimizer {
 /// Per-parameter optimizer state: named slots of one buffer per parameter (Adam's `exp_avg`, say) and
 /// each parameter's step count. Saved as tensors named `<parameter>.<slot>` and `<parameter>.step`.
 public final class OptimizerState {
+    /// The parameters' state-dict names, in the optimizer's order: the prefixes of the saved tensors' names.
     public let parameterNames: [String]
+    /// The parameters' shapes, in the same order; each slot buffer has its parameter's shape.
     public let parameterShapes: [[Int]]
     /// Slot name → one buffer per parameter, each the parameter's shape.
     private var slots: [String: [Tensor]]
     /// Updates applied to each parameter.
     public var steps: [Int]
 
+    /// State for `parameters`: every step count 0, and one zeroed buffer per parameter (of its shape) in each slot
+    /// of `slotNames`.
     public init(parameters: [(name: String, tensor: Tensor)], slotNames: [String]) {
         parameterNames = parameters.map(\.name)
         parameterShapes = parameters.map(\.tensor.shape)
@@ -103,10 +109,14 @@ public final class OptimizerState {
     }
 }
 
+/// Why `OptimizerState.load(_:)` refused saved state; the state is left as it was.
 public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    /// The tensor named is absent, or (for a `.step`) is not a whole number ≥ 0.
     case missing(String)
+    /// The tensor named has shape `found` instead of its parameter's shape `expected`.
     case shapeMismatch(String, expected: [Int], found: [Int])
 
+    /// The tensor's name and what is wrong with it.
     public var description: String {
         switch self {
         case .missing(let name): "optimizer state '\(name)' is missing or malformed"

@@ -4,15 +4,21 @@ import Preconditions
 /// A learning rate as a function of the step (the epoch or the batch, as the caller counts), set on the
 /// optimizer before each step: `optimizer.learningRate = schedule.learningRate(at: step)`.
 public protocol LearningRateSchedule {
+    /// The learning rate for step `step`, counted from 0.
     func learningRate(at step: Int) -> Float
 }
 
 /// PyTorch's `StepLR`: the base rate times `gamma` every `stepSize` steps.
 public struct StepSchedule: LearningRateSchedule {
+    /// The rate of the first `stepSize` steps.
     public let baseLearningRate: Float
+    /// The number of steps between decays (PyTorch's `step_size`).
     public let stepSize: Int
+    /// The factor applied every `stepSize` steps (PyTorch's `gamma`).
     public let gamma: Float
 
+    /// `baseLearningRate` times `gamma` (0.1 by default, as in PyTorch) every `stepSize` steps; a `stepSize` below 1
+    /// stops the program.
     public init(baseLearningRate: Float, stepSize: Int, gamma: Float = 0.1) {
         checkPrecondition(stepSize > 0, "stepSize must be positive")
         self.baseLearningRate = baseLearningRate
@@ -20,6 +26,7 @@ public struct StepSchedule: LearningRateSchedule {
         self.gamma = gamma
     }
 
+    /// baseLearningRate · gamma^⌊step / stepSize⌋.
     public func learningRate(at step: Int) -> Float {
         baseLearningRate * pow(gamma, Float(step / stepSize))
     }
@@ -28,10 +35,15 @@ public struct StepSchedule: LearningRateSchedule {
 /// PyTorch's `CosineAnnealingLR`: from the base rate down to `minimumLearningRate` along half a cosine
 /// over `totalSteps`.
 public struct CosineSchedule: LearningRateSchedule {
+    /// The rate at step 0.
     public let baseLearningRate: Float
+    /// The steps from the base rate to the minimum (PyTorch's `T_max`).
     public let totalSteps: Int
+    /// The rate at `totalSteps` and after (PyTorch's `eta_min`).
     public let minimumLearningRate: Float
 
+    /// Half a cosine from `baseLearningRate` down to `minimumLearningRate` (0 by default) over `totalSteps` steps; a
+    /// `totalSteps` below 1 stops the program.
     public init(baseLearningRate: Float, totalSteps: Int, minimumLearningRate: Float = 0) {
         checkPrecondition(totalSteps > 0, "totalSteps must be positive")
         self.baseLearningRate = baseLearningRate
@@ -39,6 +51,8 @@ public struct CosineSchedule: LearningRateSchedule {
         self.minimumLearningRate = minimumLearningRate
     }
 
+    /// min + (base − min) · (1 + cos(π · step / totalSteps)) / 2, the step capped at `totalSteps` (where PyTorch's
+    /// rate would rise again).
     public func learningRate(at step: Int) -> Float {
         let progress = Float(min(step, totalSteps)) / Float(totalSteps)
         return minimumLearningRate + (baseLearningRate - minimumLearningRate) * (1 + cos(Float.pi * progress)) / 2
@@ -49,12 +63,19 @@ public struct CosineSchedule: LearningRateSchedule {
 /// `maximumLearningRate` over the first `warmupFraction` of `totalSteps`, then down to
 /// initial / finalDivisionFactor. PyTorch also cycles Adam's β1 by default; this schedule does not.
 public struct OneCycleSchedule: LearningRateSchedule {
+    /// The peak rate, reached at the end of the warm-up (PyTorch's `max_lr`).
     public let maximumLearningRate: Float
+    /// The steps of the whole cycle (PyTorch's `total_steps`); later steps keep the final rate.
     public let totalSteps: Int
+    /// The fraction of `totalSteps` spent rising to the peak (PyTorch's `pct_start`).
     public let warmupFraction: Float
+    /// The initial rate is maximumLearningRate / divisionFactor (PyTorch's `div_factor`).
     public let divisionFactor: Float
+    /// The final rate is the initial rate / finalDivisionFactor (PyTorch's `final_div_factor`).
     public let finalDivisionFactor: Float
 
+    /// A cycle over `totalSteps` steps (at least 2; fewer stops the program), by default with PyTorch's warm-up over
+    /// 0.3 of the steps, initial rate maximum / 25 and final rate initial / 1e4.
     public init(
         maximumLearningRate: Float, totalSteps: Int, warmupFraction: Float = 0.3, divisionFactor: Float = 25,
         finalDivisionFactor: Float = 1e4
@@ -67,6 +88,8 @@ public struct OneCycleSchedule: LearningRateSchedule {
         self.finalDivisionFactor = finalDivisionFactor
     }
 
+    /// Half a cosine from the initial rate up to the peak until step warmupFraction · totalSteps − 1, then another
+    /// down to the final rate at step totalSteps − 1, kept after.
     public func learningRate(at step: Int) -> Float {
         let initial = maximumLearningRate / divisionFactor
         let final = initial / finalDivisionFactor

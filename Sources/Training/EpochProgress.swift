@@ -13,6 +13,8 @@ public struct EpochProgress: Sendable, Equatable {
     /// The mean training loss over this epoch's images so far.
     public var runningLoss: Double
 
+    /// Progress after `batchesDone` of `batchCount` batches, `imagesDone` images and `elapsed` time, with the mean
+    /// loss so far `runningLoss`.
     public init(batchesDone: Int, batchCount: Int, imagesDone: Int, elapsed: Duration, runningLoss: Double) {
         self.batchesDone = batchesDone
         self.batchCount = batchCount

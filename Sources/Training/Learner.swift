@@ -17,8 +17,11 @@ public final class Learner {
     /// The loss of a batch: logits [N, classes] and labels → a scalar to minimise, the batch's mean.
     public typealias Loss = (_ logits: Tensor, _ labels: [Int32]) -> Tensor
 
+    /// The model trained: any layer from a batch of images to logits [N, classes].
     public let model: any UnaryLayer
+    /// Updates the model's parameters after each batch; `gradientStep` sets the gradients of its `parameters`.
     public let optimizer: any Optimizer
+    /// The loss minimised: cross-entropy unless told.
     public var loss: Loss
     /// Sets the optimizer's learning rate before each batch, from the batch's number counted over the whole
     /// run (epoch · batches per epoch + batch, from 0); nil leaves the rate as it is.
@@ -230,15 +233,18 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
     /// The mean loss over the epoch's training images, as the model saw them while it trained.
     public var trainingLoss: Double
+    /// The fraction of the epoch's training images classified right (0…1), as the model saw them while it trained.
     public var trainingAccuracy: Double
     /// On the validation loader, when `fit` was given one.
     public var validationLoss: Double?
+    /// The fraction of the validation images classified right (0…1), when `fit` was given a validation loader.
     public var validationAccuracy: Double?
     /// The optimizer's rate after the epoch's last batch.
     public var learningRate: Float
     /// The epoch's wall time, training and validation.
     public var seconds: Double
 
+    /// The metrics of epoch `epoch`; the validation's are nil when there was no validation loader.
     public init(
         epoch: Int, trainingLoss: Double, trainingAccuracy: Double, validationLoss: Double? = nil,
         validationAccuracy: Double? = nil, learningRate: Float, seconds: Double
@@ -253,6 +259,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     }
 }
 
+/// Why training, early stopping or restoring a checkpoint could not go on.
 public enum LearnerError: Error, CustomStringConvertible, Equatable {
     /// The loss of batch `batch` (from 1) of epoch `epoch` (from 1) was infinite or NaN: training cannot go on.
     case nonFiniteLoss(epoch: Int, batch: Int, loss: Float)
@@ -261,6 +268,8 @@ public enum LearnerError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint file that cannot be restored.
     case badCheckpoint(file: String, problem: String)
 
+    /// What went wrong, for a person: where the loss stopped being finite, the metric missing, or the checkpoint's
+    /// problem.
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let batch, let loss):

@@ -63,6 +63,7 @@ extension Tensor {
         }
     }
 
+    /// `tensor + scalar`, elementwise.
     public static func + (tensor: Tensor, scalar: Float) -> Tensor {
         result(
             shape: tensor.shape, data: mapElements(tensor.data) { $0 + scalar }, operation: "addScalar",
@@ -70,6 +71,7 @@ extension Tensor {
         ) { gradient in [gradient] }
     }
 
+    /// `tensor × scalar`, elementwise.
     public static func * (tensor: Tensor, scalar: Float) -> Tensor {
         result(
             shape: tensor.shape, data: mapElements(tensor.data) { $0 * scalar }, operation: "multiplyScalar",
@@ -77,11 +79,17 @@ extension Tensor {
         ) { gradient in [mapElements(gradient) { $0 * scalar }] }
     }
 
+    /// `scalar × tensor`, elementwise.
     public static func * (scalar: Float, tensor: Tensor) -> Tensor { tensor * scalar }
+    /// `tensor − scalar`, elementwise.
     public static func - (tensor: Tensor, scalar: Float) -> Tensor { tensor + (-scalar) }
+    /// `tensor ÷ scalar`, elementwise, computed as `tensor × (1 / scalar)`.
     public static func / (tensor: Tensor, scalar: Float) -> Tensor { tensor * (1 / scalar) }
+    /// `−tensor`, elementwise.
     public static prefix func - (tensor: Tensor) -> Tensor { tensor * -1 }
+    /// `scalar + tensor`, elementwise.
     public static func + (scalar: Float, tensor: Tensor) -> Tensor { tensor + scalar }
+    /// `scalar − tensor`, elementwise.
     public static func - (scalar: Float, tensor: Tensor) -> Tensor { tensor * -1 + scalar }
 
     /// `scalar ÷ x`, elementwise.

@@ -25,8 +25,10 @@ public protocol TensorIndex {
 
 /// Every element of a dimension (PyTorch's `:`), written `.all`: `x[.all, 2..<5]`.
 public struct TensorIndexAll: TensorIndex, Sendable {
+    /// The whole-dimension position; usually written `.all`.
     public init() {}
 
+    /// The whole dimension: `0..<size`.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: 0, upperBound: size)
     }
@@ -38,34 +40,40 @@ extension TensorIndex where Self == TensorIndexAll {
 }
 
 extension Int: TensorIndex {
+    /// This one element, the dimension dropped; a negative index counts from the end.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent { .index(self) }
 }
 
 extension Range: TensorIndex where Bound == Int {
+    /// The elements `lowerBound..<upperBound`, the dimension kept.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: lowerBound, upperBound: upperBound)
     }
 }
 
 extension ClosedRange: TensorIndex where Bound == Int {
+    /// The elements `lowerBound...upperBound`, the dimension kept.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: lowerBound, upperBound: upperBound + 1)
     }
 }
 
 extension PartialRangeFrom: TensorIndex where Bound == Int {
+    /// The elements from `lowerBound` to the end of the dimension, the dimension kept.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: lowerBound, upperBound: size)
     }
 }
 
 extension PartialRangeUpTo: TensorIndex where Bound == Int {
+    /// The elements `0..<upperBound`, the dimension kept.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: 0, upperBound: upperBound)
     }
 }
 
 extension PartialRangeThrough: TensorIndex where Bound == Int {
+    /// The elements `0...upperBound`, the dimension kept.
     public func component(forDimensionOfSize size: Int) -> TensorIndexComponent {
         .range(lowerBound: 0, upperBound: upperBound + 1)
     }

@@ -18,6 +18,7 @@ public protocol BuiltInModel: UnaryLayer {
 }
 
 extension BuiltInModel {
+    /// False: a model is one of the tutorial's only where it says so.
     public static var isTutorialModel: Bool { false }
 }
 
@@ -31,6 +32,7 @@ public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Cod
         ]
     }
 
+    /// Every built-in model, in the registry's order (the order `--help` lists them).
     public static let allCases = registry.map { ModelKind($0) }
 
     /// The tutorial's three models, which `mnist bench` compares with PyTorch.
@@ -59,6 +61,7 @@ public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Cod
         return type
     }
 
+    /// The model's name (`lenet5`), as `rawValue`.
     public var description: String { rawValue }
 
     /// A freshly initialised model of this kind (PyTorch's default initialisation).

@@ -10,16 +10,31 @@ import NN
 /// [N, 1, 28, 28] → [N, 16, 24, 24] → [N, 32, 20, 20] → [N, 48, 16, 16] → [N, 64, 12, 12]
 /// → [N, 80, 8, 8] → [N, 5120] → [N, 10]
 public final class PlainCNN: Module, BuiltInModel {
+    /// `plain`, on the command line and in weights files.
     public static let modelName = "plain"
+    /// What it is, in a few words, for `mnist train --help`.
     public static let summary = "five 5×5 convolutions without pooling, after An et al.'s M5 at half its width"
 
+    /// conv 1→16 5×5 without bias: [N, 1, 28, 28] → [N, 16, 24, 24]; batch normalisation of its 16 channels
+    /// (`bn1`) and ReLU follow.
     public let conv1: Conv2d, bn1: BatchNorm2d
+    /// conv 16→32 5×5 without bias: [N, 16, 24, 24] → [N, 32, 20, 20]; batch normalisation of its 32 channels
+    /// (`bn2`) and ReLU follow.
     public let conv2: Conv2d, bn2: BatchNorm2d
+    /// conv 32→48 5×5 without bias: [N, 32, 20, 20] → [N, 48, 16, 16]; batch normalisation of its 48 channels
+    /// (`bn3`) and ReLU follow.
     public let conv3: Conv2d, bn3: BatchNorm2d
+    /// conv 48→64 5×5 without bias: [N, 48, 16, 16] → [N, 64, 12, 12]; batch normalisation of its 64 channels
+    /// (`bn4`) and ReLU follow.
     public let conv4: Conv2d, bn4: BatchNorm2d
+    /// conv 64→80 5×5 without bias: [N, 64, 12, 12] → [N, 80, 8, 8]; batch normalisation of its 80 channels
+    /// (`bn5`) and ReLU follow.
     public let conv5: Conv2d, bn5: BatchNorm2d
+    /// linear 5120→10 without bias: the flattened [N, 80, 8, 8], [N, 5120] → [N, 10]; then batch normalisation
+    /// of the 10 logits (`bn6`).
     public let fc: Linear, bn6: BatchNorm1d
 
+    /// A freshly initialised network (PyTorch's default initialisation), its weights drawn from `generator`.
     public init(generator: inout RandomGenerator) {
         conv1 = Conv2d(1, 16, kernelSize: 5, bias: false, generator: &generator)
         bn1 = BatchNorm2d(16)
@@ -35,6 +50,7 @@ public final class PlainCNN: Module, BuiltInModel {
         bn6 = BatchNorm1d(10)
     }
 
+    /// Logits [N, 10] for images [N, 1, 28, 28].
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = bn1(conv1(input)).relu() // [N, 16, 24, 24]
         x = bn2(conv2(x)).relu() // [N, 32, 20, 20]
@@ -46,6 +62,7 @@ public final class PlainCNN: Module, BuiltInModel {
 }
 
 extension PlainCNN: LayerChain {
+    /// The forward pass's layers in order, for the ONNX exporter.
     public var layerChain: [any UnaryLayer] {
         [
             conv1, bn1, ReLU(), conv2, bn2, ReLU(), conv3, bn3, ReLU(), conv4, bn4, ReLU(), conv5, bn5, ReLU(),

@@ -9,16 +9,30 @@ import NN
 /// [N, 1, 28, 28] → [N, 32, 26, 26] → [N, 32, 24, 24] → pool [N, 32, 12, 12] → [N, 64, 10, 10]
 /// → [N, 64, 8, 8] → pool [N, 64, 4, 4] → [N, 256] → [N, 10]
 public final class VGGStyleCNN: Module, BuiltInModel {
+    /// `vgg`, on the command line and in weights files.
     public static let modelName = "vgg"
+    /// What it is, in a few words, for `mnist train --help`.
     public static let summary = "a VGG-style network with batch normalisation"
 
+    /// conv 1→32 3×3 without bias: [N, 1, 28, 28] → [N, 32, 26, 26]; batch normalisation of its 32 channels
+    /// (`bn1`) and ReLU follow.
     public let conv1: Conv2d, bn1: BatchNorm2d
+    /// conv 32→32 3×3 without bias: [N, 32, 26, 26] → [N, 32, 24, 24]; batch normalisation of its 32 channels
+    /// (`bn2`), ReLU and 2×2 max pooling follow: [N, 32, 12, 12].
     public let conv2: Conv2d, bn2: BatchNorm2d
+    /// conv 32→64 3×3 without bias: [N, 32, 12, 12] → [N, 64, 10, 10]; batch normalisation of its 64 channels
+    /// (`bn3`) and ReLU follow.
     public let conv3: Conv2d, bn3: BatchNorm2d
+    /// conv 64→64 3×3 without bias: [N, 64, 10, 10] → [N, 64, 8, 8]; batch normalisation of its 64 channels
+    /// (`bn4`), ReLU and 2×2 max pooling follow: [N, 64, 4, 4].
     public let conv4: Conv2d, bn4: BatchNorm2d
+    /// linear 1024→256 without bias: the flattened [N, 64, 4, 4], [N, 1024] → [N, 256]; batch normalisation of
+    /// its 256 features (`bn5`) and ReLU follow.
     public let fc1: Linear, bn5: BatchNorm1d
+    /// linear 256→10: [N, 256] → logits [N, 10].
     public let fc2: Linear
 
+    /// A freshly initialised network (PyTorch's default initialisation), its weights drawn from `generator`.
     public init(generator: inout RandomGenerator) {
         conv1 = Conv2d(1, 32, kernelSize: 3, bias: false, generator: &generator)
         bn1 = BatchNorm2d(32)
@@ -33,6 +47,7 @@ public final class VGGStyleCNN: Module, BuiltInModel {
         fc2 = Linear(256, 10, generator: &generator)
     }
 
+    /// Logits [N, 10] for images [N, 1, 28, 28].
     public func callAsFunction(_ input: Tensor) -> Tensor {
         var x = bn1(conv1(input)).relu() // [N, 32, 26, 26]
         x = bn2(conv2(x)).reluMaxPool2d(kernelSize: 2) // [N, 32, 12, 12]
@@ -43,6 +58,7 @@ public final class VGGStyleCNN: Module, BuiltInModel {
 }
 
 extension VGGStyleCNN: LayerChain {
+    /// The forward pass's layers in order, for the ONNX exporter.
     public var layerChain: [any UnaryLayer] {
         [
             conv1, bn1, ReLU(), conv2, bn2, ReLU(), MaxPool2d(2), conv3, bn3, ReLU(), conv4, bn4, ReLU(),
