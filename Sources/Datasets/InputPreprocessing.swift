@@ -70,6 +70,7 @@ public struct InputPreprocessing: Sendable, Hashable {
             image.count == rows * columns, "a \(rows)×\(columns) image has \(rows * columns) pixels, got \(image.count)"
         )
         guard !isNone else { return image }
+        checkInkWidth(columns: columns)
         var output = [Float](repeating: 0, count: image.count)
         var scratch = [Float](repeating: 0, count: image.count)
         image.withUnsafeBufferPointer { source in
@@ -82,6 +83,7 @@ public struct InputPreprocessing: Sendable, Hashable {
     /// split over the cores. The dataset itself when there is nothing to do.
     public func apply(to dataset: MNISTDataset) -> MNISTDataset {
         guard !isNone else { return dataset }
+        checkInkWidth(columns: dataset.columns)
         let size = dataset.pixelsPerImage
         let (rows, columns) = (dataset.rows, dataset.columns)
         let images = [UInt8](unsafeUninitializedCapacity: dataset.images.count) { output, initialized in
@@ -101,6 +103,15 @@ public struct InputPreprocessing: Sendable, Hashable {
             initialized = dataset.images.count
         }
         return MNISTDataset(images: images, labels: dataset.labels, rows: rows, columns: columns)
+    }
+
+    /// Stops the program unless `inkWidth` (when set) is 1 to `columns` pixels: 0 would scale by infinity and a
+    /// negative width mirror the digit.
+    private func checkInkWidth(columns: Int) {
+        guard let inkWidth else { return }
+        checkPrecondition(
+            (1...max(columns, 1)).contains(inkWidth),
+            "inkWidth must be 1 to \(columns) pixels for images \(columns) pixels wide, got \(inkWidth)")
     }
 
     /// output = `source` deskewed (if `deskew`), then width-normalised (if `inkWidth`), rounded to whole levels.

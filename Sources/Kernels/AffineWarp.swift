@@ -1,4 +1,5 @@
 import Foundation
+import Preconditions
 
 /// Resampling of one-channel images through an affine map with bilinear interpolation, as PyTorch's
 /// `grid_sample(mode="bilinear", padding_mode="zeros", align_corners=True)` samples: the data-augmentation
@@ -80,6 +81,7 @@ public enum AffineWarp {
         /// source: [rows, columns]; width > 0.
         public static func widthNormalizing(source: UnsafePointer<Float>, rows: Int, columns: Int, width: Int) -> Matrix
         {
+            checkPrecondition(width > 0, "widthNormalizing needs a positive width, got \(width)")
             var (left, right) = (columns, -1)
             for y in 0..<rows {
                 for x in 0..<columns where source[y * columns + x] > 0 {

@@ -277,9 +277,9 @@ public final class Trainer {
     }
 }
 
-/// The model's predictions on every image of `dataset`, in evaluation mode with nothing recorded
-/// (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of `batchSize`, each batch split over the
-/// threads (`predictions(of:for:)`).
+/// The confusion matrix of the model's predictions against the labels of every image of `dataset`, predicted in
+/// evaluation mode with nothing recorded (PyTorch's `model.eval()` + `torch.no_grad()`), in batches of
+/// `batchSize`, each batch split over the threads (`predictions(of:for:)`).
 public func evaluate(
     model: any UnaryLayer, on dataset: MNISTDataset, normalization: DataLoader.Normalization? = nil,
     batchSize: Int = 1000

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Preconditions
 
 /// Adam with bias correction (PyTorch's `torch.optim.Adam`, defaults lr 0.001, betas (0.9, 0.999),
 /// eps 1e-8). `weightDecay` adds `weightDecay · p` to the gradient (L2), as PyTorch's Adam does.
@@ -22,7 +23,8 @@ public final class Adam: Optimizer {
     let decoupledWeightDecay: Bool
 
     /// Adam over `parameters` (`model.namedParameters`, say), by default with PyTorch's lr 0.001, betas (0.9, 0.999),
-    /// eps 1e-8 and no weight decay.
+    /// eps 1e-8 and no weight decay. What PyTorch refuses stops the program: a negative rate, ε or weight decay,
+    /// a β outside [0, 1).
     public convenience init(
         parameters: [(name: String, tensor: Tensor)], learningRate: Float = 0.001, beta1: Float = 0.9,
         beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0
@@ -36,6 +38,12 @@ public final class Adam: Optimizer {
         parameters: [(name: String, tensor: Tensor)], learningRate: Float, beta1: Float, beta2: Float,
         epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool
     ) {
+        // PyTorch's checks, in its words.
+        checkPrecondition(learningRate >= 0, "Invalid learning rate: \(learningRate)")
+        checkPrecondition(epsilon >= 0, "Invalid epsilon value: \(epsilon)")
+        checkPrecondition(beta1 >= 0 && beta1 < 1, "Invalid beta parameter at index 0: \(beta1)")
+        checkPrecondition(beta2 >= 0 && beta2 < 1, "Invalid beta parameter at index 1: \(beta2)")
+        checkPrecondition(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
         self.parameters = parameters
         self.learningRate = learningRate
         self.beta1 = beta1

@@ -88,12 +88,13 @@ public final class OptimizerState {
         var newSteps = steps
         var newSlotData: [(Tensor, [Float])] = []
         for (index, name) in parameterNames.enumerated() {
-            guard let step = tensors["\(name).step"], step.count == 1, step.scalar >= 0,
-                step.scalar == step.scalar.rounded()
+            // `Int(exactly:)`: nil for a fraction, infinity, NaN or a value past `Int.max`, each of which a damaged
+            // checkpoint may hold and `Int(_:)` would stop the program on.
+            guard let step = tensors["\(name).step"], step.count == 1, let count = Int(exactly: step.scalar), count >= 0
             else {
                 throw OptimizerStateError.missing("\(name).step")
             }
-            newSteps[index] = Int(step.scalar)
+            newSteps[index] = count
             for slot in slots.keys {
                 let key = "\(name).\(slot)"
                 guard let tensor = tensors[key] else { throw OptimizerStateError.missing(key) }

@@ -20,11 +20,16 @@ public final class SGD: Optimizer {
     public let state: OptimizerState
 
     /// SGD over `parameters` at `learningRate`, by default with PyTorch's other defaults: no momentum, dampening,
-    /// Nesterov momentum or weight decay. Nesterov momentum without momentum > 0 and no dampening stops the program.
+    /// Nesterov momentum or weight decay. What PyTorch refuses stops the program: a negative rate, momentum or weight
+    /// decay, Nesterov momentum without momentum > 0 and no dampening.
     public init(
         parameters: [(name: String, tensor: Tensor)], learningRate: Float, momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
     ) {
+        // PyTorch's checks, in its words.
+        checkPrecondition(learningRate >= 0, "Invalid learning rate: \(learningRate)")
+        checkPrecondition(momentum >= 0, "Invalid momentum value: \(momentum)")
+        checkPrecondition(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
         checkPrecondition(
             !nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum needs momentum > 0 and no dampening")
         self.parameters = parameters

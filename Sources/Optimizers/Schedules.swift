@@ -74,13 +74,19 @@ public struct OneCycleSchedule: LearningRateSchedule {
     /// The final rate is the initial rate / finalDivisionFactor (PyTorch's `final_div_factor`).
     public let finalDivisionFactor: Float
 
-    /// A cycle over `totalSteps` steps (at least 2; fewer stops the program), by default with PyTorch's warm-up over
-    /// 0.3 of the steps, initial rate maximum / 25 and final rate initial / 1e4.
+    /// A cycle over `totalSteps` steps (at least 2), by default with PyTorch's warm-up over 0.3 of the steps, initial
+    /// rate maximum / 25 and final rate initial / 1e4. Fewer steps, a warm-up fraction outside 0…1 or a division
+    /// factor that is not positive stop the program.
     public init(
         maximumLearningRate: Float, totalSteps: Int, warmupFraction: Float = 0.3, divisionFactor: Float = 25,
         finalDivisionFactor: Float = 1e4
     ) {
         checkPrecondition(totalSteps > 1, "totalSteps must be at least 2")
+        checkPrecondition(
+            warmupFraction >= 0 && warmupFraction <= 1, "warmupFraction must be between 0 and 1, got \(warmupFraction)")
+        checkPrecondition(
+            divisionFactor > 0 && finalDivisionFactor > 0,
+            "divisionFactor and finalDivisionFactor must be positive, got \(divisionFactor) and \(finalDivisionFactor)")
         self.maximumLearningRate = maximumLearningRate
         self.totalSteps = totalSteps
         self.warmupFraction = warmupFraction

@@ -91,10 +91,15 @@ public final class Learner {
     /// One pass over `loader` in training mode, batch after batch: the schedule's rate, `gradientStep`,
     /// the optimizer's step. `epoch` counts the epochs before this one (the schedule's batches are counted
     /// from there). Returns the mean loss and the accuracy on the images as the model saw them; tells
-    /// `progress`, then each callback, where the pass stands after each batch.
+    /// `progress`, then each callback, where the pass stands after each batch. Throws
+    /// `LearnerError.noBatches` for a loader that gives no batch, `.nonFiniteLoss` when a batch's loss is not finite.
     public func trainEpoch(
         on loader: DataLoader, epoch: Int, progress: (EpochProgress) -> Void = { _ in }
     ) throws -> (loss: Double, accuracy: Double) {
+        guard loader.batchCount > 0 else {
+            throw LearnerError.noBatches(
+                images: loader.dataset.imageCount, batchSize: loader.batchSize, dropLast: loader.dropLast)
+        }
         let start = ContinuousClock.now
         var imagesDone = 0
         model.train()
@@ -267,15 +272,20 @@ public enum LearnerError: Error, CustomStringConvertible, Equatable {
     case missingMetric(String)
     /// A checkpoint file that cannot be restored.
     case badCheckpoint(file: String, problem: String)
+    /// The training loader gives no batch: `images` images (none, or fewer than `batchSize` with `dropLast`).
+    case noBatches(images: Int, batchSize: Int, dropLast: Bool)
 
-    /// What went wrong, for a person: where the loss stopped being finite, the metric missing, or the checkpoint's
-    /// problem.
+    /// What went wrong, for a person: where the loss stopped being finite, the metric missing, the checkpoint's
+    /// problem, or the training loader's sizes.
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let batch, let loss):
             "training stopped: the loss became \(loss) in epoch \(epoch), batch \(batch) (try a lower learning rate)"
         case .missingMetric(let name): "no \(name) to watch: pass a validation loader to fit"
         case .badCheckpoint(let file, let problem): "\(file): \(problem)"
+        case .noBatches(let images, let batchSize, let dropLast):
+            "the training loader gives no batch: \(images) images in batches of \(batchSize)"
+                + (dropLast ? ", without a last partial batch" : "")
         }
     }
 }

@@ -121,6 +121,22 @@ import Testing
         }
     }
 
+    /// A width the image cannot take stops the program at `apply`, naming it (`inkWidth` is a `var`, so the
+    /// check is where it is used): 0 would scale by infinity, a negative width mirror the digit.
+    @Test func anInkWidthOutsideTheImageStopsTheProgram() async {
+        for width in [0, -3, 29] {
+            let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+                [width = width as Int] in
+                let preprocessing = InputPreprocessing(deskew: true, inkWidth: width)
+                _ = preprocessing.apply(to: [Float](repeating: 255, count: 784), rows: 28, columns: 28)
+            }
+            let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(
+                message.contains("inkWidth must be 1 to 28 pixels for images 28 pixels wide, got \(width)"),
+                "\(message)")
+        }
+    }
+
     @Test func nothingToDoLeavesImagesAsTheyAreAndAnEmptyDatasetStaysEmpty() throws {
         let test = try Bundled.test.get().prefix(20)
         #expect(InputPreprocessing.none.apply(to: test).images == test.images)

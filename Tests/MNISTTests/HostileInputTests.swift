@@ -204,6 +204,23 @@ import Testing
         }
     }
 
+    /// An optimizer step count no `Int` holds (a damaged checkpoint: 10³⁰ is finite, so the finiteness check
+    /// passes it) is refused naming the tensor; it stopped the program with a runtime failure before.
+    @Test func aCheckpointsOptimizerStepPastIntMaxIsRefused() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = try Self.checkpoint(in: directory, history: 1) { _ in }
+        let file = try SafeTensors.read(from: url)
+        let damaged = file.tensors.map { name, tensor in
+            name == "optimizer.layer1.weight.step" ? (name, Tensor(1e30)) : (name, tensor)
+        }
+        #expect(file.tensors.contains { $0.name == "optimizer.layer1.weight.step" })
+        try SafeTensors.write(damaged, metadata: file.metadata, to: url)
+        let result = try Self.run(["train", "--resume", url.path, "--epochs", "2", "--data", directory.path])
+        Self.expectCleanFailure(result, containing: "optimizer state 'layer1.weight.step' is missing or malformed")
+        #expect(!result.output.contains("Epoch ["))
+    }
+
     // MARK: 4. Weights that are not numbers
 
     @Test func nonFiniteWeightsAreRefusedAtLoadWithTheTensorNamed() throws {

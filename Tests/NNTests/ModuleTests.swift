@@ -70,6 +70,20 @@ final class TwoLayer: Module, UnaryLayer {
         #expect(Sigmoid()(input).data == input.sigmoid().data)
     }
 
+    /// A pooling window or stride below 1 stops the program when the layer is made, naming both.
+    @Test func poolingSizesBelowOneStopTheProgramAtInit() async {
+        var result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = MaxPool2d(0)
+        }
+        var message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("pooling needs a kernel size and stride of at least 1, got 0 and 0"), "\(message)")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = AvgPool2d(2, stride: -1)
+        }
+        message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("pooling needs a kernel size and stride of at least 1, got 2 and -1"), "\(message)")
+    }
+
     @Test func batchNormUpdatesRunningStatisticsLikePyTorch() {
         let norm = BatchNorm1d(2)
         // Channel 0: 1, 3 (mean 2, unbiased variance 2); channel 1: 4, 8 (mean 6, unbiased variance 8).

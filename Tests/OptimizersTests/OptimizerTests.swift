@@ -57,6 +57,56 @@ import Testing
         #expect(restored.state.steps == [1]) // a failed load changes nothing
     }
 
+    /// A step count that is not a whole number an `Int` holds (from a damaged checkpoint) is refused, not
+    /// converted: `Int(Float)` stops the program on infinity, NaN and values past `Int.max`.
+    @Test func malformedStepCountsAreRefused() throws {
+        let p = parameter([1, 2], gradient: [0.3, -0.7])
+        let adam = Adam(parameters: [p], learningRate: 0.01)
+        adam.step()
+        let saved = Dictionary(uniqueKeysWithValues: adam.state.namedTensors.map { ($0.name, $0.tensor) })
+        for step: Float in [.infinity, -.infinity, .nan, 1e30, 0x1p63, -1, 2.5] {
+            var damaged = saved
+            damaged["p.step"] = Tensor(step)
+            #expect(throws: OptimizerStateError.missing("p.step"), "step \(step)") { try adam.state.load(damaged) }
+        }
+        var largest = saved
+        largest["p.step"] = Tensor(0x1p62)
+        try adam.state.load(largest)
+        #expect(adam.state.steps == [1 << 62])
+    }
+
+    /// What PyTorch's optimizers and `OneCycleLR` refuse stops the program here too, with PyTorch's message.
+    @Test func settingsPyTorchRefusesStopTheProgram() async {
+        func message(of result: ExitTest.Result?) -> String {
+            String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        }
+        var result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Adam(parameters: [], learningRate: -0.1)
+        }
+        #expect(message(of: result).contains("Invalid learning rate: -0.1"), "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = AdamW(parameters: [], beta2: 1)
+        }
+        #expect(message(of: result).contains("Invalid beta parameter at index 1: 1.0"), "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Adam(parameters: [], weightDecay: -0.01)
+        }
+        #expect(message(of: result).contains("Invalid weight_decay value: -0.01"), "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = SGD(parameters: [], learningRate: 0.1, momentum: -0.9)
+        }
+        #expect(message(of: result).contains("Invalid momentum value: -0.9"), "\(message(of: result))")
+        result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = OneCycleSchedule(maximumLearningRate: 0.1, totalSteps: 10, warmupFraction: 1.5)
+        }
+        #expect(
+            message(of: result).contains("warmupFraction must be between 0 and 1, got 1.5"), "\(message(of: result))")
+        // The bounds themselves are accepted, as PyTorch accepts them.
+        _ = Adam(parameters: [], learningRate: 0, beta1: 0, beta2: 0, epsilon: 0, weightDecay: 0)
+        _ = OneCycleSchedule(maximumLearningRate: 0.1, totalSteps: 10, warmupFraction: 0)
+        _ = OneCycleSchedule(maximumLearningRate: 0.1, totalSteps: 10, warmupFraction: 1)
+    }
+
     /// Reference values printed by PyTorch 2.15's StepLR, CosineAnnealingLR and OneCycleLR
     /// (cycle_momentum=False) with lr 0.1, stepping once per step.
     @Test func schedulesMatchPyTorch() {

@@ -108,6 +108,24 @@ import Training
         #expect(learner.completedEpochs == 3)
     }
 
+    /// A training loader that gives no batch (no images, or fewer than a batch with `dropLast`) is refused with
+    /// its sizes named, before any epoch: its mean loss would be 0 / 0, a NaN in the metrics.
+    @Test func aTrainingLoaderWithoutBatchesIsRefused() throws {
+        let learner = Self.learner(seed: 2)
+        let empty = DataLoader(dataset: try Self.training.get().prefix(0), batchSize: 32)
+        #expect(throws: LearnerError.noBatches(images: 0, batchSize: 32, dropLast: false)) {
+            try learner.fit(training: empty, epochs: 1)
+        }
+        let tooFew = DataLoader(dataset: try Self.training.get().prefix(20), batchSize: 32, dropLast: true)
+        #expect(throws: LearnerError.noBatches(images: 20, batchSize: 32, dropLast: true)) {
+            try learner.trainEpoch(on: tooFew, epoch: 0)
+        }
+        #expect(learner.completedEpochs == 0)
+        #expect(
+            "\(LearnerError.noBatches(images: 20, batchSize: 32, dropLast: true))"
+                == "the training loader gives no batch: 20 images in batches of 32, without a last partial batch")
+    }
+
     @Test func earlyStoppingStopsWhenTheMetricStopsImproving() throws {
         // An improvement of more than 10 in the training loss is never seen: the first epoch sets the best,
         // the next two do not improve on it, and patience 2 stops the run after the third.

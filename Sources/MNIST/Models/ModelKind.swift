@@ -47,7 +47,7 @@ public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Cod
         self.rawValue = rawValue
     }
 
-    /// The kind of a registered model (a model's file declares its `ModelKind.name` with it).
+    /// The kind of a registered model (a model's file declares its constant with it: `ModelKind.lenet5`, say).
     init(_ type: any BuiltInModel.Type) {
         rawValue = type.modelName
     }
@@ -86,11 +86,11 @@ public struct ModelKind: RawRepresentable, CaseIterable, Hashable, Sendable, Cod
         try container.encode(rawValue)
     }
 
-    /// Every model's name, separated by commas: `mlp, cnn, lenet5, vgg`.
+    /// Every model's name, separated by commas: `mlp, cnn, lenet5, vgg, fast, plain` today.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
-    /// The models for `--help`: `mlp, cnn or lenet5 (the tutorial's), or vgg (a VGG-style network with batch
-    /// normalisation)`.
+    /// The models for `--help`, the tutorial's first, then each other one with its summary: `mlp, cnn or lenet5 (the
+    /// tutorial's), or vgg (a VGG-style network with batch normalisation), or …`.
     public static var helpList: String {
         let tutorial = allCases.filter { $0.type.isTutorialModel }.map(\.rawValue)
         let others = allCases.filter { !$0.type.isTutorialModel }.map { "\($0.rawValue) (\($0.type.summary))" }
