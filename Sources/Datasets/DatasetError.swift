@@ -25,6 +25,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case countMismatch
         /// A label is not a digit 0–9.
         case labelOutOfRange
+        /// The images' rows or columns are 0 or over `MNISTDataset.maximumSide`.
+        case imageSizeOutOfRange
         /// The file's MD5 is not the published one.
         case checksumMismatch
         /// Every mirror failed for the file.
@@ -67,6 +69,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case .unsupportedType: "unsupported data type"
         case .countMismatch: "count mismatch"
         case .labelOutOfRange: "label out of range"
+        case .imageSizeOutOfRange: "image size out of range"
         case .checksumMismatch: "MD5 mismatch"
         case .downloadFailed: "download failed"
         }

@@ -66,6 +66,14 @@ public struct MNISTDataset: Sendable {
         let imageFile = try IDXFile(contentsOf: imagesURL, dimensionCount: 3)
         let labelFile = try IDXFile(contentsOf: labelsURL, dimensionCount: 1)
         let labelsName = labelsURL.lastPathComponent
+        let (rows, columns) = (imageFile.dimensions[1], imageFile.dimensions[2])
+        // Checked even when the file holds no image: the size alone sets buffers' sizes (rows × columns
+        // overflows Int for a header of two 2³² − 1 sides, and elastic distortions keep rows² + columns² floats).
+        guard (1...Self.maximumSide).contains(rows), (1...Self.maximumSide).contains(columns) else {
+            throw DatasetError(
+                .imageSizeOutOfRange, file: imagesURL.lastPathComponent, offset: 8,
+                detail: "expected rows and columns of 1 to \(Self.maximumSide), found \(rows)×\(columns)")
+        }
         guard labelFile.dimensions[0] == imageFile.dimensions[0] else {
             throw DatasetError(
                 .countMismatch, file: labelsName, offset: 4,
@@ -77,10 +85,11 @@ public struct MNISTDataset: Sendable {
                 .labelOutOfRange, file: labelsName, offset: 8 + bad,
                 detail: "expected a digit 0–9, found \(labelFile.data[bad])")
         }
-        return MNISTDataset(
-            images: imageFile.data, labels: labelFile.data,
-            rows: imageFile.dimensions[1], columns: imageFile.dimensions[2])
+        return MNISTDataset(images: imageFile.data, labels: labelFile.data, rows: rows, columns: columns)
     }
+
+    /// The largest image side `load(directory:split:)` accepts, far beyond MNIST's 28 pixels.
+    public static let maximumSide = 4096
 
     /// The bundled `data/mnist` directory: `./data/mnist` if the current directory has one, else the
     /// `data/mnist` of the package this source file was built from. Nil when neither exists.

@@ -42,8 +42,12 @@ struct Bench: ParsableCommand {
         guard model == "all" || ModelKind(rawValue: model) != nil else {
             throw ValidationError("--model must be \(ModelKind.names) or all (the tutorial's three)")
         }
-        guard epochs >= 1, batch1Images >= 1, (maxBatches ?? 1) >= 1 else {
-            throw ValidationError("--epochs, --batch1-images and --max-batches must be positive")
+        // Upper bounds as `train`'s: no product of them (max-batches × the batch size) can overflow.
+        guard InputLimits.epochs.contains(epochs) else {
+            throw ValidationError("--epochs must be between 1 and \(InputLimits.epochs.upperBound), found \(epochs)")
+        }
+        guard (1...1_000_000).contains(batch1Images), (1...1_000_000).contains(maxBatches ?? 1) else {
+            throw ValidationError("--batch1-images and --max-batches must be between 1 and 1000000")
         }
     }
 

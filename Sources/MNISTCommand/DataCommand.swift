@@ -67,6 +67,12 @@ struct DataCommand: ParsableCommand {
                     "--png \(png): \(imagesPath) holds no images (its header counts 0), so there are no samples to draw"
             )
         }
+        if let inkWidth, inkWidth > trainingSet.columns {
+            throw ExitError(
+                message:
+                    "--ink-width \(inkWidth): the images in \(directory.path) are \(trainingSet.columns) pixels wide, so the ink can be at most that wide"
+            )
+        }
         print("Number of training samples: \(trainingSet.imageCount)")
         print("Number of testing samples: \(testSet.imageCount)")
         if trainingSet.imageCount > 0 {
@@ -91,7 +97,17 @@ struct DataCommand: ParsableCommand {
             print(samples.asciiArt(at: index))
         }
         if let png {
-            let grid = samples.sampleGrid(indices: Array(0..<min(100, trainingSet.imageCount)), columns: 10)
+            let indices = Array(0..<min(100, trainingSet.imageCount))
+            // The grid's size as `sampleGrid` lays it out, checked before drawing: a PNG side is at most
+            // `PNGDecoder.maximumSide` pixels.
+            let (width, height) = samples.sampleGridSize(count: indices.count, columns: 10)
+            guard width <= PNGDecoder.maximumSide, height <= PNGDecoder.maximumSide else {
+                throw ExitError(
+                    message:
+                        "--png \(png): \(indices.count) samples of \(samples.rows)×\(samples.columns) pixels make a \(width)×\(height) grid, over the \(PNGDecoder.maximumSide) pixels a PNG side may have"
+                )
+            }
+            let grid = samples.sampleGrid(indices: indices, columns: 10)
             try AtomicFile.write(PNGEncoder.encode(grid), to: URL(fileURLWithPath: png))
             print("\nWrote \(png) (\(grid.width)×\(grid.height))")
         }
@@ -117,8 +133,15 @@ struct Download: ParsableCommand {
 
     @Option(help: ArgumentHelp("The folder to download into.", valueName: "dir"), completion: .directory)
     var to: String
-    @Option(help: "Seconds a mirror may stay silent before the next one is tried.")
+    @Option(help: "Seconds a mirror may stay silent before the next one is tried (more than 0, at most 86400).")
     var timeout: Double = 30
+
+    func validate() throws {
+        // Foundation turns the timeout into whole milliseconds: NaN, infinity or 1e300 stop the program there.
+        guard timeout > 0 && timeout <= 86_400 else {
+            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, found \(timeout)")
+        }
+    }
 
     func run() throws {
         let results = try MNISTDownloader().download(to: URL(fileURLWithPath: to), timeout: timeout)

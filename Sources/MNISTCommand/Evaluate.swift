@@ -117,6 +117,7 @@ struct Evaluate: ParsableCommand {
             model: model, on: inputSet, normalization: normalization, augmentation: augment ? .mnist : nil,
             augmentationSeed: seed)
         let seconds = Date().timeIntervalSince(start)
+        try requireFiniteProbabilities(outcomes)
         let evaluation = Evaluation(outcomes: outcomes)
         print(
             "Model: \(kind.rawValue), \(testSet.imageCount) test images"
@@ -201,6 +202,7 @@ struct Evaluate: ParsableCommand {
         if tta { print("Accuracy without test-time augmentation: \(accuracy(Ensemble.average(plain)))") }
         let outcomes = ImageOutcome.outcomes(
             probabilities: Ensemble.average(tta ? augmented : plain), labels: labels)
+        try requireFiniteProbabilities(outcomes)
         let evaluation = Evaluation(outcomes: outcomes)
         print("Accuracy: \(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))")
         print()
@@ -208,6 +210,16 @@ struct Evaluate: ParsableCommand {
         try writeReport(
             modelName: modelName + (tta ? " with test-time augmentation" : ""), testSet: testSet, outcomes: outcomes,
             history: history, metricsURL: metricsURL)
+    }
+
+    /// Stops with an error when the models gave an image a probability that is not a number (weights finite but
+    /// so large that the logits overflow), rather than report an accuracy of answers read from NaNs.
+    func requireFiniteProbabilities(_ outcomes: [ImageOutcome]) throws {
+        guard let bad = outcomes.first(where: { $0.probability.map { !$0.isFinite } ?? false }) else { return }
+        throw ExitError(
+            message:
+                "\(weights.joined(separator: ", ")): the model gave test image \(bad.index) a probability of \(bad.probability!); its weights may be broken (values so large that its outputs overflow)"
+        )
     }
 
     /// Writes the --report folder, if asked for.

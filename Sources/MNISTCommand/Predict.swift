@@ -91,6 +91,13 @@ struct Predict: ParsableCommand {
         for start in stride(from: 0, to: prepared.count, by: Predictor.batchSize) {
             let batch = prepared[start..<min(start + Predictor.batchSize, prepared.count)]
             for (item, prediction) in zip(batch, predictor.predict(images: batch.map(\.pixels))) {
+                // As the server answers: weights finite but so large that the outputs overflow give NaNs.
+                guard prediction.probabilities.allSatisfy(\.isFinite) else {
+                    throw ExitError(
+                        message:
+                            "\(item.path): the model gave non-finite probabilities; its weights may be broken (\(weights.joined(separator: ", ")))"
+                    )
+                }
                 let ranked = prediction.top(top).map { Entry.Ranked(digit: $0.digit, probability: $0.probability) }
                 let entry = Entry(
                     path: item.path, digit: prediction.digit, probabilities: prediction.probabilities, top: ranked)

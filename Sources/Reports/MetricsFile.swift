@@ -18,13 +18,37 @@ extension EpochRecord {
         var records = [EpochRecord]()
         for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.allSatisfy(\.isWhitespace) {
+            let record: EpochRecord
             do {
-                records.append(try decoder.decode(EpochRecord.self, from: Data(line.utf8)))
+                record = try decoder.decode(EpochRecord.self, from: Data(line.utf8))
             } catch let error as DecodingError {
                 throw MetricsFileError(file: url.path, line: offset + 1, problem: Self.explain(error))
             }
+            if let problem = Self.problem(with: record) {
+                throw MetricsFileError(file: url.path, line: offset + 1, problem: problem)
+            }
+            records.append(record)
         }
         return records
+    }
+
+    /// What is wrong with a decoded record's values, or nil: the learning curves are drawn from them, and values
+    /// no training run writes (a loss of 10³⁰⁷, a denormal, a negative time) have no axis to be drawn on.
+    private static func problem(with record: EpochRecord) -> String? {
+        func outside(_ name: String, _ value: Double, _ range: ClosedRange<Double>) -> String? {
+            range.contains(value) ? nil : "\"\(name)\" is \(value), expected \(range.lowerBound) to \(range.upperBound)"
+        }
+        guard record.epoch >= 1, record.epochs >= 1 else {
+            return "\"epoch\" and \"epochs\" must be at least 1, found \(record.epoch) and \(record.epochs)"
+        }
+        // Bounds far beyond any run (a loss of 10¹² is a diverged one, 10¹² seconds 30,000 years), so that the
+        // axes' arithmetic stays finite.
+        return outside("testAccuracy", record.testAccuracy, 0...1)
+            ?? outside("trainingAccuracy", record.trainingAccuracy, 0...1)
+            ?? outside("trainingLoss", record.trainingLoss, 0...1e12)
+            ?? outside("seconds", record.seconds, 0...1e12)
+            ?? outside("learningRate", Double(record.learningRate), 0...1e12)
+            ?? record.testSeconds.flatMap { outside("testSeconds", $0, 0...1e12) }
     }
 
     /// A short reason a line did not decode.

@@ -70,9 +70,10 @@ extension EvaluationReport {
 
     /// The caption under a mistake's tile: true label, arrow, prediction, and the probability in whole
     /// percent rounded down (so a wrong answer never reads as 100%), e.g. "7→1 98%"; without a probability,
-    /// "7→1".
+    /// "7→1" (also for a probability that is not a finite number).
     public static func caption(of outcome: ImageOutcome) -> String {
-        "\(outcome.label)→\(outcome.prediction)" + (outcome.probability.map { " \(Int($0 * 100))%" } ?? "")
+        let percent = outcome.probability.flatMap { Int(exactly: ($0 * 100).rounded(.down)) }
+        return "\(outcome.label)→\(outcome.prediction)" + (percent.map { " \($0)%" } ?? "")
     }
 
     /// Scale of the digits in `mistakesImage`.

@@ -129,7 +129,9 @@ struct SVGDrawing {
         -> (lower: Double, upper: Double, ticks: [Double], decimals: Int)
     {
         var lower = lower, upper = upper
-        if upper - lower <= 0 {
+        // A range too narrow for its values' precision (a flat curve, or a denormal such as 5e-324 above 0,
+        // whose tenth is 0 and whose step would be NaN) is widened like an empty one.
+        if !(upper - lower > 1e-9 * max(1, abs(lower), abs(upper))) {
             let pad = integral ? 1 : max(abs(lower) * 0.05, 0.01)
             lower -= pad
             upper += pad

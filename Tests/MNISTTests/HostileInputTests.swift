@@ -263,6 +263,73 @@ import Testing
         #expect(!evaluate.output.contains("Accuracy"))
     }
 
+    /// Weights that are finite but so large that the outputs overflow give NaN probabilities: `evaluate` (with
+    /// `--report`, whose captions trapped on them) and `predict` stop naming the problem.
+    @Test func weightsWhoseOutputsOverflowAreRefusedWhenTheyAreUsed() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.writeDataset(in: directory, count: 20)
+        let fixture = try #require(
+            Bundle.module.url(forResource: "lenet5-3epochs", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let file = try SafeTensors.read(from: fixture)
+        let huge = directory.appendingPathComponent("huge.safetensors")
+        try SafeTensors.write(
+            file.tensors.map { name, tensor in
+                name == "fc2.weight" ? (name, Tensor(shape: tensor.shape, repeating: 3e38)) : (name, tensor)
+            }, metadata: file.metadata, to: huge)
+        let evaluate = try Self.run([
+            "evaluate", "--weights", huge.path, "--data", directory.path, "--report",
+            directory.appendingPathComponent("report").path,
+        ])
+        Self.expectCleanFailure(
+            evaluate, containing: "its weights may be broken (values so large that its outputs overflow)")
+        let predict = try Self.run(["predict", "--weights", huge.path, try Self.imagePNG(in: directory).path])
+        Self.expectCleanFailure(predict, containing: "bar.png: the model gave non-finite probabilities")
+        #expect(!predict.output.contains("nan"))
+    }
+
+    /// `mnist data` reads images of any size, so its checks are against the images it read: a header whose
+    /// sides are 0 or past `MNISTDataset.maximumSide` (2³² − 1 each made rows × columns overflow), an ink width
+    /// wider than the images, a sample grid wider than a PNG may be. Each stopped the program before.
+    @Test func dataRefusesSizesItsImagesCannotTake() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.writeDataset(in: directory, count: 3, rows: 5, columns: 5)
+        let narrow = try Self.run(["data", "--data", directory.path, "--ink-width", "10"])
+        Self.expectCleanFailure(narrow, containing: "the images in \(directory.path) are 5 pixels wide")
+
+        try Self.writeDataset(in: directory, count: 10, rows: 1, columns: 2500)
+        let png = directory.appendingPathComponent("grid.png").path
+        let wide = try Self.run(["data", "--data", directory.path, "--png", png])
+        Self.expectCleanFailure(wide, containing: "10 samples of 1×2500 pixels make a 25018×1 grid")
+        #expect(!FileManager.default.fileExists(atPath: png))
+
+        for (rows, columns) in [(0, 7), (0xFFFF_FFFF, 0xFFFF_FFFF), (4097, 28)] {
+            try Self.writeDataset(in: directory, count: 0, rows: rows, columns: columns)
+            let result = try Self.run(["data", "--data", directory.path, "--deskew"])
+            Self.expectCleanFailure(
+                result,
+                containing:
+                    "train-images-idx3-ubyte: image size out of range at offset 8: expected rows and columns of 1 to 4096, found \(rows)×\(columns)"
+            )
+        }
+    }
+
+    /// Numbers that overflowed or trapped further on: `bench --max-batches` times the batch size, and
+    /// `download --timeout`, which Foundation turns into whole milliseconds.
+    @Test func benchAndDownloadBoundTheirNumbers() throws {
+        let bench = try Self.run([
+            "bench", "--model", "mlp", "--pytorch", "off", "--max-batches", "9223372036854775807",
+        ])
+        Self.expectCleanFailure(bench, containing: "--batch1-images and --max-batches must be between 1 and 1000000")
+        for timeout in ["nan", "inf", "1e300", "0"] {
+            let download = try Self.run([
+                "download", "--to", FileManager.default.temporaryDirectory.path, "--timeout", timeout,
+            ])
+            Self.expectCleanFailure(download, containing: "--timeout must be more than 0 and at most 86400 seconds")
+        }
+    }
+
     /// A small gray PNG with a bar in it, enough for `predict` to read.
     static func imagePNG(in directory: URL) throws -> URL {
         let (width, height) = (28, 28)

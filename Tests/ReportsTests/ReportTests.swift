@@ -252,6 +252,16 @@ import Testing
         #expect(image[2, 0] == 0 && image[3, 1] == 0 && image[1, 0] == 255) // row 2 of "1" is ink at column 2 only
     }
 
+    /// Axes over ranges too narrow for their values end (a denormal above 0 made the step NaN and the tick loop
+    /// endless) and give finite ticks.
+    @Test func axesOverDenormalOrFlatRangesEnd() {
+        for (lower, upper) in [(0, 5e-324), (5e-324, 5e-324), (0.5, 0.5), (1, 1 + 1e-12), (0, 1e12)] {
+            let axis = SVGDrawing.niceAxis(lower: lower, upper: upper, targetTicks: 5, integral: false)
+            #expect(axis.ticks.count >= 2 && axis.ticks.count <= 20, "\(lower)…\(upper): \(axis.ticks.count) ticks")
+            #expect(axis.ticks.allSatisfy(\.isFinite) && axis.lower <= lower && axis.upper >= upper)
+        }
+    }
+
     @Test func metricsFileRoundTripsAndMalformedLinesNameFileAndLine() throws {
         let directory = Self.temporaryDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -263,6 +273,12 @@ import Testing
         let url = directory.appendingPathComponent("run.metrics.jsonl")
         try (lines.joined(separator: "\n") + "\n\n").write(to: url, atomically: true, encoding: .utf8)
         #expect(try EpochRecord.readMetrics(from: url) == history)
+        /// The second record with `change` made, as a line.
+        func line(_ change: (inout EpochRecord) -> Void) throws -> String {
+            var record = history[1]
+            change(&record)
+            return String(decoding: try encoder.encode(record), as: UTF8.self)
+        }
 
         for (text, line, problem) in [
             ("\(lines[0])\n{\"epoch\": 2\n", 2, "not valid JSON"),
@@ -271,6 +287,13 @@ import Testing
                 "\(lines[0].replacingOccurrences(of: "\"epoch\":1", with: "\"epoch\":\"one\""))\n", 1,
                 "\"epoch\" has the wrong type"
             ),
+            // Values no run writes, which the learning curves' axes cannot hold (they hung or trapped).
+            (
+                "\(lines[0])\n\(try line { $0.testAccuracy = 1e307 })\n", 2,
+                "\"testAccuracy\" is 1e+307, expected 0.0 to 1.0"
+            ),
+            ("\(try line { $0.trainingLoss = -1e308 })\n", 1, "\"trainingLoss\" is -1e+308"),
+            ("\(try line { $0.epoch = 0 })\n", 1, "\"epoch\" and \"epochs\" must be at least 1"),
         ] {
             try text.write(to: url, atomically: true, encoding: .utf8)
             #expect {
