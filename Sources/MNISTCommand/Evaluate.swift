@@ -174,6 +174,12 @@ struct Evaluate: ParsableCommand {
             if tta { augmented.append(Ensemble.average(perView)) }
         }
         let seconds = Date().timeIntervalSince(start)
+        // Before any accuracy is printed: every model's probabilities for every image, views included.
+        for probabilities in plain + augmented {
+            if let bad = probabilities.firstIndex(where: { !$0.isFinite }) {
+                throw overflowError(image: bad / 10, probability: probabilities[bad])
+            }
+        }
 
         let labels = testSet.labels
         func accuracy(_ probabilities: [Float]) -> String {
@@ -202,7 +208,6 @@ struct Evaluate: ParsableCommand {
         if tta { print("Accuracy without test-time augmentation: \(accuracy(Ensemble.average(plain)))") }
         let outcomes = ImageOutcome.outcomes(
             probabilities: Ensemble.average(tta ? augmented : plain), labels: labels)
-        try requireFiniteProbabilities(outcomes)
         let evaluation = Evaluation(outcomes: outcomes)
         print("Accuracy: \(formatPercent(evaluation.accuracy)) (\(evaluation.correct)/\(evaluation.total))")
         print()
@@ -216,9 +221,14 @@ struct Evaluate: ParsableCommand {
     /// so large that the logits overflow), rather than report an accuracy of answers read from NaNs.
     func requireFiniteProbabilities(_ outcomes: [ImageOutcome]) throws {
         guard let bad = outcomes.first(where: { $0.probability.map { !$0.isFinite } ?? false }) else { return }
-        throw ExitError(
+        throw overflowError(image: bad.index, probability: bad.probability!)
+    }
+
+    /// The error for a probability that is not a number, naming the weights and the test image.
+    func overflowError(image: Int, probability: Float) -> ExitError {
+        ExitError(
             message:
-                "\(weights.joined(separator: ", ")): the model gave test image \(bad.index) a probability of \(bad.probability!); its weights may be broken (values so large that its outputs overflow)"
+                "\(weights.joined(separator: ", ")): the model gave test image \(image) a probability of \(probability); its weights may be broken (values so large that its outputs overflow)"
         )
     }
 

@@ -283,6 +283,10 @@ import Testing
         ])
         Self.expectCleanFailure(
             evaluate, containing: "its weights may be broken (values so large that its outputs overflow)")
+        // With test-time augmentation, stopped before any accuracy is printed.
+        let augmented = try Self.run(["evaluate", "--weights", huge.path, "--data", directory.path, "--tta"])
+        Self.expectCleanFailure(augmented, containing: "the model gave test image 0 a probability of")
+        #expect(!augmented.output.contains("Accuracy"), "\(augmented.output)")
         let predict = try Self.run(["predict", "--weights", huge.path, try Self.imagePNG(in: directory).path])
         Self.expectCleanFailure(predict, containing: "bar.png: the model gave non-finite probabilities")
         #expect(!predict.output.contains("nan"))
