@@ -92,7 +92,7 @@ let package = Package(
         // The tutorial's models, training loop, evaluation, checkpoints, prediction.
         .target(name: "MNIST", dependencies: ["Preconditions", "NN", "Optimizers", "Datasets", "Training", "Imaging"]),
         // `mnist evaluate --report`'s files (metrics file, heat map, SVG curves, Markdown) and sample grids.
-        .target(name: "Reports", dependencies: ["Preconditions", "MNIST", "Imaging"]),
+        .target(name: "Reports", dependencies: ["Preconditions", "FileInput", "MNIST", "Imaging"]),
         // `--log-level` and the log lines on standard error, for `mnist` and `mnist-serve` (swift-log only).
         .target(
             name: "CommandLineLogging",

@@ -252,6 +252,30 @@ import Testing
         #expect(image[2, 0] == 0 && image[3, 1] == 0 && image[1, 0] == 255) // row 2 of "1" is ink at column 2 only
     }
 
+    /// Only a regular file is read as metrics: a FIFO is refused at once (not waited on), a directory named,
+    /// a missing file named with the system's reason.
+    @Test func metricsAreReadFromRegularFilesOnly() throws {
+        let directory = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo.jsonl")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        #expect(
+            throws: MetricsFileError(
+                file: fifo.path, line: 0,
+                problem: "is a FIFO (named pipe), not a regular file: only regular files are read")
+        ) {
+            try EpochRecord.readMetrics(from: fifo)
+        }
+        #expect {
+            try EpochRecord.readMetrics(from: directory)
+        } throws: { "\($0)" == "\(directory.path): is a directory, not a regular file: only regular files are read" }
+        let missing = directory.appendingPathComponent("missing.jsonl")
+        #expect { try EpochRecord.readMetrics(from: missing) } throws: {
+            "\($0)".hasPrefix("\(missing.path): cannot open: ") && "\($0)".contains("No such file")
+        }
+    }
+
     /// Axes over ranges too narrow for their values end (a denormal above 0 made the step NaN and the tick loop
     /// endless) and give finite ticks.
     @Test func axesOverDenormalOrFlatRangesEnd() {
