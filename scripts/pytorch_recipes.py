@@ -16,7 +16,8 @@ preprocess the training and test digits first, as `mnist train --deskew --ink-wi
 train --optimizer adamw --weight-decay W` does, and --weight-decay 0 with Adam, as `--optimizer adam
 --weight-decay 0`; --label-smoothing E trains with cross-entropy's label_smoothing E, as `mnist train
 --label-smoothing E`; --sharpness-radius R takes each step's gradients at the weights moved R along them (SAM),
-as `mnist train --sharpness-radius R`.
+as `mnist train --sharpness-radius R`, and --sharpness-epochs N in the last N epochs only, as `mnist train
+--sharpness-epochs N`.
 
 --epochs, --batch-size and --lr override the recipe's. Each seed's wall time runs from the start of its model's
 initialisation to the end of its last test pass; reading the data (once, shared by the seeds) and importing
@@ -95,6 +96,7 @@ def main():
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--sharpness-radius", type=float, default=0.0)
+    parser.add_argument("--sharpness-epochs", type=int)
     args = parser.parse_args()
     if args.ink_width is not None and not 1 <= args.ink_width <= 28:
         parser.error(f"--ink-width {args.ink_width}: expected a whole number of pixels, 1 to 28")
@@ -106,6 +108,13 @@ def main():
     for key in ("model", "epochs", "batch_size", "lr", "weight_decay"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
+    if args.sharpness_epochs is not None:
+        if not 1 <= args.sharpness_epochs <= recipe["epochs"]:
+            parser.error(f"--sharpness-epochs {args.sharpness_epochs}: expected 1 to the run's {recipe['epochs']} epochs")
+        if args.sharpness_radius <= 0:
+            parser.error(f"--sharpness-epochs {args.sharpness_epochs} needs --sharpness-radius above 0")
+    # The first epoch (from 0) whose steps are sharpness-aware, as Learner.sharpnessStartEpoch.
+    sharpness_start = recipe["epochs"] - (args.sharpness_epochs or recipe["epochs"])
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -119,7 +128,9 @@ def main():
     load_seconds = time.perf_counter() - load_start
     described = (" deskewed" if args.deskew else "") + (f" ink width {args.ink_width}" if args.ink_width else "")
     print(f"PyTorch {torch.__version__} on {device}, {args.threads} threads, recipe {args.recipe}: {recipe}"
-          + (f", digits{described}" if described else ""))
+          + (f", digits{described}" if described else "")
+          + (f", sharpness-aware radius {args.sharpness_radius} from epoch {sharpness_start + 1}"
+             if args.sharpness_radius > 0 else ""))
     print(f"importing torch {import_seconds:.2f} s, reading the data {load_seconds:.2f} s")
     batch_size, epochs = recipe["batch_size"], recipe["epochs"]
     batches = math.ceil(len(train_images) / batch_size)
@@ -148,7 +159,7 @@ def main():
                 loss = F.cross_entropy(model(images), labels, label_smoothing=args.label_smoothing)
                 optimizer.zero_grad()
                 loss.backward()
-                if args.sharpness_radius > 0:
+                if args.sharpness_radius > 0 and epoch >= sharpness_start:
                     sharpness_aware_gradients(model, images, labels, args.sharpness_radius, args.label_smoothing)
                 optimizer.step()
                 if scheduler is not None:

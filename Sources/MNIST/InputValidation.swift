@@ -56,6 +56,15 @@ extension TrainingConfiguration {
         guard sharpnessRadius.isFinite && sharpnessRadius >= 0 else {
             throw InputError("--sharpness-radius must be a finite number of at least 0, found \(sharpnessRadius)")
         }
+        if let sharpnessEpochs {
+            guard (1...epochs).contains(sharpnessEpochs) else {
+                throw outside("--sharpness-epochs", 1...epochs, sharpnessEpochs)
+            }
+            guard sharpnessRadius > 0 else {
+                throw InputError(
+                    "--sharpness-epochs \(sharpnessEpochs) needs --sharpness-radius above 0, found \(sharpnessRadius)")
+            }
+        }
         if let inkWidth, !(1...InputLimits.imageColumns).contains(inkWidth) {
             throw outside("--ink-width", 1...InputLimits.imageColumns, inkWidth)
         }

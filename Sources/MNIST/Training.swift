@@ -61,6 +61,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var labelSmoothing: Float = 0
     /// ρ of sharpness-aware minimisation (`Learner.sharpnessRadius`); 0, the default, trains without it.
     public var sharpnessRadius: Float = 0
+    /// How many of the run's last epochs take sharpness-aware steps (`Learner.sharpnessStartEpoch`), from 1 to
+    /// `epochs`; nil, the default, every epoch. Needs `sharpnessRadius` above 0.
+    public var sharpnessEpochs: Int?
     /// Seeds the initial weights, the shuffling and the augmentation.
     public var seed: UInt64 = 0
     /// Normalise pixels with MNIST's mean and standard deviation (0.1307, 0.3081) after scaling to 0…1.
@@ -90,7 +93,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var preprocessing: InputPreprocessing { InputPreprocessing(deskew: deskew, inkWidth: inkWidth) }
 
     /// Decodes a configuration, taking the defaults for settings added after it was written (`augment`,
-    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`, `sharpnessRadius`), so older
+    /// `elastic`, `deskew`, `inkWidth`, `schedule`, `recipe`, `labelSmoothing`, `sharpnessRadius`, `sharpnessEpochs`), so older
     /// checkpoints still resume.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -103,6 +106,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         weightDecay = try container.decode(Float.self, forKey: .weightDecay)
         labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
         sharpnessRadius = try container.decodeIfPresent(Float.self, forKey: .sharpnessRadius) ?? 0
+        sharpnessEpochs = try container.decodeIfPresent(Int.self, forKey: .sharpnessEpochs)
         seed = try container.decode(UInt64.self, forKey: .seed)
         normalize = try container.decode(Bool.self, forKey: .normalize)
         augment = try container.decodeIfPresent(Bool.self, forKey: .augment) ?? false
@@ -193,6 +197,7 @@ public final class Trainer {
             model: model, optimizer: optimizer,
             loss: { $0.crossEntropy(labels: $1, labelSmoothing: labelSmoothing) }, generator: generator)
         learner.sharpnessRadius = configuration.sharpnessRadius
+        learner.sharpnessStartEpoch = configuration.sharpnessEpochs.map { configuration.epochs - $0 } ?? 0
     }
 
     /// The model being trained (the learner's).

@@ -47,6 +47,12 @@ struct Train: ParsableCommand {
             ρ along them (SAM), twice a step's cost (default 0: without).
             """)
     var sharpnessRadius: Float?
+    @Option(
+        help: """
+            Take sharpness-aware steps in the last N epochs only, plain steps before them (late-phase SAM) \
+            (default: every epoch).
+            """)
+    var sharpnessEpochs: Int?
     @Option(help: "Seeds the initial weights, the shuffling and the random transforms of --augment (default 0).")
     var seed: UInt64?
     @Flag(
@@ -128,7 +134,8 @@ struct Train: ParsableCommand {
         }
         if resume != nil,
             recipe != nil || model != nil || batchSize != nil || learningRate != nil || optimizer != nil || seed != nil
-                || labelSmoothing != nil || sharpnessRadius != nil || normalize != nil || augment != nil
+                || labelSmoothing != nil || sharpnessRadius != nil || sharpnessEpochs != nil || normalize != nil
+                || augment != nil
                 || elastic != nil || deskew != nil
                 || inkWidth != nil || schedule != nil
         {
@@ -186,6 +193,7 @@ struct Train: ParsableCommand {
                 + (recipe.inkWidth.map { ", ink \($0) px wide" } ?? "")
                 + (recipe.labelSmoothing > 0 ? ", label smoothing \(recipe.labelSmoothing)" : "")
                 + (recipe.sharpnessRadius > 0 ? ", sharpness-aware ρ \(recipe.sharpnessRadius)" : "")
+                + (recipe.sharpnessEpochs.map { " in the last \($0) epochs" } ?? "")
                 + (trainer.completedEpochs > 0 ? ", resuming after epoch \(trainer.completedEpochs)" : ""))
         for record in trainer.history { print(record.summary) }
         let resumedEpochs = trainer.completedEpochs
@@ -250,6 +258,7 @@ struct Train: ParsableCommand {
         if let weightDecay { configuration.weightDecay = weightDecay }
         if let labelSmoothing { configuration.labelSmoothing = labelSmoothing }
         if let sharpnessRadius { configuration.sharpnessRadius = sharpnessRadius }
+        if let sharpnessEpochs { configuration.sharpnessEpochs = sharpnessEpochs }
         if let seed { configuration.seed = seed }
         if let normalize { configuration.normalize = normalize }
         if let augment { configuration.augment = augment }

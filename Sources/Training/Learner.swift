@@ -34,6 +34,11 @@ public final class Learner {
     /// taken a distance ρ uphill of the weights (see `sharpnessAwareGradients`), at twice the cost of a step.
     /// 0, the default, trains on the gradients at the weights.
     public var sharpnessRadius: Float = 0
+    /// The first epoch, counted from 0 as `trainEpoch`'s `epoch`, whose steps are sharpness-aware when
+    /// `sharpnessRadius` is above 0; the epochs before it train on the gradients at the weights. 0, the default,
+    /// takes SAM's steps throughout; a later epoch keeps SAM to the end of the run, at a step's cost before it
+    /// (late-phase SAM: Zhou et al. 2024 found that SAM's last epochs give most of its gain).
+    public var sharpnessStartEpoch = 0
     /// The epochs `fit` has completed, with their results.
     public var history: [EpochMetrics] = []
     /// Set by `stop()`: `fit` ends after the epoch in progress.
@@ -113,7 +118,9 @@ public final class Learner {
             guard step.loss.isFinite else {
                 throw LearnerError.nonFiniteLoss(epoch: epoch + 1, batch: index + 1, loss: step.loss)
             }
-            if sharpnessRadius > 0 { sharpnessAwareGradients(images: batch.images, labels: batch.labels) }
+            if sharpnessRadius > 0 && epoch >= sharpnessStartEpoch {
+                sharpnessAwareGradients(images: batch.images, labels: batch.labels)
+            }
             optimizer.step()
             totalLoss += Double(step.loss) * Double(batch.labels.count)
             correct += step.correct

@@ -89,7 +89,7 @@ import Testing
         let (header, configuration) = try Self.train([
             "--recipe", "best", "--model", "fast", "--epochs", "1", "--batch-size", "32", "--lr", "0.002",
             "--optimizer", "sgd", "--schedule", "onecycle", "--no-augment", "--normalize", "--seed", "7",
-            "--label-smoothing", "0.1", "--sharpness-radius", "0.05",
+            "--label-smoothing", "0.1", "--sharpness-radius", "0.05", "--sharpness-epochs", "1",
         ])
         var expected = Recipe.best.configuration
         expected.model = .fast
@@ -103,13 +103,40 @@ import Testing
         expected.seed = 7
         expected.labelSmoothing = 0.1
         expected.sharpnessRadius = 0.05
+        expected.sharpnessEpochs = 1
         #expect(configuration == expected)
         #expect(header.contains("recipe best: sgd lr 0.002 onecycle, batch 32, 1 epochs, seed 7"), "\(header)")
-        #expect(header.hasSuffix(", normalized, label smoothing 0.1, sharpness-aware ρ 0.05"), "\(header)")
+        #expect(
+            header.hasSuffix(", normalized, label smoothing 0.1, sharpness-aware ρ 0.05 in the last 1 epochs"),
+            "\(header)")
 
         let (_, augmented) = try Self.train(["--model", "fast", "--augment", "--epochs", "1"])
         #expect(augmented.recipe == .tutorial && augmented.augment && augmented.model == .fast)
         #expect(augmented.batchSize == 64 && augmented.learningRate == 0.001)
+    }
+
+    /// `--sharpness-epochs` counts epochs of the run that has SAM: more than the run's, none, or without a
+    /// radius, it is refused before training.
+    @Test func sharpnessEpochsAreChecked() throws {
+        for (arguments, message) in [
+            (
+                ["--sharpness-radius", "0.05", "--sharpness-epochs", "2"],
+                "--sharpness-epochs must be between 1 and 1, found 2"
+            ),
+            (
+                ["--sharpness-radius", "0.05", "--sharpness-epochs", "0"],
+                "--sharpness-epochs must be between 1 and 1, found 0"
+            ),
+            (["--sharpness-epochs", "1"], "--sharpness-epochs 1 needs --sharpness-radius above 0, found 0.0"),
+        ] {
+            let result = try HostileInputTests.run(["train", "--epochs", "1"] + arguments)
+            HostileInputTests.expectCleanFailure(result, containing: message)
+            #expect(!result.output.contains("Epoch ["))
+        }
+        let resumed = try HostileInputTests.run([
+            "train", "--resume", "any.checkpoint.safetensors", "--sharpness-epochs", "1",
+        ])
+        HostileInputTests.expectCleanFailure(resumed, containing: "--resume keeps the checkpoint's recipe")
     }
 
     @Test func aRecipeCannotChangeAResumedRun() throws {

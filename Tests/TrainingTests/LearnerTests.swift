@@ -249,6 +249,31 @@ import Training
         #expect(model.namedBuffers.map(\.tensor.data) == statistics)
     }
 
+    /// With `sharpnessStartEpoch` 1, the first epoch takes plain steps (the weights of a learner without SAM,
+    /// bit for bit) and the second SAM's (weights apart from that learner's).
+    @Test func lateSharpnessAwareStepsBeginAtTheirEpoch() throws {
+        let loader = DataLoader(dataset: try Self.training.get().prefix(128), batchSize: 64)
+        func learner(radius: Float) -> Learner {
+            var generator = RandomGenerator(seed: 21)
+            let model = TinyModel(generator: &generator)
+            let learner = Learner(model: model, optimizer: SGD(parameters: model.namedParameters, learningRate: 0.1))
+            learner.sharpnessRadius = radius
+            learner.sharpnessStartEpoch = 1
+            return learner
+        }
+        let (late, plain) = (learner(radius: 0.5), learner(radius: 0))
+        _ = try late.trainEpoch(on: loader, epoch: 0)
+        _ = try plain.trainEpoch(on: loader, epoch: 0)
+        #expect(late.model.parameters.map(\.data) == plain.model.parameters.map(\.data))
+        _ = try late.trainEpoch(on: loader, epoch: 1)
+        _ = try plain.trainEpoch(on: loader, epoch: 1)
+        let apart =
+            zip(late.model.parameters, plain.model.parameters).map { late, plain in
+                zip(late.data, plain.data).map { abs($0 - $1) }.max() ?? 0
+            }.max() ?? 0
+        #expect(apart > 1e-4, "SAM's epoch moved the weights by \(apart) at most from plain steps'")
+    }
+
     @Test func splittingIsDeclaredByTheLayers() throws {
         final class Normalized: Module, UnaryLayer {
             let linear: Linear
