@@ -60,6 +60,8 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         guard !weights.isEmpty else { throw ValidationError("name a weights file: --weights FILE [FILE…]") }
+        // An empty path would name the current folder, where the report would land unasked.
+        if report == "" { throw ValidationError("--report needs a folder to write into: the path given is empty") }
         if metrics != nil && report == nil { throw ValidationError("--metrics is for the report: add --report DIR") }
         if metrics != nil && weights.count > 1 {
             throw ValidationError(

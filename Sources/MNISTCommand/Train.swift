@@ -186,7 +186,9 @@ struct Train: ParsableCommand {
             "Training \(recipe.model.rawValue) (\(trainer.model.parameterCount) parameters)"
                 + (recipe.recipe.map { ", recipe \($0.rawValue)" } ?? "")
                 + ": \(recipe.optimizer.rawValue) lr \(recipe.learningRate)"
-                + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)") + ", "
+                + (recipe.schedule == .constant ? "" : " \(recipe.schedule.rawValue)")
+                + (recipe.optimizer == .sgd ? ", momentum \(recipe.momentum)" : "")
+                + (recipe.weightDecay > 0 ? ", weight decay \(recipe.weightDecay)" : "") + ", "
                 + "batch \(recipe.batchSize), \(recipe.epochs) epochs, seed \(recipe.seed), \(Parallel.threadCount) threads"
                 + (recipe.normalize ? ", normalized" : "") + (recipe.augment ? ", augmented" : "")
                 + (recipe.elastic ? ", elastically distorted" : "") + (recipe.deskew ? ", deskewed" : "")

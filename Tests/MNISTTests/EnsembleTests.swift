@@ -291,6 +291,7 @@ import Testing
         (["--weights", "LENET5", "MISSING"], "cannot load weights file 2 of 2, MISSING: "),
         (["--weights", "LENET5", "--tta", "--augment"], "--tta averages fixed views"),
         (["--weights", "LENET5", "OTHER", "--report", "DIR", "--metrics", "M"], "--metrics is one training run's"),
+        (["--weights", "LENET5", "--report", ""], "--report needs a folder to write into: the path given is empty"),
     ])
     func evaluateRefusesBadCombinationsNamingTheProblem(arguments: [String], message: String) throws {
         try withTemporaryDirectory(prefix: "ensemble-command") { directory in

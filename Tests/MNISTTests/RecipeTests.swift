@@ -105,7 +105,10 @@ import Testing
         expected.sharpnessRadius = 0.05
         expected.sharpnessEpochs = 1
         #expect(configuration == expected)
-        #expect(header.contains("recipe best: sgd lr 0.002 onecycle, batch 32, 1 epochs, seed 7"), "\(header)")
+        #expect(
+            header.contains(
+                "recipe best: sgd lr 0.002 onecycle, momentum 0.9, weight decay 0.05, batch 32, 1 epochs, seed 7"),
+            "\(header)")
         #expect(
             header.hasSuffix(", normalized, label smoothing 0.1, sharpness-aware ρ 0.05 in the last 1 epochs"),
             "\(header)")
